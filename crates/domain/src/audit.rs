@@ -1,0 +1,143 @@
+//! What an audit entry says (X3): who did what to which patient's data, why, with what
+//! outcome, and from where. Never the content itself.
+
+use std::fmt;
+
+use crate::identifier::{HprNumber, OrgNumber};
+use crate::ids::PatientId;
+
+/// The person or system that acted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// Internal person id, or `system:<name>` for the platform itself.
+    pub id: String,
+    /// Role at the time of the act (`lege`, `sekretær`, `operatør`, `system` …).
+    pub role: String,
+    /// The clinic the actor acted for.
+    pub clinic: OrgNumber,
+    pub hpr: Option<HprNumber>,
+}
+
+impl Actor {
+    /// The platform acting on its own (start-up, CLI administration, retention jobs).
+    pub fn system(name: &str, clinic: OrgNumber) -> Self {
+        Self {
+            id: format!("system:{name}"),
+            role: "system".into(),
+            clinic,
+            hpr: None,
+        }
+    }
+}
+
+/// What was done. The string form is what the log stores, so it never changes meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    ClinicCreated,
+    PatientCreated,
+    PatientRead,
+    PatientShredded,
+    ClinicKeyRotated,
+    BackupTaken,
+    Restored,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::ClinicCreated,
+        Action::PatientCreated,
+        Action::PatientRead,
+        Action::PatientShredded,
+        Action::ClinicKeyRotated,
+        Action::BackupTaken,
+        Action::Restored,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ClinicCreated => "clinic.created",
+            Action::PatientCreated => "patient.created",
+            Action::PatientRead => "patient.read",
+            Action::PatientShredded => "patient.shredded",
+            Action::ClinicKeyRotated => "clinic.key_rotated",
+            Action::BackupTaken => "backup.taken",
+            Action::Restored => "backup.restored",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Granted,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Granted => "granted",
+            Outcome::Denied => "denied",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "granted" => Some(Outcome::Granted),
+            "denied" => Some(Outcome::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// Where the act came from: a web session and address, or a local command.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Source {
+    pub session: Option<String>,
+    pub address: Option<String>,
+}
+
+impl Source {
+    pub fn cli() -> Self {
+        Self {
+            session: Some("cli".into()),
+            address: None,
+        }
+    }
+}
+
+/// One act to be recorded. The time and sequence number are added by the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub actor: Actor,
+    pub patient: Option<PatientId>,
+    pub action: Action,
+    /// The object acted on, by id (`patient:<id>`, `clinic`, `backup:<file name>`).
+    pub object: String,
+    /// Reason or purpose, as given by the actor or the routine.
+    pub reason: String,
+    pub outcome: Outcome,
+    pub source: Source,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_round_trip() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("nope"), None);
+    }
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod audit;
+pub mod clock;
+pub mod identifier;
+pub mod ids;
+pub mod patient;
+
+pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
+pub use clock::{Clock, Timestamp};
+pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
+pub use ids::{IdError, PatientId};
+pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

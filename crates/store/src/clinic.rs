@@ -1,0 +1,316 @@
+//! One clinic's store: patients (ciphertext only) and the audit log.
+
+use fortrolig_audit::{Frontier, LogEntry, SignedTreeHead, TreeHead};
+use fortrolig_domain::OrgNumber;
+use sqlx::{Any, AssertSqlSafe, Executor, Transaction};
+
+use crate::backend::{Db, Dialect};
+use crate::error::StoreError;
+
+/// A handle on exactly one clinic's database. There is no way to reach another clinic's
+/// data through it (X5).
+#[derive(Debug, Clone)]
+pub struct ClinicStore {
+    org: OrgNumber,
+    db: Db,
+}
+
+/// A patient as stored: ids, a blind index and ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRow {
+    pub id: Vec<u8>,
+    pub person_number_index: Vec<u8>,
+    pub person_number: Vec<u8>,
+    pub name: Vec<u8>,
+    pub phone: Option<Vec<u8>>,
+    pub email: Option<Vec<u8>>,
+    pub created_at: i64,
+}
+
+/// Everything one audited act writes to the log, in the same transaction as the act.
+#[derive(Debug)]
+pub struct AuditAppend<'a> {
+    pub entry: &'a LogEntry,
+    pub root_after: [u8; 32],
+    pub frontier: &'a Frontier,
+    pub latest: &'a SignedTreeHead,
+    pub checkpoint: bool,
+}
+
+pub(crate) type HeadRow = (i64, Vec<u8>, i64, i64, Vec<u8>);
+
+pub(crate) fn head_from_row(org: &str, (size, root, signed_at, version, signature): HeadRow) -> Result<SignedTreeHead, StoreError> {
+    let root: [u8; 32] = root
+        .try_into()
+        .map_err(|_| StoreError::Malformed("tree head root is not 32 bytes".into()))?;
+    Ok(SignedTreeHead {
+        head: TreeHead {
+            clinic: org.to_owned(),
+            size: u64::try_from(size).map_err(|_| StoreError::Malformed("negative tree size".into()))?,
+            root,
+            signed_at,
+        },
+        key_version: u32::try_from(version).map_err(|_| StoreError::Malformed("bad key version".into()))?,
+        signature,
+    })
+}
+
+const PATIENT_COLUMNS: &str = "id, person_number_index, person_number, name, phone, email, created_at";
+type PatientTuple = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, i64);
+
+fn patient_from(t: PatientTuple) -> PatientRow {
+    PatientRow {
+        id: t.0,
+        person_number_index: t.1,
+        person_number: t.2,
+        name: t.3,
+        phone: t.4,
+        email: t.5,
+        created_at: t.6,
+    }
+}
+
+const ENTRY_COLUMNS: &str = "seq, at, actor_id, actor_role, actor_clinic, actor_hpr, patient_id, action, \
+     object, reason, outcome, source_session, source_address, root_after";
+
+impl ClinicStore {
+    pub(crate) fn new(org: OrgNumber, db: Db) -> Self {
+        Self { org, db }
+    }
+
+    pub fn org(&self) -> &OrgNumber {
+        &self.org
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Starts a write. The audit state is locked first, so concurrent writers (also from
+    /// other processes) queue rather than fork the log.
+    pub async fn begin(&self) -> Result<ClinicTx, StoreError> {
+        let mut tx = self.db.pool.begin().await?;
+        let lock = match self.db.dialect {
+            // Taking the write lock at once avoids a deferred transaction failing later.
+            Dialect::Sqlite => "UPDATE audit_state SET id = id WHERE id = 1",
+            Dialect::Postgres => "SELECT id FROM audit_state WHERE id = 1 FOR UPDATE",
+        };
+        tx.execute(lock).await?;
+        Ok(ClinicTx { tx, org: self.org.clone() })
+    }
+
+    pub async fn patient(&self, id: &[u8]) -> Result<Option<PatientRow>, StoreError> {
+        let row: Option<PatientTuple> = sqlx::query_as(AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        Ok(row.map(patient_from))
+    }
+
+    pub async fn patient_by_index(&self, index: &[u8]) -> Result<Option<PatientRow>, StoreError> {
+        let row: Option<PatientTuple> =
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE person_number_index = $1")))
+                .bind(index)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(row.map(patient_from))
+    }
+
+    pub async fn patient_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&self.db.pool).await?)
+    }
+
+    pub async fn audit_size(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries").fetch_one(&self.db.pool).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Every signed tree head the store holds (checkpoints and the latest).
+    pub async fn tree_heads(&self) -> Result<Vec<SignedTreeHead>, StoreError> {
+        let rows: Vec<HeadRow> = sqlx::query_as(
+            "SELECT tree_size, root, signed_at, key_version, signature FROM audit_tree_heads ORDER BY tree_size",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.into_iter().map(|r| head_from_row(self.org.as_str(), r)).collect()
+    }
+
+    /// Streams the log in order of `seq`, in batches, to `visit` (entry, stored root).
+    pub async fn for_each_entry(
+        &self,
+        mut visit: impl FnMut(LogEntry, &[u8]) -> Result<(), fortrolig_audit::Fault>,
+    ) -> Result<Result<(), fortrolig_audit::Fault>, StoreError> {
+        const BATCH: i64 = 20_000;
+        let mut after: i64 = i64::MIN;
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT {BATCH}"
+            )))
+            .bind(after)
+            .fetch_all(&self.db.pool)
+            .await?;
+            let n = rows.len();
+            for row in rows {
+                let (entry, root) = entry_from_row(&row)?;
+                after = entry.seq as i64;
+                if let Err(fault) = visit(entry, &root) {
+                    return Ok(Err(fault));
+                }
+            }
+            if (n as i64) < BATCH {
+                return Ok(Ok(()));
+            }
+        }
+    }
+
+    /// The entries that name a patient, for their innsyn and inclusion proofs.
+    pub async fn entries_for_patient(&self, patient: &str) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE patient_id = $1 ORDER BY seq")))
+            .bind(patient)
+            .fetch_all(&self.db.pool)
+            .await?;
+        rows.iter().map(|r| entry_from_row(r).map(|(e, _)| e)).collect()
+    }
+
+    /// The leaf hashes' inputs for entries 1..=size, for building inclusion proofs.
+    pub async fn entries_up_to(&self, size: u64) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE seq <= $1 ORDER BY seq")))
+            .bind(size as i64)
+            .fetch_all(&self.db.pool)
+            .await?;
+        rows.iter().map(|r| entry_from_row(r).map(|(e, _)| e)).collect()
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(LogEntry, Vec<u8>), StoreError> {
+    use sqlx::Row;
+    let seq: i64 = row.try_get(0)?;
+    Ok((
+        LogEntry {
+            seq: u64::try_from(seq).map_err(|_| StoreError::Malformed("negative audit seq".into()))?,
+            at: row.try_get(1)?,
+            actor_id: row.try_get(2)?,
+            actor_role: row.try_get(3)?,
+            actor_clinic: row.try_get(4)?,
+            actor_hpr: row.try_get(5)?,
+            patient: row.try_get(6)?,
+            action: row.try_get(7)?,
+            object: row.try_get(8)?,
+            reason: row.try_get(9)?,
+            outcome: row.try_get(10)?,
+            source_session: row.try_get(11)?,
+            source_address: row.try_get(12)?,
+        },
+        row.try_get(13)?,
+    ))
+}
+
+/// A write to one clinic's store; nothing is visible or durable before `commit`.
+#[derive(Debug)]
+pub struct ClinicTx {
+    tx: Transaction<'static, Any>,
+    org: OrgNumber,
+}
+
+impl ClinicTx {
+    pub async fn frontier(&mut self) -> Result<Frontier, StoreError> {
+        let bytes: Option<Vec<u8>> = sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        match bytes {
+            None => Ok(Frontier::default()),
+            Some(b) => Frontier::from_bytes(&b).ok_or_else(|| StoreError::Malformed("audit frontier".into())),
+        }
+    }
+
+    pub async fn insert_patient(&mut self, row: &PatientRow) -> Result<(), StoreError> {
+        sqlx::query(AssertSqlSafe(format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
+            .bind(&row.id)
+            .bind(&row.person_number_index)
+            .bind(&row.person_number)
+            .bind(&row.name)
+            .bind(row.phone.as_deref())
+            .bind(row.email.as_deref())
+            .bind(row.created_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StoreError::from_insert)?;
+        Ok(())
+    }
+
+    pub async fn delete_patient(&mut self, id: &[u8]) -> Result<bool, StoreError> {
+        let n = sqlx::query("DELETE FROM patients WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    pub async fn append_audit(&mut self, append: &AuditAppend<'_>) -> Result<(), StoreError> {
+        let e = append.entry;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )))
+        .bind(e.seq as i64)
+        .bind(e.at)
+        .bind(&e.actor_id)
+        .bind(&e.actor_role)
+        .bind(&e.actor_clinic)
+        .bind(e.actor_hpr.as_deref())
+        .bind(e.patient.as_deref())
+        .bind(&e.action)
+        .bind(&e.object)
+        .bind(&e.reason)
+        .bind(&e.outcome)
+        .bind(e.source_session.as_deref())
+        .bind(e.source_address.as_deref())
+        .bind(append.root_after.as_slice())
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
+        )
+        .bind(append.frontier.to_bytes())
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM audit_tree_heads WHERE kind = 'latest'")
+            .execute(&mut *self.tx)
+            .await?;
+        self.insert_head("latest", append.latest).await?;
+        if append.checkpoint {
+            self.insert_head("checkpoint", append.latest).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_head(&mut self, kind: &str, head: &SignedTreeHead) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_tree_heads (tree_size, kind, root, signed_at, key_version, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(head.head.size as i64)
+        .bind(kind)
+        .bind(head.head.root.as_slice())
+        .bind(head.head.signed_at)
+        .bind(i64::from(head.key_version))
+        .bind(&head.signature)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub fn org(&self) -> &OrgNumber {
+        &self.org
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod clinic;
+mod directory;
+mod error;
+mod keyring;
+mod migrate;
+pub mod tables;
+
+pub use backend::{Backend, Db, Dialect, Stores};
+pub use clinic::{AuditAppend, ClinicStore, ClinicTx, PatientRow};
+pub use directory::ClinicEntry;
+pub use error::StoreError;
+pub use keyring::{ClinicKeyRow, KeyRing, PatientKeyRow, SigningKeyRow};
+pub use migrate::{Migration, Schema};

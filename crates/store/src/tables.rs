@@ -1,0 +1,168 @@
+//! A generic, typed view of a clinic's tables, for backups: every row out and back in,
+//! identically on both backends (and from one backend to the other).
+
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::backend::Db;
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Text,
+    Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Debug)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub order_by: &'static str,
+    pub columns: &'static [(&'static str, ColumnType)],
+}
+
+use ColumnType::{Bytes, Int, Text};
+
+/// The clinic store's tables, in the order they are restored.
+pub const CLINIC_TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "patients",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("person_number_index", Bytes),
+            ("person_number", Bytes),
+            ("name", Bytes),
+            ("phone", Bytes),
+            ("email", Bytes),
+            ("created_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "audit_entries",
+        order_by: "seq",
+        columns: &[
+            ("seq", Int),
+            ("at", Int),
+            ("actor_id", Text),
+            ("actor_role", Text),
+            ("actor_clinic", Text),
+            ("actor_hpr", Text),
+            ("patient_id", Text),
+            ("action", Text),
+            ("object", Text),
+            ("reason", Text),
+            ("outcome", Text),
+            ("source_session", Text),
+            ("source_address", Text),
+            ("root_after", Bytes),
+        ],
+    },
+    TableSpec {
+        name: "audit_state",
+        order_by: "id",
+        columns: &[("id", Int), ("frontier", Bytes)],
+    },
+    TableSpec {
+        name: "audit_tree_heads",
+        order_by: "kind, tree_size",
+        columns: &[
+            ("tree_size", Int),
+            ("kind", Text),
+            ("root", Bytes),
+            ("signed_at", Int),
+            ("key_version", Int),
+            ("signature", Bytes),
+        ],
+    },
+];
+
+pub fn table(name: &str) -> Option<&'static TableSpec> {
+    CLINIC_TABLES.iter().find(|t| t.name == name)
+}
+
+impl TableSpec {
+    fn column_list(&self) -> String {
+        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Reads every row, in a stable order, in batches handed to `visit`.
+    pub async fn dump(
+        &self,
+        db: &Db,
+        mut visit: impl FnMut(Vec<Value>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        const BATCH: i64 = 10_000;
+        let mut offset = 0i64;
+        loop {
+            let sql = format!(
+                "SELECT {} FROM {} ORDER BY {} LIMIT {BATCH} OFFSET {offset}",
+                self.column_list(),
+                self.name,
+                self.order_by
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&db.pool).await?;
+            let n = rows.len() as i64;
+            for row in rows {
+                let mut values = Vec::with_capacity(self.columns.len());
+                for (i, (_, ty)) in self.columns.iter().enumerate() {
+                    values.push(match ty {
+                        Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
+                        Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+                        Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
+                    });
+                }
+                visit(values)?;
+            }
+            if n < BATCH {
+                return Ok(());
+            }
+            offset += BATCH;
+        }
+    }
+
+    /// Writes rows back inside one transaction; a row that does not fit the table's
+    /// columns is refused.
+    pub async fn load(&self, db: &Db, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+        let placeholders: Vec<String> = (1..=self.columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.name,
+            self.column_list(),
+            placeholders.join(", ")
+        );
+        let mut tx = db.pool.begin().await?;
+        if self.name == "audit_state" {
+            sqlx::query("DELETE FROM audit_state").execute(&mut *tx).await?;
+        }
+        for row in rows {
+            if row.len() != self.columns.len() {
+                return Err(StoreError::Malformed(format!("row of {} has the wrong width", self.name)));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+            for (value, (_, ty)) in row.iter().zip(self.columns) {
+                q = match (value, ty) {
+                    (Value::Null, Int) => q.bind(None::<i64>),
+                    (Value::Null, Text) => q.bind(None::<String>),
+                    (Value::Null, Bytes) => q.bind(None::<Vec<u8>>),
+                    (Value::Int(v), Int) => q.bind(*v),
+                    (Value::Text(v), Text) => q.bind(v.clone()),
+                    (Value::Bytes(v), Bytes) => q.bind(v.clone()),
+                    _ => {
+                        return Err(StoreError::Malformed(format!("value of the wrong type in {}", self.name)));
+                    }
+                };
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
