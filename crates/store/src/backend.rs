@@ -48,6 +48,13 @@ impl Db {
 
 static DRIVERS: Once = Once::new();
 
+/// Creates a directory readable by the service's user only.
+fn private_dir(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path).map_err(|e| dir_error(path, e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| dir_error(path, e))
+}
+
 fn dir_error(path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Directory {
         path: path.display().to_string(),
@@ -112,11 +119,12 @@ impl Backend {
         let dialect = self.dialect();
         let url = match (self, which) {
             (Backend::Sqlite { data_dir, .. }, Location::Directory) => {
-                std::fs::create_dir_all(data_dir.join("clinics")).map_err(|e| dir_error(data_dir, e))?;
+                private_dir(data_dir)?;
+                private_dir(&data_dir.join("clinics"))?;
                 sqlite_url(&data_dir.join("directory.db"))
             }
             (Backend::Sqlite { vault_dir, .. }, Location::KeyRing) => {
-                std::fs::create_dir_all(vault_dir).map_err(|e| dir_error(vault_dir, e))?;
+                private_dir(vault_dir)?;
                 sqlite_url(&vault_dir.join("keyring.db"))
             }
             (Backend::Postgres { url }, Location::Directory) => {
@@ -295,6 +303,13 @@ impl Stores {
         let db = self.backend.open(Location::Clinic(org)).await?;
         Schema::Clinic.migrate(&db).await?;
         Ok(crate::clinic::ClinicStore::new(org.clone(), db))
+    }
+
+    /// A trivial query on the directory and the key ring.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.directory.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.keyring.db.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -1,0 +1,148 @@
+//! The command line. These forms are relied on by scripts and tests: change them only
+//! by adding.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "fortrolig", version, about = "Secure communication between Norwegian clinics and their patients")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded default (SQLite) with the demo clinic «Normland legesenter».
+    Demo {
+        #[arg(long, default_value = "fortrolig-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Run the server with a configuration file.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Clinics (virksomheter).
+    #[command(subcommand)]
+    Clinic(ClinicCommand),
+    /// Patients of a clinic.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write an encrypted, integrity-checked backup of every clinic.
+    Backup {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a backup and restore the clinics in it.
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Key management.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// Where the stores and the vault are.
+#[derive(Debug, Args, Clone)]
+pub struct StorageArgs {
+    /// Data directory (SQLite stores; also holds the vault unless --vault is given).
+    #[arg(long, default_value = "fortrolig-data")]
+    pub data: PathBuf,
+    /// PostgreSQL URL; when given, the stores live in PostgreSQL.
+    #[arg(long, env = "FORTROLIG_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Vault directory (master key file and, with SQLite, the key ring). Default: DATA/vault.
+    #[arg(long)]
+    pub vault: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClinicCommand {
+    /// Register a clinic with its own store and keys.
+    Create {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        org_number: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List the registered clinics.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Register one patient.
+    Add {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        fnr: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Register patients from lines `fnr;name;phone;email` (phone and e-mail may be
+    /// empty). Prints `ok LINE ID` once each is durably stored and audited.
+    Import {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        /// File to read, or `-` for standard input.
+        #[arg(long, default_value = "-")]
+        file: PathBuf,
+    },
+    /// Crypto-shred a patient: delete the record and destroy the data key.
+    Shred {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the audit log of one or every clinic; exit 0 when intact.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rotate a clinic's key: rewraps the patient keys, not the content.
+    Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+    },
+}

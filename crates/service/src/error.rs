@@ -1,0 +1,31 @@
+use fortrolig_audit::Fault;
+use fortrolig_store::StoreError;
+use fortrolig_vault::VaultError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("clinic {0} is already registered")]
+    ClinicExists(String),
+    #[error("no such patient")]
+    NoSuchPatient,
+    #[error("this patient's data has been deleted (crypto-shredded)")]
+    Shredded,
+    #[error("the audit log of clinic {clinic} failed verification: {fault}")]
+    AuditBroken { clinic: String, fault: Fault },
+    #[error("backup file: {0}")]
+    Backup(String),
+    #[error("I/O error on {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl ServiceError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ServiceError::Store(e) if e.is_unavailable())
+    }
+}

@@ -1,0 +1,69 @@
+//! The one error policy.
+//!
+//! A handler returns `WebError`. Its response carries only a status and a safe Norwegian
+//! message; the cause rides in a response extension, and the request-id middleware logs
+//! it with the request id and renders the page the user sees (message + request id).
+//! Database text, paths and stack traces never reach a response body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fortrolig_service::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> Self {
+        if e.is_unavailable() {
+            WebError::Unavailable(e.to_string())
+        } else {
+            WebError::Internal(e.to_string())
+        }
+    }
+}
+
+/// What the middleware needs to log and render an error.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub message: &'static str,
+    pub detail: Option<String>,
+}
+
+impl WebError {
+    fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
+        match self {
+            WebError::NotFound => (StatusCode::NOT_FOUND, "Siden finnes ikke.", None),
+            WebError::Unavailable(d) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",
+                Some(d.clone()),
+            ),
+            WebError::Internal(d) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Noe gikk galt hos oss. Ingenting av det du sendte er tapt; prøv igjen, eller kontakt klinikken.",
+                Some(d.clone()),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, message, detail) = self.parts();
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo { message, detail });
+        response
+    }
+}
+
+/// The fallback for unknown paths.
+pub(crate) async fn not_found() -> WebError {
+    WebError::NotFound
+}

@@ -1,0 +1,48 @@
+//! Pages and health checks.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::router::AppState;
+
+pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let clinics = state.app.clinics().await?;
+    let list: String = clinics
+        .iter()
+        .map(|c| format!("<li>{} <span class=\"reference\">(org.nr. {})</span></li>", escape(&c.name), c.org_number))
+        .collect();
+    let body = format!(
+        "<h1>Fortrolig</h1>\n\
+         <p>Sikker digital kommunikasjon mellom deg og klinikken din. Du bruker en vanlig nettleser; \
+         du trenger ikke installere noe.</p>\n\
+         <h2>Klinikker på denne tjenesten</h2>\n<ul>{list}</ul>\n\
+         <p>Innlogging for pasienter og ansatte kommer snart.</p>"
+    );
+    Ok(Html(page("Velkommen", &body)))
+}
+
+pub(crate) fn error_page(status: StatusCode, message: &str, request_id: &str) -> String {
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n<p>Referanse: <span class=\"reference\">{}</span></p>\n<p><a href=\"/\">Til forsiden</a></p>",
+        if status == StatusCode::NOT_FOUND { "Fant ikke siden" } else { "Beklager" },
+        escape(message),
+        escape(request_id)
+    );
+    page("Feil", &body)
+}
+
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, WebError> {
+    state.app.ready().await?;
+    Ok("ready")
+}
+
+pub(crate) async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/fortrolig.css")).into_response()
+}

@@ -1,0 +1,140 @@
+//! The server loop: plain HTTP on loopback, or TLS 1.2/1.3 through rustls.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use fortrolig_service::Fortrolig;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+
+use crate::router::{AppState, router};
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Certificate chain and private key, PEM.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("refusing plain HTTP on {0}: configure a TLS certificate, or listen on loopback")]
+    PlainOutsideLoopback(SocketAddr),
+    #[error("TLS certificate or key {path}: {message}")]
+    Tls { path: String, message: String },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn tls_error(path: &std::path::Path, message: impl ToString) -> ServerError {
+    ServerError::Tls { path: path.display().to_string(), message: message.to_string() }
+}
+
+fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::ServerConfig, ServerError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| tls_error(cert, e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| tls_error(cert, e))?;
+    if certs.is_empty() {
+        return Err(tls_error(cert, "no certificate found in the PEM file"));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_error(key, e))?;
+    // rustls speaks only TLS 1.2 and 1.3, with modern cipher suites (X1).
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| tls_error(cert, e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .map_err(|e| tls_error(key, e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs until SIGTERM or Ctrl-C, then drains requests in flight.
+pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), ServerError> {
+    let tls = match &settings.tls {
+        Some((cert, key)) => Some(tls_config(cert, key)?),
+        None if !settings.listen.ip().is_loopback() => return Err(ServerError::PlainOutsideLoopback(settings.listen)),
+        None => None,
+    };
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|source| ServerError::Bind { addr: settings.listen, source })?;
+    let local = listener.local_addr()?;
+    let routes = router(AppState { app }, tls.is_some());
+    match tls {
+        None => {
+            tracing::info!(address = %local, "listening (HTTP, loopback only)");
+            axum::serve(listener, routes).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+        Some(config) => {
+            tracing::info!(address = %local, "listening (HTTPS, TLS 1.2/1.3)");
+            serve_tls(listener, routes, config).await;
+        }
+    }
+    Ok(())
+}
+
+async fn serve_tls(listener: TcpListener, routes: Router, config: rustls::ServerConfig) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(routes.clone());
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let tls_stream = match acceptor.accept(stream).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(peer = %peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    graceful.shutdown().await;
+}
