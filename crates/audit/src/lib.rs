@@ -6,6 +6,8 @@ mod tree_head;
 mod verify;
 
 pub use entry::LogEntry;
-pub use merkle::{Frontier, Hash, inclusion_proof, leaf_hash, node_hash, root_of, verify_inclusion};
+pub use merkle::{
+    Frontier, Hash, inclusion_proof, leaf_hash, node_hash, root_of, verify_inclusion,
+};
 pub use tree_head::{CHECKPOINT_INTERVAL, SignedTreeHead, TreeHead};
 pub use verify::{Fault, LogVerifier, Verified};

@@ -169,7 +169,9 @@ mod tests {
     use super::*;
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
+            .collect()
     }
 
     fn hex(h: &Hash) -> String {
@@ -220,11 +222,20 @@ mod tests {
                 let Some(path) = inclusion_proof(&all, m) else {
                     unreachable!("index in range")
                 };
-                assert!(verify_inclusion(&all[m], m as u64, n as u64, &path, &root), "n={n} m={m}");
+                assert!(
+                    verify_inclusion(&all[m], m as u64, n as u64, &path, &root),
+                    "n={n} m={m}"
+                );
                 let wrong = leaf_hash(b"other");
                 assert!(!verify_inclusion(&wrong, m as u64, n as u64, &path, &root));
                 if n > 1 {
-                    assert!(!verify_inclusion(&all[m], ((m + 1) % n) as u64, n as u64, &path, &root));
+                    assert!(!verify_inclusion(
+                        &all[m],
+                        ((m + 1) % n) as u64,
+                        n as u64,
+                        &path,
+                        &root
+                    ));
                 }
             }
         }

@@ -11,17 +11,23 @@ use crate::tree_head::SignedTreeHead;
 pub enum Fault {
     #[error("tree head for size {size} has an invalid signature")]
     BadSignature { size: u64 },
-    #[error("tree head for size {size} names signing key version {version}, which the key ring does not have")]
+    #[error(
+        "tree head for size {size} names signing key version {version}, which the key ring does not have"
+    )]
     UnknownKey { size: u64, version: u32 },
     #[error("entry #{expected} is missing or out of order (found #{found} in its place)")]
     OutOfSequence { expected: u64, found: u64 },
     #[error("entry #{seq} has been changed (its hash no longer matches the tree)")]
     EntryChanged { seq: u64 },
-    #[error("entries #{first} to #{last} were rewritten: the signed tree head for size {last} does not match")]
+    #[error(
+        "entries #{first} to #{last} were rewritten: the signed tree head for size {last} does not match"
+    )]
     Rewritten { first: u64, last: u64 },
     #[error("log truncated: a signed tree head covers {signed} entries but only {found} remain; entry #{} is the first missing", found + 1)]
     Truncated { signed: u64, found: u64 },
-    #[error("entry #{first} and later are not covered by any signed tree head (inserted after the fact)")]
+    #[error(
+        "entry #{first} and later are not covered by any signed tree head (inserted after the fact)"
+    )]
     Unsigned { first: u64 },
     #[error("the audit state of the log is malformed")]
     MalformedState,
@@ -64,12 +70,15 @@ impl LogVerifier {
         mut heads: Vec<SignedTreeHead>,
     ) -> Result<Self, Fault> {
         for head in &heads {
-            let key = public_keys.get(&head.key_version).ok_or(Fault::UnknownKey {
+            let key = public_keys
+                .get(&head.key_version)
+                .ok_or(Fault::UnknownKey {
+                    size: head.head.size,
+                    version: head.key_version,
+                })?;
+            head.verify(key).map_err(|_| Fault::BadSignature {
                 size: head.head.size,
-                version: head.key_version,
             })?;
-            head.verify(key)
-                .map_err(|_| Fault::BadSignature { size: head.head.size })?;
         }
         heads.retain(|h| h.head.size > 0);
         heads.sort_by_key(|h| h.head.size);
@@ -163,14 +172,23 @@ mod tests {
             frontier.push(leaf_hash(&e.encode()));
             rows.push((e, frontier.root().to_vec()));
             if seq % 4 == 0 || seq == n {
-                let head = TreeHead { clinic: "974760673".into(), size: seq, root: frontier.root(), signed_at: 0 };
+                let head = TreeHead {
+                    clinic: "974760673".into(),
+                    size: seq,
+                    root: frontier.root(),
+                    signed_at: 0,
+                };
                 heads.push(head.sign(1, key));
             }
         }
         (rows, heads)
     }
 
-    fn run(rows: &[(LogEntry, Vec<u8>)], heads: Vec<SignedTreeHead>, key: &SigningKey) -> Result<Verified, Fault> {
+    fn run(
+        rows: &[(LogEntry, Vec<u8>)],
+        heads: Vec<SignedTreeHead>,
+        key: &SigningKey,
+    ) -> Result<Verified, Fault> {
         let keys = HashMap::from([(1, key.public_key().to_vec())]);
         let mut v = LogVerifier::new(&keys, heads)?;
         for (e, root) in rows {
@@ -202,7 +220,8 @@ mod tests {
     }
 
     #[test]
-    fn consistently_rewritten_entries_are_caught_by_the_signed_head_x3() -> Result<(), Box<dyn std::error::Error>> {
+    fn consistently_rewritten_entries_are_caught_by_the_signed_head_x3()
+    -> Result<(), Box<dyn std::error::Error>> {
         let key = key()?;
         let (mut rows, heads) = log(10, &key);
         rows[5].0.reason = "skjult".into();
@@ -211,22 +230,38 @@ mod tests {
             frontier.push(leaf_hash(&e.encode()));
             *root = frontier.root().to_vec();
         }
-        assert_eq!(run(&rows, heads, &key), Err(Fault::Rewritten { first: 5, last: 8 }));
+        assert_eq!(
+            run(&rows, heads, &key),
+            Err(Fault::Rewritten { first: 5, last: 8 })
+        );
         Ok(())
     }
 
     #[test]
-    fn deleted_reordered_inserted_and_truncated_entries_are_caught_x3() -> Result<(), Box<dyn std::error::Error>> {
+    fn deleted_reordered_inserted_and_truncated_entries_are_caught_x3()
+    -> Result<(), Box<dyn std::error::Error>> {
         let key = key()?;
         let (rows, heads) = log(10, &key);
 
         let mut deleted = rows.clone();
         deleted.remove(3);
-        assert_eq!(run(&deleted, heads.clone(), &key), Err(Fault::OutOfSequence { expected: 4, found: 5 }));
+        assert_eq!(
+            run(&deleted, heads.clone(), &key),
+            Err(Fault::OutOfSequence {
+                expected: 4,
+                found: 5
+            })
+        );
 
         let mut reordered = rows.clone();
         reordered.swap(2, 3);
-        assert_eq!(run(&reordered, heads.clone(), &key), Err(Fault::OutOfSequence { expected: 3, found: 4 }));
+        assert_eq!(
+            run(&reordered, heads.clone(), &key),
+            Err(Fault::OutOfSequence {
+                expected: 3,
+                found: 4
+            })
+        );
 
         let mut inserted = rows.clone();
         let extra = entry(11);
@@ -236,11 +271,20 @@ mod tests {
         }
         f.push(leaf_hash(&extra.encode()));
         inserted.push((extra, f.root().to_vec()));
-        assert_eq!(run(&inserted, heads.clone(), &key), Err(Fault::Unsigned { first: 11 }));
+        assert_eq!(
+            run(&inserted, heads.clone(), &key),
+            Err(Fault::Unsigned { first: 11 })
+        );
 
         let truncated = rows[..7].to_vec();
         let fault = run(&truncated, heads.clone(), &key);
-        assert_eq!(fault, Err(Fault::Truncated { signed: 10, found: 7 }));
+        assert_eq!(
+            fault,
+            Err(Fault::Truncated {
+                signed: 10,
+                found: 7
+            })
+        );
         assert_eq!(fault.err().and_then(|f| f.first_bad_seq()), Some(8));
         Ok(())
     }
@@ -250,7 +294,10 @@ mod tests {
         let key = key()?;
         let (rows, mut heads) = log(10, &key);
         heads[0].head.root[0] ^= 1;
-        assert_eq!(run(&rows, heads, &key), Err(Fault::BadSignature { size: 4 }));
+        assert_eq!(
+            run(&rows, heads, &key),
+            Err(Fault::BadSignature { size: 4 })
+        );
         Ok(())
     }
 }

@@ -18,7 +18,10 @@ impl fmt::Display for Timestamp {
         let secs = self.0.div_euclid(1_000_000);
         let micros = self.0.rem_euclid(1_000_000);
         let (y, m, d, hh, mm, ss) = civil_from_unix(secs);
-        write!(f, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{micros:06}Z")
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{micros:06}Z"
+        )
     }
 }
 

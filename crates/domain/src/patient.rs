@@ -140,10 +140,22 @@ mod tests {
 
     #[test]
     fn phone_numbers_are_normalised_to_e164() {
-        assert_eq!(Phone::parse("912 34 567").map(|p| p.0), Ok("+4791234567".into()));
-        assert_eq!(Phone::parse("+47 91234567").map(|p| p.0), Ok("+4791234567".into()));
-        assert_eq!(Phone::parse("004791234567").map(|p| p.0), Ok("+4791234567".into()));
-        assert_eq!(Phone::parse("+46701234567").map(|p| p.0), Ok("+46701234567".into()));
+        assert_eq!(
+            Phone::parse("912 34 567").map(|p| p.0),
+            Ok("+4791234567".into())
+        );
+        assert_eq!(
+            Phone::parse("+47 91234567").map(|p| p.0),
+            Ok("+4791234567".into())
+        );
+        assert_eq!(
+            Phone::parse("004791234567").map(|p| p.0),
+            Ok("+4791234567".into())
+        );
+        assert_eq!(
+            Phone::parse("+46701234567").map(|p| p.0),
+            Ok("+46701234567".into())
+        );
     }
 
     #[test]
@@ -156,7 +168,15 @@ mod tests {
     #[test]
     fn email_is_checked_plainly() {
         assert!(Email::parse("kari@Example.NO").is_ok_and(|e| e.as_str() == "kari@example.no"));
-        for bad in ["", "kari", "@x.no", "kari@no", "kari@x.no.", "ka ri@x.no", "a@b@c.no"] {
+        for bad in [
+            "",
+            "kari",
+            "@x.no",
+            "kari@no",
+            "kari@x.no.",
+            "ka ri@x.no",
+            "a@b@c.no",
+        ] {
             assert_eq!(Email::parse(bad), Err(ContactError::Email), "{bad}");
         }
     }
@@ -171,7 +191,13 @@ mod tests {
     fn names_are_trimmed_and_bounded() {
         assert_eq!(PersonName::parse("  Kari ").map(|n| n.0), Ok("Kari".into()));
         assert_eq!(PersonName::parse("   "), Err(ContactError::EmptyName));
-        assert_eq!(PersonName::parse(&"x".repeat(201)), Err(ContactError::NameTooLong));
-        assert_eq!(PersonName::parse("a\u{7}b"), Err(ContactError::NameControlCharacters));
+        assert_eq!(
+            PersonName::parse(&"x".repeat(201)),
+            Err(ContactError::NameTooLong)
+        );
+        assert_eq!(
+            PersonName::parse("a\u{7}b"),
+            Err(ContactError::NameControlCharacters)
+        );
     }
 }

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "fortrolig", version, about = "Secure communication between Norwegian clinics and their patients")]
+#[command(
+    name = "fortrolig",
+    version,
+    about = "Secure communication between Norwegian clinics and their patients"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

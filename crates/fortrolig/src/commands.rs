@@ -40,13 +40,26 @@ fn parse_org(text: &str) -> Result<OrgNumber, CliError> {
     OrgNumber::parse(text).map_err(|e| CliError::Usage(format!("organisation number: {e}")))
 }
 
-pub fn parse_patient(fnr: &str, name: &str, phone: Option<&str>, email: Option<&str>) -> Result<NewPatient, CliError> {
+pub fn parse_patient(
+    fnr: &str,
+    name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<NewPatient, CliError> {
     let usage = |what: &str, e: &dyn std::fmt::Display| CliError::Usage(format!("{what}: {e}"));
     Ok(NewPatient {
         person_number: PersonNumber::parse(fnr).map_err(|e| usage("identity number", &e))?,
         name: PersonName::parse(name).map_err(|e| usage("name", &e))?,
-        phone: phone.filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose().map_err(|e| usage("phone", &e))?,
-        email: email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose().map_err(|e| usage("e-mail", &e))?,
+        phone: phone
+            .filter(|p| !p.trim().is_empty())
+            .map(Phone::parse)
+            .transpose()
+            .map_err(|e| usage("phone", &e))?,
+        email: email
+            .filter(|e| !e.trim().is_empty())
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| usage("e-mail", &e))?,
     })
 }
 
@@ -65,11 +78,19 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             let config = Config::load(Some(&config), &crate::system::env())?;
             serve(config).await
         }
-        Command::Clinic(ClinicCommand::Create { storage, org_number, name }) => {
+        Command::Clinic(ClinicCommand::Create {
+            storage,
+            org_number,
+            name,
+        }) => {
             let org = parse_org(&org_number)?;
             let app = open_args(&storage, Create::IfMissing).await?;
             app.create_clinic(&org, &name).await?;
-            println!("clinic {org} «{}» created on {}", name.trim(), app.stores().backend.describe());
+            println!(
+                "clinic {org} «{}» created on {}",
+                name.trim(),
+                app.stores().backend.describe()
+            );
             app.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -81,27 +102,50 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             app.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Patient(PatientCommand::Add { storage, clinic, fnr, name, phone, email }) => {
+        Command::Patient(PatientCommand::Add {
+            storage,
+            clinic,
+            fnr,
+            name,
+            phone,
+            email,
+        }) => {
             let org = parse_org(&clinic)?;
             let patient = parse_patient(&fnr, &name, phone.as_deref(), email.as_deref())?;
             let app = open_args(&storage, Create::Never).await?;
-            let id = app.clinic(&org).await?.add_patient(&admin(&org, "registrering"), &patient).await?;
+            let id = app
+                .clinic(&org)
+                .await?
+                .add_patient(&admin(&org, "registrering"), &patient)
+                .await?;
             println!("patient {id} added to clinic {org}");
             app.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Patient(PatientCommand::Import { storage, clinic, file }) => {
+        Command::Patient(PatientCommand::Import {
+            storage,
+            clinic,
+            file,
+        }) => {
             let org = parse_org(&clinic)?;
             let app = open_args(&storage, Create::Never).await?;
             let result = import(&app, &org, &file).await;
             app.close().await;
             result
         }
-        Command::Patient(PatientCommand::Shred { storage, clinic, id }) => {
+        Command::Patient(PatientCommand::Shred {
+            storage,
+            clinic,
+            id,
+        }) => {
             let org = parse_org(&clinic)?;
-            let id = PatientId::parse(&id).map_err(|e| CliError::Usage(format!("patient id: {e}")))?;
+            let id =
+                PatientId::parse(&id).map_err(|e| CliError::Usage(format!("patient id: {e}")))?;
             let app = open_args(&storage, Create::Never).await?;
-            app.clinic(&org).await?.shred_patient(&admin(&org, "sletting"), id).await?;
+            app.clinic(&org)
+                .await?
+                .shred_patient(&admin(&org, "sletting"), id)
+                .await?;
             println!("patient {id} shredded: record deleted and data key destroyed");
             app.close().await;
             Ok(ExitCode::SUCCESS)
@@ -144,28 +188,37 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             let org = parse_org(&clinic)?;
             let config = crate::system::config_for(&storage)?;
             let app = open(&config, Create::Never).await?;
-            let version = app.rotate_clinic_key(&org, &admin(&org, "nøkkelrotasjon")).await?;
-            println!("clinic {org}: key rotated to version {version}; patient keys rewrapped, content untouched");
+            let version = app
+                .rotate_clinic_key(&org, &admin(&org, "nøkkelrotasjon"))
+                .await?;
+            println!(
+                "clinic {org}: key rotated to version {version}; patient keys rewrapped, content untouched"
+            );
             app.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn import(app: &Fortrolig, org: &OrgNumber, file: &std::path::Path) -> Result<ExitCode, CliError> {
+async fn import(
+    app: &Fortrolig,
+    org: &OrgNumber,
+    file: &std::path::Path,
+) -> Result<ExitCode, CliError> {
     let clinic = app.clinic(org).await?;
     let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
-        Box::new(std::io::BufReader::new(std::fs::File::open(file).map_err(|e| {
-            CliError::Usage(format!("cannot open {}: {e}", file.display()))
-        })?))
+        Box::new(std::io::BufReader::new(std::fs::File::open(file).map_err(
+            |e| CliError::Usage(format!("cannot open {}: {e}", file.display())),
+        )?))
     };
     let ctx = admin(org, "import");
     let mut failed = 0usize;
     for (n, line) in reader.lines().enumerate() {
         let line_no = n + 1;
-        let line = line.map_err(|e| CliError::Usage(format!("line {line_no}: cannot read: {e}")))?;
+        let line =
+            line.map_err(|e| CliError::Usage(format!("line {line_no}: cannot read: {e}")))?;
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
@@ -187,13 +240,22 @@ async fn import(app: &Fortrolig, org: &OrgNumber, file: &std::path::Path) -> Res
             }
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliError> {
     let orgs = match clinic {
         Some(text) => vec![parse_org(text)?],
-        None => app.clinics().await?.into_iter().map(|c| c.org_number).collect(),
+        None => app
+            .clinics()
+            .await?
+            .into_iter()
+            .map(|c| c.org_number)
+            .collect(),
     };
     let mut failed = 0;
     for org in &orgs {
@@ -202,13 +264,19 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
             Ok(v) => println!(
                 "clinic {org}: audit log intact: {} entries, root {}, {} signed head(s) checked",
                 v.size,
-                v.root.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>(),
+                v.root
+                    .iter()
+                    .take(8)
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
                 v.heads_checked
             ),
             Err(ServiceError::AuditBroken { fault, .. }) => {
                 failed += 1;
                 match fault.first_bad_seq() {
-                    Some(seq) => println!("clinic {org}: AUDIT LOG BROKEN at entry #{seq}: {fault}"),
+                    Some(seq) => {
+                        println!("clinic {org}: AUDIT LOG BROKEN at entry #{seq}: {fault}")
+                    }
                     None => println!("clinic {org}: AUDIT LOG BROKEN: {fault}"),
                 }
             }
@@ -216,7 +284,10 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
         }
     }
     if failed > 0 {
-        return Err(CliError::AuditFailed { failed, checked: orgs.len() });
+        return Err(CliError::AuditFailed {
+            failed,
+            checked: orgs.len(),
+        });
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,8 +295,13 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
 pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
     crate::logging::init(config.log_format, &config.log_level);
     let app = open(&config, Create::IfMissing).await?;
-    let settings = fortrolig_web::ServerSettings { listen: config.listen, tls: config.tls.clone() };
-    let result = fortrolig_web::serve(app.clone(), settings).await.map_err(|e| CliError::Server(e.to_string()));
+    let settings = fortrolig_web::ServerSettings {
+        listen: config.listen,
+        tls: config.tls.clone(),
+    };
+    let result = fortrolig_web::serve(app.clone(), settings)
+        .await
+        .map_err(|e| CliError::Server(e.to_string()));
     app.close().await;
     result.map(|()| ExitCode::SUCCESS)
 }

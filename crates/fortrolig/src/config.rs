@@ -12,7 +12,10 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("configuration file {path}: {message}")]
     Parse { path: String, message: String },
     #[error("{0}")]
@@ -110,11 +113,17 @@ const ENV_KEYS: &[&str] = &[
 
 fn read_secret_file(var: &str, path: &Path) -> Result<Secret, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::Invalid(format!("{var}: cannot read the secret file {}: {e}", path.display()))
+        ConfigError::Invalid(format!(
+            "{var}: cannot read the secret file {}: {e}",
+            path.display()
+        ))
     })?;
     let text = text.trim().to_owned();
     if text.is_empty() {
-        return Err(ConfigError::Invalid(format!("{var}: the secret file {} is empty", path.display())));
+        return Err(ConfigError::Invalid(format!(
+            "{var}: the secret file {} is empty",
+            path.display()
+        )));
     }
     Ok(Secret(text))
 }
@@ -125,10 +134,14 @@ impl Config {
         let parsed: FileConfig = match file {
             None => FileConfig::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-                toml::from_str(&text)
-                    .map_err(|e| ConfigError::Parse { path: path.display().to_string(), message: e.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
             }
         };
         for key in env.keys().filter(|k| k.starts_with("FORTROLIG_")) {
@@ -141,12 +154,20 @@ impl Config {
         }
         let get = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
 
-        let listen_text = get("FORTROLIG_LISTEN").or(parsed.server.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen_text = get("FORTROLIG_LISTEN")
+            .or(parsed.server.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            ConfigError::Invalid(format!("listen address {listen_text:?} is not IP:PORT, e.g. 127.0.0.1:8080"))
+            ConfigError::Invalid(format!(
+                "listen address {listen_text:?} is not IP:PORT, e.g. 127.0.0.1:8080"
+            ))
         })?;
-        let cert = get("FORTROLIG_TLS_CERT").map(PathBuf::from).or(parsed.server.tls_cert);
-        let key = get("FORTROLIG_TLS_KEY").map(PathBuf::from).or(parsed.server.tls_key);
+        let cert = get("FORTROLIG_TLS_CERT")
+            .map(PathBuf::from)
+            .or(parsed.server.tls_cert);
+        let key = get("FORTROLIG_TLS_KEY")
+            .map(PathBuf::from)
+            .or(parsed.server.tls_key);
         let tls = match (cert, key) {
             (Some(c), Some(k)) => Some((c, k)),
             (None, None) => None,
@@ -163,38 +184,68 @@ impl Config {
             )));
         }
 
-        let data_dir = get("FORTROLIG_DATA_DIR").map(PathBuf::from).or(parsed.storage.data_dir).unwrap_or_else(|| "fortrolig-data".into());
-        let vault_dir = get("FORTROLIG_VAULT_DIR").map(PathBuf::from).or(parsed.storage.vault_dir).unwrap_or_else(|| data_dir.join("vault"));
-        let master_key_file = get("FORTROLIG_MASTER_KEY_FILE").map(PathBuf::from).or(parsed.storage.master_key_file).unwrap_or_else(|| vault_dir.join("master.key"));
+        let data_dir = get("FORTROLIG_DATA_DIR")
+            .map(PathBuf::from)
+            .or(parsed.storage.data_dir)
+            .unwrap_or_else(|| "fortrolig-data".into());
+        let vault_dir = get("FORTROLIG_VAULT_DIR")
+            .map(PathBuf::from)
+            .or(parsed.storage.vault_dir)
+            .unwrap_or_else(|| data_dir.join("vault"));
+        let master_key_file = get("FORTROLIG_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(parsed.storage.master_key_file)
+            .unwrap_or_else(|| vault_dir.join("master.key"));
         let master_key = get("FORTROLIG_MASTER_KEY").map(Secret);
 
-        let database_url = match (get("FORTROLIG_DATABASE_URL"), get("FORTROLIG_DATABASE_URL_FILE").map(PathBuf::from).or(parsed.storage.database_url_file)) {
+        let database_url = match (
+            get("FORTROLIG_DATABASE_URL"),
+            get("FORTROLIG_DATABASE_URL_FILE")
+                .map(PathBuf::from)
+                .or(parsed.storage.database_url_file),
+        ) {
             (Some(url), _) => Some(Secret(url)),
             (None, Some(path)) => Some(read_secret_file("database_url_file", &path)?),
             (None, None) => None,
         };
-        if let Some(url) = &database_url {
-            if !url.0.starts_with("postgres://") && !url.0.starts_with("postgresql://") {
-                return Err(ConfigError::Invalid(
-                    "the database URL must start with postgres:// (leave it out to use the embedded SQLite)".into(),
-                ));
-            }
+        if let Some(url) = &database_url
+            && !url.0.starts_with("postgres://")
+            && !url.0.starts_with("postgresql://")
+        {
+            return Err(ConfigError::Invalid(
+                "the database URL must start with postgres:// (leave it out to use the embedded SQLite)".into(),
+            ));
+        }
         }
 
         let log_format = match get("FORTROLIG_LOG_FORMAT").or(parsed.log.format).as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
             Some(other) => {
-                return Err(ConfigError::Invalid(format!("log format {other:?} is not \"json\" or \"pretty\"")));
+                return Err(ConfigError::Invalid(format!(
+                    "log format {other:?} is not \"json\" or \"pretty\""
+                )));
             }
         };
-        let log_level = get("FORTROLIG_LOG_LEVEL").or(parsed.log.level).unwrap_or_else(|| "info".into());
+        let log_level = get("FORTROLIG_LOG_LEVEL")
+            .or(parsed.log.level)
+            .unwrap_or_else(|| "info".into());
         if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
             return Err(ConfigError::Invalid(format!(
                 "log level {log_level:?} is not one of error, warn, info, debug, trace"
             )));
         }
-        Ok(Self { listen, tls, data_dir, vault_dir, master_key_file, master_key, database_url, log_format, log_level })
+        Ok(Self {
+            listen,
+            tls,
+            data_dir,
+            vault_dir,
+            master_key_file,
+            master_key,
+            database_url,
+            log_format,
+            log_level,
+        })
     }
 }
 
@@ -203,7 +254,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn write(dir: &Path, text: &str) -> PathBuf {
@@ -223,38 +277,70 @@ mod tests {
     }
 
     #[test]
-    fn layers_apply_in_order_file_then_env_then_secret_file() -> Result<(), Box<dyn std::error::Error>> {
+    fn layers_apply_in_order_file_then_env_then_secret_file()
+    -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let secret = dir.path().join("db-url");
         std::fs::write(&secret, "postgres://u@127.0.0.1:5432/fortrolig\n")?;
-        let file = write(dir.path(), "[server]\nlisten = \"127.0.0.1:9000\"\n[storage]\ndata_dir = \"/srv/f\"\n");
+        let file = write(
+            dir.path(),
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[storage]\ndata_dir = \"/srv/f\"\n",
+        );
         let c = Config::load(
             Some(&file),
-            &env(&[("FORTROLIG_LISTEN", "127.0.0.1:9100"), ("FORTROLIG_DATABASE_URL_FILE", secret.to_str().unwrap_or(""))]),
+            &env(&[
+                ("FORTROLIG_LISTEN", "127.0.0.1:9100"),
+                ("FORTROLIG_DATABASE_URL_FILE", secret.to_str().unwrap_or("")),
+            ]),
         )?;
         assert_eq!(c.listen.port(), 9100);
         assert_eq!(c.data_dir, PathBuf::from("/srv/f"));
-        assert_eq!(c.database_url.as_ref().map(Secret::expose), Some("postgres://u@127.0.0.1:5432/fortrolig"));
-        assert!(!format!("{c:?}").contains("postgres://"), "secrets stay out of Debug");
+        assert_eq!(
+            c.database_url.as_ref().map(Secret::expose),
+            Some("postgres://u@127.0.0.1:5432/fortrolig")
+        );
+        assert!(
+            !format!("{c:?}").contains("postgres://"),
+            "secrets stay out of Debug"
+        );
         Ok(())
     }
 
     #[test]
-    fn unknown_keys_and_variables_are_refused_with_a_hint() -> Result<(), Box<dyn std::error::Error>> {
+    fn unknown_keys_and_variables_are_refused_with_a_hint() -> Result<(), Box<dyn std::error::Error>>
+    {
         let dir = tempfile::tempdir()?;
         let file = write(dir.path(), "[server]\nlisten_addr = \"x\"\n");
-        let err = Config::load(Some(&file), &env(&[])).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("unknown field") && err.contains("listen_addr"), "{err}");
-        let err = Config::load(None, &env(&[("FORTROLIG_LISTNE", "x")])).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("FORTROLIG_LISTNE") && err.contains("FORTROLIG_LISTEN"), "{err}");
+        let err = Config::load(Some(&file), &env(&[]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("unknown field") && err.contains("listen_addr"),
+            "{err}"
+        );
+        let err = Config::load(None, &env(&[("FORTROLIG_LISTNE", "x")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("FORTROLIG_LISTNE") && err.contains("FORTROLIG_LISTEN"),
+            "{err}"
+        );
         Ok(())
     }
 
     #[test]
     fn plain_http_outside_loopback_is_refused_x1() {
-        let err = Config::load(None, &env(&[("FORTROLIG_LISTEN", "0.0.0.0:8080")])).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Config::load(None, &env(&[("FORTROLIG_LISTEN", "0.0.0.0:8080")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("needs TLS"), "{err}");
-        let half = Config::load(None, &env(&[("FORTROLIG_TLS_CERT", "/c.pem")])).err().map(|e| e.to_string()).unwrap_or_default();
+        let half = Config::load(None, &env(&[("FORTROLIG_TLS_CERT", "/c.pem")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(half.contains("both"), "{half}");
     }
 
@@ -265,9 +351,16 @@ mod tests {
             ("FORTROLIG_LOG_LEVEL", "loud", "one of"),
             ("FORTROLIG_LOG_FORMAT", "xml", "json"),
             ("FORTROLIG_DATABASE_URL", "mysql://x", "postgres://"),
-            ("FORTROLIG_DATABASE_URL_FILE", "/nonexistent/secret", "cannot read"),
+            (
+                "FORTROLIG_DATABASE_URL_FILE",
+                "/nonexistent/secret",
+                "cannot read",
+            ),
         ] {
-            let err = Config::load(None, &env(&[(k, v)])).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = Config::load(None, &env(&[(k, v)]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains(needle), "{k}: {err}");
         }
     }

@@ -17,7 +17,12 @@ pub const DEMO_NAME: &str = "Normland legesenter";
 
 /// Synthetic Test-Norge numbers (month + 80): they can never be a real person's.
 const DEMO_PATIENTS: &[(&str, &str, &str, &str)] = &[
-    ("12858010053", "Kari Testperson", "91234567", "kari@example.no"),
+    (
+        "12858010053",
+        "Kari Testperson",
+        "91234567",
+        "kari@example.no",
+    ),
     ("03915510786", "Ola Prøvemann", "92345678", ""),
     ("24820110028", "Aisha Demodatter", "", "aisha@example.no"),
     ("15877210054", "Per Eksempel", "93456789", ""),
@@ -32,7 +37,9 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
     config.database_url = None;
     config.log_format = LogFormat::Pretty;
     if !listen.ip().is_loopback() {
-        return Err(CliError::Usage("the demo listens on loopback only (e.g. 127.0.0.1:8080)".into()));
+        return Err(CliError::Usage(
+            "the demo listens on loopback only (e.g. 127.0.0.1:8080)".into(),
+        ));
     }
     let app = open(&config, Create::IfMissing).await?;
     let org = OrgNumber::parse(DEMO_ORG).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -50,8 +57,14 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
         }
     }
     app.close().await;
-    println!("Fortrolig demo: {DEMO_NAME} (org.nr. {DEMO_ORG}) with {} synthetic patients", DEMO_PATIENTS.len());
-    println!("Data (SQLite, encrypted per field): {}", config.data_dir.display());
+    println!(
+        "Fortrolig demo: {DEMO_NAME} (org.nr. {DEMO_ORG}) with {} synthetic patients",
+        DEMO_PATIENTS.len()
+    );
+    println!(
+        "Data (SQLite, encrypted per field): {}",
+        config.data_dir.display()
+    );
     println!("Open http://{listen}/ in a browser. Stop with Ctrl-C.");
     crate::commands::serve(config).await
 }

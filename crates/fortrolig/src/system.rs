@@ -25,7 +25,10 @@ pub fn env() -> BTreeMap<String, String> {
 pub fn config_for(args: &StorageArgs) -> Result<Config, CliError> {
     let mut config = Config::load(None, &env())?;
     config.data_dir = args.data.clone();
-    config.vault_dir = args.vault.clone().unwrap_or_else(|| args.data.join("vault"));
+    config.vault_dir = args
+        .vault
+        .clone()
+        .unwrap_or_else(|| args.data.join("vault"));
     if std::env::var_os("FORTROLIG_MASTER_KEY_FILE").is_none() {
         config.master_key_file = config.vault_dir.join("master.key");
     }
@@ -49,7 +52,9 @@ pub async fn open(config: &Config, create: Create) -> Result<Fortrolig, CliError
         }
     };
     let backend = match &config.database_url {
-        Some(url) => Backend::Postgres { url: url.expose().to_owned() },
+        Some(url) => Backend::Postgres {
+            url: url.expose().to_owned(),
+        },
         None => {
             if create == Create::Never && !config.data_dir.join("directory.db").exists() {
                 return Err(CliError::Usage(format!(
@@ -57,7 +62,10 @@ pub async fn open(config: &Config, create: Create) -> Result<Fortrolig, CliError
                     config.data_dir.display()
                 )));
             }
-            Backend::Sqlite { data_dir: config.data_dir.clone(), vault_dir: config.vault_dir.clone() }
+            Backend::Sqlite {
+                data_dir: config.data_dir.clone(),
+                vault_dir: config.vault_dir.clone(),
+            }
         }
     };
     Ok(Fortrolig::open(backend, master, Arc::new(SystemClock)).await?)

@@ -3,12 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fortrolig_audit::{CHECKPOINT_INTERVAL, Hash, LogEntry, LogVerifier, SignedTreeHead, TreeHead, Verified};
-use fortrolig_domain::{
-    Action, Actor, AuditEvent, Clock, Email, NewPatient, OrgNumber, Outcome, PatientId, PersonName, PersonNumber,
-    Phone, Source, Timestamp,
+use fortrolig_audit::{
+    CHECKPOINT_INTERVAL, Hash, LogEntry, LogVerifier, SignedTreeHead, TreeHead, Verified,
 };
-use fortrolig_store::{AuditAppend, ClinicKeyRow, ClinicStore, ClinicTx, KeyRing, PatientKeyRow, PatientRow, StoreError};
+use fortrolig_domain::{
+    Action, Actor, AuditEvent, Clock, Email, NewPatient, OrgNumber, Outcome, PatientId, PersonName,
+    PersonNumber, Phone, Source, Timestamp,
+};
+use fortrolig_store::{
+    AuditAppend, ClinicKeyRow, ClinicStore, ClinicTx, KeyRing, PatientKeyRow, PatientRow,
+    StoreError,
+};
 use fortrolig_vault::{Aad, ClinicKey, DataKey, MasterKey, Wrapped};
 use tokio::sync::{Mutex, RwLock};
 
@@ -93,7 +98,11 @@ impl Clinic {
     }
 
     /// Registers a patient. The data and its audit entry commit together.
-    pub async fn add_patient(&self, ctx: &ActContext, patient: &NewPatient) -> Result<PatientId, ServiceError> {
+    pub async fn add_patient(
+        &self,
+        ctx: &ActContext,
+        patient: &NewPatient,
+    ) -> Result<PatientId, ServiceError> {
         let _writer = self.writer.lock().await;
         let keys = self.keys.read().await;
         let org = self.org();
@@ -110,24 +119,44 @@ impl Clinic {
                     patient_id: id.as_bytes().to_vec(),
                     key_id: data_key.id().0.to_vec(),
                     clinic_key_version: keys.clinic_key_version,
-                    wrapped: keys.clinic_key.wrap(&data_key, &aad(org, "patient_keys", &id, "data_key"))?.0,
+                    wrapped: keys
+                        .clinic_key
+                        .wrap(&data_key, &aad(org, "patient_keys", &id, "data_key"))?
+                        .0,
                 },
             )
             .await?;
-        let seal = |column: &str, text: &str| data_key.seal(&aad(org, PATIENTS, &id, column), text.as_bytes());
+        let seal = |column: &str, text: &str| {
+            data_key.seal(&aad(org, PATIENTS, &id, column), text.as_bytes())
+        };
         let row = PatientRow {
             id: id.as_bytes().to_vec(),
             person_number_index: index.to_vec(),
             person_number: seal("person_number", patient.person_number.as_str())?,
             name: seal("name", patient.name.as_str())?,
-            phone: patient.phone.as_ref().map(|p| seal("phone", p.as_str())).transpose()?,
-            email: patient.email.as_ref().map(|e| seal("email", e.as_str())).transpose()?,
+            phone: patient
+                .phone
+                .as_ref()
+                .map(|p| seal("phone", p.as_str()))
+                .transpose()?,
+            email: patient
+                .email
+                .as_ref()
+                .map(|e| seal("email", e.as_str()))
+                .transpose()?,
             created_at: self.clock.now().as_micros(),
         };
         let mut tx = self.store.begin().await?;
         tx.insert_patient(&row).await?;
         let head = self
-            .append(&mut tx, &keys, ctx, Action::PatientCreated, Some(id), &format!("patient:{id}"))
+            .append(
+                &mut tx,
+                &keys,
+                ctx,
+                Action::PatientCreated,
+                Some(id),
+                &format!("patient:{id}"),
+            )
             .await?;
         tx.commit().await?;
         self.anchor(&head).await?;
@@ -135,19 +164,33 @@ impl Clinic {
     }
 
     /// Reads a patient's record; the read is audited before the data is returned.
-    pub async fn read_patient(&self, ctx: &ActContext, id: PatientId) -> Result<Patient, ServiceError> {
+    pub async fn read_patient(
+        &self,
+        ctx: &ActContext,
+        id: PatientId,
+    ) -> Result<Patient, ServiceError> {
         let row = self.store.patient(id.as_bytes()).await?;
         let Some(row) = row else {
             return Err(self.missing_patient(id).await?);
         };
         let patient = self.decrypt(&row).await?;
-        self.record(ctx, Action::PatientRead, Some(id), &format!("patient:{id}"), &ctx.reason)
-            .await?;
+        self.record(
+            ctx,
+            Action::PatientRead,
+            Some(id),
+            &format!("patient:{id}"),
+            &ctx.reason,
+        )
+        .await?;
         Ok(patient)
     }
 
     /// Finds a patient by identity number through the blind index, never by decrypting.
-    pub async fn find_patient(&self, ctx: &ActContext, number: &PersonNumber) -> Result<Option<Patient>, ServiceError> {
+    pub async fn find_patient(
+        &self,
+        ctx: &ActContext,
+        number: &PersonNumber,
+    ) -> Result<Option<Patient>, ServiceError> {
         let index = self.keys.read().await.blind.index("fnr", number.as_str());
         match self.store.patient_by_index(&index).await? {
             None => Ok(None),
@@ -159,9 +202,22 @@ impl Clinic {
     }
 
     async fn missing_patient(&self, id: PatientId) -> Result<ServiceError, ServiceError> {
-        let shredded = self.keyring.patient_key(self.org().as_str(), id.as_bytes()).await?.is_none()
-            && self.store.entries_for_patient(&id.to_string()).await?.iter().any(|e| e.action == Action::PatientShredded.as_str());
-        Ok(if shredded { ServiceError::Shredded } else { ServiceError::NoSuchPatient })
+        let shredded = self
+            .keyring
+            .patient_key(self.org().as_str(), id.as_bytes())
+            .await?
+            .is_none()
+            && self
+                .store
+                .entries_for_patient(&id.to_string())
+                .await?
+                .iter()
+                .any(|e| e.action == Action::PatientShredded.as_str());
+        Ok(if shredded {
+            ServiceError::Shredded
+        } else {
+            ServiceError::NoSuchPatient
+        })
     }
 
     async fn data_key(&self, id: PatientId) -> Result<DataKey, ServiceError> {
@@ -173,11 +229,15 @@ impl Clinic {
             .ok_or(ServiceError::Shredded)?;
         let keys = self.keys.read().await;
         if row.clinic_key_version != keys.clinic_key_version {
-            return Err(malformed("a patient key is wrapped under a clinic key version that is gone"));
+            return Err(malformed(
+                "a patient key is wrapped under a clinic key version that is gone",
+            ));
         }
-        Ok(keys
-            .clinic_key
-            .unwrap(key_id(&row.key_id)?, &Wrapped(row.wrapped), &aad(org, "patient_keys", &id, "data_key"))?)
+        Ok(keys.clinic_key.unwrap(
+            key_id(&row.key_id)?,
+            &Wrapped(row.wrapped),
+            &aad(org, "patient_keys", &id, "data_key"),
+        )?)
     }
 
     async fn decrypt(&self, row: &PatientRow) -> Result<Patient, ServiceError> {
@@ -197,12 +257,16 @@ impl Clinic {
             phone: row
                 .phone
                 .as_deref()
-                .map(|b| open("phone", b).and_then(|t| Phone::parse(&t).map_err(|_| invalid("phone"))))
+                .map(|b| {
+                    open("phone", b).and_then(|t| Phone::parse(&t).map_err(|_| invalid("phone")))
+                })
                 .transpose()?,
             email: row
                 .email
                 .as_deref()
-                .map(|b| open("email", b).and_then(|t| Email::parse(&t).map_err(|_| invalid("e-mail"))))
+                .map(|b| {
+                    open("email", b).and_then(|t| Email::parse(&t).map_err(|_| invalid("e-mail")))
+                })
                 .transpose()?,
             created_at: Timestamp(row.created_at),
         })
@@ -212,7 +276,11 @@ impl Clinic {
     /// key is destroyed, so no copy of the content — live or in a backup — opens again.
     pub async fn shred_patient(&self, ctx: &ActContext, id: PatientId) -> Result<(), ServiceError> {
         let org = self.org();
-        let has_key = self.keyring.patient_key(org.as_str(), id.as_bytes()).await?.is_some();
+        let has_key = self
+            .keyring
+            .patient_key(org.as_str(), id.as_bytes())
+            .await?
+            .is_some();
         {
             let _writer = self.writer.lock().await;
             let keys = self.keys.read().await;
@@ -222,7 +290,14 @@ impl Clinic {
                 return Err(ServiceError::NoSuchPatient);
             }
             let head = self
-                .append(&mut tx, &keys, ctx, Action::PatientShredded, Some(id), &format!("patient:{id}"))
+                .append(
+                    &mut tx,
+                    &keys,
+                    ctx,
+                    Action::PatientShredded,
+                    Some(id),
+                    &format!("patient:{id}"),
+                )
                 .await?;
             tx.commit().await?;
             self.anchor(&head).await?;
@@ -235,7 +310,11 @@ impl Clinic {
 
     /// Replaces the clinic key with a new version and rewraps every patient key under it.
     /// Content is not rewritten; the old version is forgotten.
-    pub async fn rotate_key(&self, ctx: &ActContext, master: &MasterKey) -> Result<i64, ServiceError> {
+    pub async fn rotate_key(
+        &self,
+        ctx: &ActContext,
+        master: &MasterKey,
+    ) -> Result<i64, ServiceError> {
         let _writer = self.writer.lock().await;
         let mut keys = self.keys.write().await;
         let org = self.org();
@@ -245,18 +324,25 @@ impl Clinic {
         for row in self.keyring.patient_keys(org.as_str()).await? {
             let id = patient_id(&row.patient_id)?;
             let context = aad(org, "patient_keys", &id, "data_key");
-            let data_key = keys.clinic_key.unwrap(key_id(&row.key_id)?, &Wrapped(row.wrapped), &context)?;
+            let data_key =
+                keys.clinic_key
+                    .unwrap(key_id(&row.key_id)?, &Wrapped(row.wrapped), &context)?;
             rewrapped.push(PatientKeyRow {
                 clinic_key_version: version,
                 wrapped: new_key.wrap(&data_key, &context)?.0,
                 ..row
             });
         }
-        let wrapped = master.wrap_clinic_key(org.as_str(), crate::keys::version_u32(version)?, &new_key)?;
+        let wrapped =
+            master.wrap_clinic_key(org.as_str(), crate::keys::version_u32(version)?, &new_key)?;
         self.keyring
             .rotate_clinic_key(
                 org.as_str(),
-                &ClinicKeyRow { version, key_id: new_key.id().0.to_vec(), wrapped: wrapped.0 },
+                &ClinicKeyRow {
+                    version,
+                    key_id: new_key.id().0.to_vec(),
+                    wrapped: wrapped.0,
+                },
                 &rewrapped,
                 self.clock.now().as_micros(),
             )
@@ -265,7 +351,14 @@ impl Clinic {
         keys.clinic_key_version = version;
         let mut tx = self.store.begin().await?;
         let head = self
-            .append(&mut tx, &keys, ctx, Action::ClinicKeyRotated, None, &format!("clinic_key:v{version}"))
+            .append(
+                &mut tx,
+                &keys,
+                ctx,
+                Action::ClinicKeyRotated,
+                None,
+                &format!("clinic_key:v{version}"),
+            )
             .await?;
         tx.commit().await?;
         self.anchor(&head).await?;
@@ -283,9 +376,14 @@ impl Clinic {
     ) -> Result<(), ServiceError> {
         let _writer = self.writer.lock().await;
         let keys = self.keys.read().await;
-        let ctx = ActContext { reason: reason.to_owned(), ..ctx.clone() };
+        let ctx = ActContext {
+            reason: reason.to_owned(),
+            ..ctx.clone()
+        };
         let mut tx = self.store.begin().await?;
-        let head = self.append(&mut tx, &keys, &ctx, action, patient, object).await?;
+        let head = self
+            .append(&mut tx, &keys, &ctx, action, patient, object)
+            .await?;
         tx.commit().await?;
         self.anchor(&head).await
     }
@@ -326,7 +424,7 @@ impl Clinic {
             root_after: root,
             frontier: &frontier,
             latest: &head,
-            checkpoint: entry.seq % CHECKPOINT_INTERVAL == 0,
+            checkpoint: entry.seq.is_multiple_of(CHECKPOINT_INTERVAL),
         })
         .await?;
         Ok(head)
@@ -334,7 +432,10 @@ impl Clinic {
 
     /// Moves the clinic's anchor in the key ring forward to `head`, after it committed.
     async fn anchor(&self, head: &SignedTreeHead) -> Result<(), ServiceError> {
-        Ok(self.keyring.set_anchor(self.org().as_str(), head, false).await?)
+        Ok(self
+            .keyring
+            .set_anchor(self.org().as_str(), head, false)
+            .await?)
     }
 
     async fn public_keys(&self) -> Result<HashMap<u32, Vec<u8>>, ServiceError> {
@@ -347,7 +448,10 @@ impl Clinic {
 
     /// Checks the whole log against its signed heads and the key ring's anchor (X3).
     pub async fn verify_audit(&self) -> Result<Verified, ServiceError> {
-        let broken = |fault| ServiceError::AuditBroken { clinic: self.org().to_string(), fault };
+        let broken = |fault| ServiceError::AuditBroken {
+            clinic: self.org().to_string(),
+            fault,
+        };
         let mut heads = self.store.tree_heads().await?;
         if let Some(anchor) = self.keyring.anchor(self.org().as_str()).await? {
             heads.push(anchor);
@@ -361,7 +465,10 @@ impl Clinic {
     }
 
     /// The entry `seq`, its audit path, and the signed head it is proven against.
-    pub async fn inclusion_proof(&self, seq: u64) -> Result<(LogEntry, Vec<Hash>, SignedTreeHead), ServiceError> {
+    pub async fn inclusion_proof(
+        &self,
+        seq: u64,
+    ) -> Result<(LogEntry, Vec<Hash>, SignedTreeHead), ServiceError> {
         let head = self
             .store
             .tree_heads()
@@ -370,10 +477,18 @@ impl Clinic {
             .max_by_key(|h| h.head.size)
             .ok_or_else(|| ServiceError::Invalid("the log is empty".into()))?;
         let entries = self.store.entries_up_to(head.head.size).await?;
-        let leaves: Vec<Hash> = entries.iter().map(|e| fortrolig_audit::leaf_hash(&e.encode())).collect();
-        let index = usize::try_from(seq.wrapping_sub(1)).map_err(|_| ServiceError::Invalid("no such entry".into()))?;
-        let path = fortrolig_audit::inclusion_proof(&leaves, index).ok_or_else(|| ServiceError::Invalid("no such entry".into()))?;
-        let entry = entries.into_iter().nth(index).ok_or_else(|| ServiceError::Invalid("no such entry".into()))?;
+        let leaves: Vec<Hash> = entries
+            .iter()
+            .map(|e| fortrolig_audit::leaf_hash(&e.encode()))
+            .collect();
+        let index = usize::try_from(seq.wrapping_sub(1))
+            .map_err(|_| ServiceError::Invalid("no such entry".into()))?;
+        let path = fortrolig_audit::inclusion_proof(&leaves, index)
+            .ok_or_else(|| ServiceError::Invalid("no such entry".into()))?;
+        let entry = entries
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| ServiceError::Invalid("no such entry".into()))?;
         Ok((entry, path, head))
     }
 
@@ -384,7 +499,12 @@ impl Clinic {
 
     /// After a restore: drops the rows of patients whose key was destroyed since the
     /// backup, and records the restore, in one transaction.
-    pub(crate) async fn finish_restore(&self, ctx: &ActContext, label: &str, shredded: &[PatientId]) -> Result<(), ServiceError> {
+    pub(crate) async fn finish_restore(
+        &self,
+        ctx: &ActContext,
+        label: &str,
+        shredded: &[PatientId],
+    ) -> Result<(), ServiceError> {
         let _writer = self.writer.lock().await;
         let keys = self.keys.read().await;
         let mut tx = self.store.begin().await?;
@@ -392,10 +512,22 @@ impl Clinic {
             tx.delete_patient(id.as_bytes()).await?;
         }
         let ctx = ActContext {
-            reason: format!("gjenoppretting; {} slettede pasienter fjernet", shredded.len()),
+            reason: format!(
+                "gjenoppretting; {} slettede pasienter fjernet",
+                shredded.len()
+            ),
             ..ctx.clone()
         };
-        let head = self.append(&mut tx, &keys, &ctx, Action::Restored, None, &format!("backup:{label}")).await?;
+        let head = self
+            .append(
+                &mut tx,
+                &keys,
+                &ctx,
+                Action::Restored,
+                None,
+                &format!("backup:{label}"),
+            )
+            .await?;
         tx.commit().await?;
         self.anchor(&head).await
     }
@@ -407,7 +539,8 @@ impl Clinic {
 }
 
 pub(crate) fn patient_id(bytes: &[u8]) -> Result<PatientId, ServiceError> {
-    let id: [u8; 16] = bytes.try_into().map_err(|_| malformed("patient id is not 16 bytes"))?;
+    let id: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| malformed("patient id is not 16 bytes"))?;
     Ok(PatientId::from_bytes(id))
 }
-

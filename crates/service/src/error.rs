@@ -21,7 +21,10 @@ pub enum ServiceError {
     #[error("backup file: {0}")]
     Backup(String),
     #[error("I/O error on {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl ServiceError {

@@ -28,7 +28,8 @@ pub(crate) fn key_id(bytes: &[u8]) -> Result<KeyId, ServiceError> {
 }
 
 pub(crate) fn version_u32(version: i64) -> Result<u32, ServiceError> {
-    u32::try_from(version).map_err(|_| StoreError::Malformed("key version out of range".into()).into())
+    u32::try_from(version)
+        .map_err(|_| StoreError::Malformed("key version out of range".into()).into())
 }
 
 pub(crate) async fn create_clinic_keys(
@@ -61,25 +62,39 @@ pub(crate) async fn create_clinic_keys(
     Ok(())
 }
 
-pub(crate) async fn load_clinic_keys(keyring: &KeyRing, master: &MasterKey, org: &OrgNumber) -> Result<ClinicKeys, ServiceError> {
+pub(crate) async fn load_clinic_keys(
+    keyring: &KeyRing,
+    master: &MasterKey,
+    org: &OrgNumber,
+) -> Result<ClinicKeys, ServiceError> {
     let org_s = org.as_str();
     let current = keyring
         .clinic_keys(org_s)
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::Malformed(format!("the key ring has no key for clinic {org}")))?;
+        .ok_or_else(|| {
+            StoreError::Malformed(format!("the key ring has no key for clinic {org}"))
+        })?;
     let version = version_u32(current.version)?;
-    let clinic_key = master.unwrap_clinic_key(org_s, version, key_id(&current.key_id)?, &Wrapped(current.wrapped))?;
+    let clinic_key = master.unwrap_clinic_key(
+        org_s,
+        version,
+        key_id(&current.key_id)?,
+        &Wrapped(current.wrapped),
+    )?;
     let blind = master.unwrap_blind_key(org_s, &Wrapped(keyring.blind_index_key(org_s).await?))?;
     let signing_row = keyring
         .signing_keys(org_s)
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::Malformed(format!("the key ring has no signing key for clinic {org}")))?;
+        .ok_or_else(|| {
+            StoreError::Malformed(format!("the key ring has no signing key for clinic {org}"))
+        })?;
     let signing_version = version_u32(signing_row.version)?;
-    let signing = master.unwrap_signing_key(org_s, signing_version, &Wrapped(signing_row.wrapped))?;
+    let signing =
+        master.unwrap_signing_key(org_s, signing_version, &Wrapped(signing_row.wrapped))?;
     Ok(ClinicKeys {
         clinic_key,
         clinic_key_version: current.version,

@@ -45,7 +45,11 @@ struct Inner {
 }
 
 impl Fortrolig {
-    pub async fn open(backend: Backend, master: MasterKey, clock: Arc<dyn Clock>) -> Result<Self, ServiceError> {
+    pub async fn open(
+        backend: Backend,
+        master: MasterKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServiceError> {
         let stores = Stores::open(backend).await?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -70,10 +74,16 @@ impl Fortrolig {
     }
 
     /// Registers a clinic: its keys in the key ring, its own store, and a first audit entry.
-    pub async fn create_clinic(&self, org: &OrgNumber, name: &str) -> Result<Arc<Clinic>, ServiceError> {
+    pub async fn create_clinic(
+        &self,
+        org: &OrgNumber,
+        name: &str,
+    ) -> Result<Arc<Clinic>, ServiceError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(ServiceError::Invalid("the clinic name must be 1-200 printable characters".into()));
+            return Err(ServiceError::Invalid(
+                "the clinic name must be 1-200 printable characters".into(),
+            ));
         }
         let stores = &self.inner.stores;
         if stores.clinic(org).await?.is_some() {
@@ -83,12 +93,24 @@ impl Fortrolig {
         if !stores.keyring.has_clinic(org.as_str()).await? {
             keys::create_clinic_keys(&stores.keyring, &self.inner.master, org, now).await?;
         }
-        let store = stores.create_clinic_store(org, name, now.as_micros()).await?;
+        let store = stores
+            .create_clinic_store(org, name, now.as_micros())
+            .await?;
         let clinic = Arc::new(Clinic::load(self.clone(), store).await?);
         clinic
-            .record(&ActContext::system("clinic-create", org), fortrolig_domain::Action::ClinicCreated, None, "clinic", "registrering")
+            .record(
+                &ActContext::system("clinic-create", org),
+                fortrolig_domain::Action::ClinicCreated,
+                None,
+                "clinic",
+                "registrering",
+            )
             .await?;
-        self.inner.clinics.lock().await.insert(org.clone(), clinic.clone());
+        self.inner
+            .clinics
+            .lock()
+            .await
+            .insert(org.clone(), clinic.clone());
         Ok(clinic)
     }
 
@@ -105,8 +127,15 @@ impl Fortrolig {
     }
 
     /// Rotates a clinic's key (see [`Clinic::rotate_key`]); returns the new version.
-    pub async fn rotate_clinic_key(&self, org: &OrgNumber, ctx: &ActContext) -> Result<i64, ServiceError> {
-        self.clinic(org).await?.rotate_key(ctx, &self.inner.master).await
+    pub async fn rotate_clinic_key(
+        &self,
+        org: &OrgNumber,
+        ctx: &ActContext,
+    ) -> Result<i64, ServiceError> {
+        self.clinic(org)
+            .await?
+            .rotate_key(ctx, &self.inner.master)
+            .await
     }
 
     /// Checks that the directory and key ring answer (for `/readyz`).

@@ -29,8 +29,13 @@ impl Dialect {
 /// Where the stores live. SQLite is the embedded default; PostgreSQL when a URL is given.
 #[derive(Clone, Debug)]
 pub enum Backend {
-    Sqlite { data_dir: PathBuf, vault_dir: PathBuf },
-    Postgres { url: String },
+    Sqlite {
+        data_dir: PathBuf,
+        vault_dir: PathBuf,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 /// One database: a pool and the dialect it speaks.
@@ -41,6 +46,12 @@ pub struct Db {
 }
 
 impl Db {
+    /// Connects to one database by URL (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str, dialect: Dialect) -> Result<Self, StoreError> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        connect(url, dialect).await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -52,7 +63,8 @@ static DRIVERS: Once = Once::new();
 fn private_dir(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(path).map_err(|e| dir_error(path, e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| dir_error(path, e))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| dir_error(path, e))
 }
 
 fn dir_error(path: &Path, source: std::io::Error) -> StoreError {
@@ -77,7 +89,9 @@ fn split_pg_url(url: &str) -> Result<(&str, &str, &str), StoreError> {
     };
     if name.is_empty()
         || name.len() > 40
-        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
         return Err(StoreError::BadUrl(
             "the database name must be 1-40 characters of a-z, 0-9 and _".into(),
@@ -106,7 +120,9 @@ impl Backend {
 
     fn clinic_location(&self, org: &OrgNumber) -> Result<String, StoreError> {
         match self {
-            Backend::Sqlite { data_dir, .. } => Ok(sqlite_url(&data_dir.join("clinics").join(format!("{org}.db")))),
+            Backend::Sqlite { data_dir, .. } => Ok(sqlite_url(
+                &data_dir.join("clinics").join(format!("{org}.db")),
+            )),
             Backend::Postgres { url } => {
                 let (base, name, query) = split_pg_url(url)?;
                 Ok(pg_url(base, &format!("{name}_c{org}"), query))
@@ -233,10 +249,11 @@ async fn ensure_pg_database(base: &str, name: &str, query: &str) -> Result<(), S
         let sql = format!("CREATE DATABASE \"{name}\"");
         if let Err(e) = admin.pool.execute(AssertSqlSafe(sql)).await {
             // Another process may have created it at the same moment.
-            let again: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-                .bind(name)
-                .fetch_optional(&admin.pool)
-                .await?;
+            let again: Option<(i32,)> =
+                sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(name)
+                    .fetch_optional(&admin.pool)
+                    .await?;
             if again.is_none() {
                 return Err(e.into());
             }
@@ -269,7 +286,10 @@ impl Stores {
     }
 
     /// Opens one clinic's store. The clinic must be registered in the directory.
-    pub async fn open_clinic(&self, org: &OrgNumber) -> Result<crate::clinic::ClinicStore, StoreError> {
+    pub async fn open_clinic(
+        &self,
+        org: &OrgNumber,
+    ) -> Result<crate::clinic::ClinicStore, StoreError> {
         if self.clinic(org).await?.is_none() {
             return Err(StoreError::UnknownClinic(org.to_string()));
         }
@@ -297,7 +317,10 @@ impl Stores {
     }
 
     /// Drops a clinic's store and creates it empty and migrated (restore only).
-    pub async fn recreate_clinic_store(&self, org: &OrgNumber) -> Result<crate::clinic::ClinicStore, StoreError> {
+    pub async fn recreate_clinic_store(
+        &self,
+        org: &OrgNumber,
+    ) -> Result<crate::clinic::ClinicStore, StoreError> {
         self.backend.drop_clinic_database(org).await?;
         self.backend.create_clinic_database(org).await?;
         let db = self.backend.open(Location::Clinic(org)).await?;
@@ -307,8 +330,12 @@ impl Stores {
 
     /// A trivial query on the directory and the key ring.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.directory.pool).await?;
-        sqlx::query("SELECT 1").execute(&self.keyring.db.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&self.directory.pool)
+            .await?;
+        sqlx::query("SELECT 1")
+            .execute(&self.keyring.db.pool)
+            .await?;
         Ok(())
     }
 
@@ -320,9 +347,11 @@ impl Stores {
 
 /// The audit state row exists from the start, so that writers can lock it.
 async fn init_audit_state(db: &Db) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_state (id, frontier) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-        .bind(fortrolig_audit::Frontier::default().to_bytes())
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit_state (id, frontier) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(fortrolig_audit::Frontier::default().to_bytes())
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }

@@ -39,24 +39,38 @@ pub struct AuditAppend<'a> {
 
 pub(crate) type HeadRow = (i64, Vec<u8>, i64, i64, Vec<u8>);
 
-pub(crate) fn head_from_row(org: &str, (size, root, signed_at, version, signature): HeadRow) -> Result<SignedTreeHead, StoreError> {
+pub(crate) fn head_from_row(
+    org: &str,
+    (size, root, signed_at, version, signature): HeadRow,
+) -> Result<SignedTreeHead, StoreError> {
     let root: [u8; 32] = root
         .try_into()
         .map_err(|_| StoreError::Malformed("tree head root is not 32 bytes".into()))?;
     Ok(SignedTreeHead {
         head: TreeHead {
             clinic: org.to_owned(),
-            size: u64::try_from(size).map_err(|_| StoreError::Malformed("negative tree size".into()))?,
+            size: u64::try_from(size)
+                .map_err(|_| StoreError::Malformed("negative tree size".into()))?,
             root,
             signed_at,
         },
-        key_version: u32::try_from(version).map_err(|_| StoreError::Malformed("bad key version".into()))?,
+        key_version: u32::try_from(version)
+            .map_err(|_| StoreError::Malformed("bad key version".into()))?,
         signature,
     })
 }
 
-const PATIENT_COLUMNS: &str = "id, person_number_index, person_number, name, phone, email, created_at";
-type PatientTuple = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, i64);
+const PATIENT_COLUMNS: &str =
+    "id, person_number_index, person_number, name, phone, email, created_at";
+type PatientTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    i64,
+);
 
 fn patient_from(t: PatientTuple) -> PatientRow {
     PatientRow {
@@ -96,32 +110,42 @@ impl ClinicStore {
             Dialect::Postgres => "SELECT id FROM audit_state WHERE id = 1 FOR UPDATE",
         };
         tx.execute(lock).await?;
-        Ok(ClinicTx { tx, org: self.org.clone() })
+        Ok(ClinicTx {
+            tx,
+            org: self.org.clone(),
+        })
     }
 
     pub async fn patient(&self, id: &[u8]) -> Result<Option<PatientRow>, StoreError> {
-        let row: Option<PatientTuple> = sqlx::query_as(AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?;
+        let row: Option<PatientTuple> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?;
         Ok(row.map(patient_from))
     }
 
     pub async fn patient_by_index(&self, index: &[u8]) -> Result<Option<PatientRow>, StoreError> {
-        let row: Option<PatientTuple> =
-            sqlx::query_as(AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE person_number_index = $1")))
-                .bind(index)
-                .fetch_optional(&self.db.pool)
-                .await?;
+        let row: Option<PatientTuple> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE person_number_index = $1"
+        )))
+        .bind(index)
+        .fetch_optional(&self.db.pool)
+        .await?;
         Ok(row.map(patient_from))
     }
 
     pub async fn patient_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&self.db.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM patients")
+            .fetch_one(&self.db.pool)
+            .await?)
     }
 
     pub async fn audit_size(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries").fetch_one(&self.db.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries")
+            .fetch_one(&self.db.pool)
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -132,7 +156,9 @@ impl ClinicStore {
         )
         .fetch_all(&self.db.pool)
         .await?;
-        rows.into_iter().map(|r| head_from_row(self.org.as_str(), r)).collect()
+        rows.into_iter()
+            .map(|r| head_from_row(self.org.as_str(), r))
+            .collect()
     }
 
     /// Streams the log in order of `seq`, in batches, to `visit` (entry, stored root).
@@ -165,20 +191,28 @@ impl ClinicStore {
 
     /// The entries that name a patient, for their innsyn and inclusion proofs.
     pub async fn entries_for_patient(&self, patient: &str) -> Result<Vec<LogEntry>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE patient_id = $1 ORDER BY seq")))
-            .bind(patient)
-            .fetch_all(&self.db.pool)
-            .await?;
-        rows.iter().map(|r| entry_from_row(r).map(|(e, _)| e)).collect()
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE patient_id = $1 ORDER BY seq"
+        )))
+        .bind(patient)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| entry_from_row(r).map(|(e, _)| e))
+            .collect()
     }
 
     /// The leaf hashes' inputs for entries 1..=size, for building inclusion proofs.
     pub async fn entries_up_to(&self, size: u64) -> Result<Vec<LogEntry>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE seq <= $1 ORDER BY seq")))
-            .bind(size as i64)
-            .fetch_all(&self.db.pool)
-            .await?;
-        rows.iter().map(|r| entry_from_row(r).map(|(e, _)| e)).collect()
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE seq <= $1 ORDER BY seq"
+        )))
+        .bind(size as i64)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| entry_from_row(r).map(|(e, _)| e))
+            .collect()
     }
 
     pub async fn close(&self) {
@@ -191,7 +225,8 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(LogEntry, Vec<u8>), StoreE
     let seq: i64 = row.try_get(0)?;
     Ok((
         LogEntry {
-            seq: u64::try_from(seq).map_err(|_| StoreError::Malformed("negative audit seq".into()))?,
+            seq: u64::try_from(seq)
+                .map_err(|_| StoreError::Malformed("negative audit seq".into()))?,
             at: row.try_get(1)?,
             actor_id: row.try_get(2)?,
             actor_role: row.try_get(3)?,
@@ -218,27 +253,31 @@ pub struct ClinicTx {
 
 impl ClinicTx {
     pub async fn frontier(&mut self) -> Result<Frontier, StoreError> {
-        let bytes: Option<Vec<u8>> = sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let bytes: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
         match bytes {
             None => Ok(Frontier::default()),
-            Some(b) => Frontier::from_bytes(&b).ok_or_else(|| StoreError::Malformed("audit frontier".into())),
+            Some(b) => Frontier::from_bytes(&b)
+                .ok_or_else(|| StoreError::Malformed("audit frontier".into())),
         }
     }
 
     pub async fn insert_patient(&mut self, row: &PatientRow) -> Result<(), StoreError> {
-        sqlx::query(AssertSqlSafe(format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
-            .bind(&row.id)
-            .bind(&row.person_number_index)
-            .bind(&row.person_number)
-            .bind(&row.name)
-            .bind(row.phone.as_deref())
-            .bind(row.email.as_deref())
-            .bind(row.created_at)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(StoreError::from_insert)?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )))
+        .bind(&row.id)
+        .bind(&row.person_number_index)
+        .bind(&row.person_number)
+        .bind(&row.name)
+        .bind(row.phone.as_deref())
+        .bind(row.email.as_deref())
+        .bind(row.created_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_insert)?;
         Ok(())
     }
 

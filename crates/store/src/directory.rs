@@ -15,16 +15,21 @@ pub struct ClinicEntry {
 fn entry(org: String, name: String, created_at: i64) -> Result<ClinicEntry, StoreError> {
     let org_number = OrgNumber::parse(&org)
         .map_err(|e| StoreError::Malformed(format!("directory org number: {e}")))?;
-    Ok(ClinicEntry { org_number, name, created_at })
+    Ok(ClinicEntry {
+        org_number,
+        name,
+        created_at,
+    })
 }
 
 impl Stores {
     pub async fn clinic(&self, org: &OrgNumber) -> Result<Option<ClinicEntry>, StoreError> {
-        let row: Option<(String, String, i64)> =
-            sqlx::query_as("SELECT org_number, name, created_at FROM clinics WHERE org_number = $1")
-                .bind(org.as_str())
-                .fetch_optional(&self.directory.pool)
-                .await?;
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT org_number, name, created_at FROM clinics WHERE org_number = $1",
+        )
+        .bind(org.as_str())
+        .fetch_optional(&self.directory.pool)
+        .await?;
         row.map(|(o, n, c)| entry(o, n, c)).transpose()
     }
 
@@ -36,7 +41,12 @@ impl Stores {
         rows.into_iter().map(|(o, n, c)| entry(o, n, c)).collect()
     }
 
-    pub(crate) async fn register_clinic(&self, org: &OrgNumber, name: &str, now: i64) -> Result<(), StoreError> {
+    pub(crate) async fn register_clinic(
+        &self,
+        org: &OrgNumber,
+        name: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO clinics (org_number, name, created_at) VALUES ($1, $2, $3)")
             .bind(org.as_str())
             .bind(name)
@@ -44,7 +54,9 @@ impl Stores {
             .execute(&self.directory.pool)
             .await
             .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::ClinicExists(org.to_string()),
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    StoreError::ClinicExists(org.to_string())
+                }
                 _ => StoreError::Database(e),
             })?;
         Ok(())

@@ -17,7 +17,9 @@ pub enum StoreError {
     Malformed(String),
     #[error("the database URL is not a usable postgres:// URL: {0}")]
     BadUrl(String),
-    #[error("the store was written by a newer Fortrolig (schema version {found}, this build knows {known})")]
+    #[error(
+        "the store was written by a newer Fortrolig (schema version {found}, this build knows {known})"
+    )]
     SchemaTooNew { found: i64, known: i64 },
 }
 

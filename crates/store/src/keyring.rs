@@ -35,6 +35,8 @@ pub struct PatientKeyRow {
     pub wrapped: Vec<u8>,
 }
 
+/// (patient id, key id, clinic key version, wrapped key)
+type PatientKeyTuple = (Vec<u8>, Vec<u8>, i64, Vec<u8>);
 
 impl KeyRing {
     /// Stores everything a new clinic needs in one transaction.
@@ -65,10 +67,11 @@ impl KeyRing {
     }
 
     pub async fn has_clinic(&self, org: &str) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clinic_secrets WHERE org_number = $1")
-            .bind(org)
-            .fetch_one(&self.db.pool)
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM clinic_secrets WHERE org_number = $1")
+                .bind(org)
+                .fetch_one(&self.db.pool)
+                .await?;
         Ok(n > 0)
     }
 
@@ -82,7 +85,11 @@ impl KeyRing {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(version, key_id, wrapped)| ClinicKeyRow { version, key_id, wrapped })
+            .map(|(version, key_id, wrapped)| ClinicKeyRow {
+                version,
+                key_id,
+                wrapped,
+            })
             .collect())
     }
 
@@ -103,11 +110,19 @@ impl KeyRing {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(version, public_key, wrapped)| SigningKeyRow { version, public_key, wrapped })
+            .map(|(version, public_key, wrapped)| SigningKeyRow {
+                version,
+                public_key,
+                wrapped,
+            })
             .collect())
     }
 
-    pub async fn insert_patient_key(&self, org: &str, row: &PatientKeyRow) -> Result<(), StoreError> {
+    pub async fn insert_patient_key(
+        &self,
+        org: &str,
+        row: &PatientKeyRow,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO patient_keys (org_number, patient_id, key_id, clinic_key_version, wrapped) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -122,7 +137,11 @@ impl KeyRing {
         Ok(())
     }
 
-    pub async fn patient_key(&self, org: &str, patient_id: &[u8]) -> Result<Option<PatientKeyRow>, StoreError> {
+    pub async fn patient_key(
+        &self,
+        org: &str,
+        patient_id: &[u8],
+    ) -> Result<Option<PatientKeyRow>, StoreError> {
         let row: Option<(Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
             "SELECT key_id, clinic_key_version, wrapped FROM patient_keys WHERE org_number = $1 AND patient_id = $2",
         )
@@ -130,16 +149,18 @@ impl KeyRing {
         .bind(patient_id)
         .fetch_optional(&self.db.pool)
         .await?;
-        Ok(row.map(|(key_id, clinic_key_version, wrapped)| PatientKeyRow {
-            patient_id: patient_id.to_vec(),
-            key_id,
-            clinic_key_version,
-            wrapped,
-        }))
+        Ok(
+            row.map(|(key_id, clinic_key_version, wrapped)| PatientKeyRow {
+                patient_id: patient_id.to_vec(),
+                key_id,
+                clinic_key_version,
+                wrapped,
+            }),
+        )
     }
 
     pub async fn patient_keys(&self, org: &str) -> Result<Vec<PatientKeyRow>, StoreError> {
-        let rows: Vec<(Vec<u8>, Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
+        let rows: Vec<PatientKeyTuple> = sqlx::query_as(
             "SELECT patient_id, key_id, clinic_key_version, wrapped FROM patient_keys WHERE org_number = $1",
         )
         .bind(org)
@@ -147,12 +168,14 @@ impl KeyRing {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(patient_id, key_id, clinic_key_version, wrapped)| PatientKeyRow {
-                patient_id,
-                key_id,
-                clinic_key_version,
-                wrapped,
-            })
+            .map(
+                |(patient_id, key_id, clinic_key_version, wrapped)| PatientKeyRow {
+                    patient_id,
+                    key_id,
+                    clinic_key_version,
+                    wrapped,
+                },
+            )
             .collect())
     }
 
@@ -189,14 +212,20 @@ impl KeyRing {
     }
 
     /// Destroys a patient's data key and records that it was destroyed.
-    pub async fn shred_patient_key(&self, org: &str, patient_id: &[u8], now: i64) -> Result<bool, StoreError> {
+    pub async fn shred_patient_key(
+        &self,
+        org: &str,
+        patient_id: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.db.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM patient_keys WHERE org_number = $1 AND patient_id = $2")
-            .bind(org)
-            .bind(patient_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let deleted =
+            sqlx::query("DELETE FROM patient_keys WHERE org_number = $1 AND patient_id = $2")
+                .bind(org)
+                .bind(patient_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         sqlx::query("DELETE FROM shredded_patients WHERE org_number = $1 AND patient_id = $2")
             .bind(org)
             .bind(patient_id)
@@ -218,10 +247,16 @@ impl KeyRing {
     async fn scrub(&self) -> Result<(), StoreError> {
         match self.db.dialect {
             Dialect::Sqlite => {
-                self.db.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+                self.db
+                    .pool
+                    .execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .await?;
             }
             Dialect::Postgres => {
-                self.db.pool.execute("VACUUM patient_keys, clinic_keys").await?;
+                self.db
+                    .pool
+                    .execute("VACUUM patient_keys, clinic_keys")
+                    .await?;
             }
         }
         Ok(())
@@ -238,12 +273,18 @@ impl KeyRing {
     }
 
     /// Moves the anchor forward (never back, unless `allow_back` for a restore).
-    pub async fn set_anchor(&self, org: &str, anchor: &SignedTreeHead, allow_back: bool) -> Result<(), StoreError> {
+    pub async fn set_anchor(
+        &self,
+        org: &str,
+        anchor: &SignedTreeHead,
+        allow_back: bool,
+    ) -> Result<(), StoreError> {
         let mut tx = self.db.pool.begin().await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT tree_size FROM audit_anchors WHERE org_number = $1")
-            .bind(org)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT tree_size FROM audit_anchors WHERE org_number = $1")
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await?;
         let size = anchor.head.size as i64;
         if current.is_some_and(|c| c > size && !allow_back) {
             return Ok(());

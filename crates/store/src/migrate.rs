@@ -65,7 +65,10 @@ impl Schema {
         let current = current.unwrap_or(0);
         let known = self.migrations().last().map_or(0, |m| m.version);
         if current > known {
-            return Err(StoreError::SchemaTooNew { found: current, known });
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                known,
+            });
         }
         for m in self.migrations() {
             if m.version <= current || m.version > target {
@@ -92,7 +95,10 @@ impl Schema {
 fn split_statements(sql: &str) -> Vec<&str> {
     sql.split(";\n")
         .map(str::trim)
-        .filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        })
         .collect()
 }
 

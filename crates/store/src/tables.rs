@@ -90,7 +90,11 @@ pub fn table(name: &str) -> Option<&'static TableSpec> {
 
 impl TableSpec {
     fn column_list(&self) -> String {
-        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        self.columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Reads every row, in a stable order, in batches handed to `visit`.
@@ -114,9 +118,15 @@ impl TableSpec {
                 let mut values = Vec::with_capacity(self.columns.len());
                 for (i, (_, ty)) in self.columns.iter().enumerate() {
                     values.push(match ty {
-                        Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-                        Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
-                        Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
+                        Int => row
+                            .try_get::<Option<i64>, _>(i)?
+                            .map_or(Value::Null, Value::Int),
+                        Text => row
+                            .try_get::<Option<String>, _>(i)?
+                            .map_or(Value::Null, Value::Text),
+                        Bytes => row
+                            .try_get::<Option<Vec<u8>>, _>(i)?
+                            .map_or(Value::Null, Value::Bytes),
                     });
                 }
                 visit(values)?;
@@ -140,11 +150,16 @@ impl TableSpec {
         );
         let mut tx = db.pool.begin().await?;
         if self.name == "audit_state" {
-            sqlx::query("DELETE FROM audit_state").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM audit_state")
+                .execute(&mut *tx)
+                .await?;
         }
         for row in rows {
             if row.len() != self.columns.len() {
-                return Err(StoreError::Malformed(format!("row of {} has the wrong width", self.name)));
+                return Err(StoreError::Malformed(format!(
+                    "row of {} has the wrong width",
+                    self.name
+                )));
             }
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
             for (value, (_, ty)) in row.iter().zip(self.columns) {
@@ -156,7 +171,10 @@ impl TableSpec {
                     (Value::Text(v), Text) => q.bind(v.clone()),
                     (Value::Bytes(v), Bytes) => q.bind(v.clone()),
                     _ => {
-                        return Err(StoreError::Malformed(format!("value of the wrong type in {}", self.name)));
+                        return Err(StoreError::Malformed(format!(
+                            "value of the wrong type in {}",
+                            self.name
+                        )));
                     }
                 };
             }

@@ -125,7 +125,8 @@ mod tests {
     }
 
     #[test]
-    fn ciphertext_moved_to_another_row_table_or_clinic_does_not_open_x6() -> Result<(), VaultError> {
+    fn ciphertext_moved_to_another_row_table_or_clinic_does_not_open_x6() -> Result<(), VaultError>
+    {
         let sealed = seal(ID, &K, &aad(), b"secret")?;
         for other in [
             Aad::new("974760673", "patients", b"row-2", "name"),
@@ -133,7 +134,10 @@ mod tests {
             Aad::new("991825827", "patients", b"row-1", "name"),
             Aad::new("974760673", "patients", b"row-1", "phone"),
         ] {
-            assert!(matches!(open(ID, &K, &other, &sealed), Err(VaultError::Decrypt)));
+            assert!(matches!(
+                open(ID, &K, &other, &sealed),
+                Err(VaultError::Decrypt)
+            ));
         }
         Ok(())
     }
@@ -145,11 +149,20 @@ mod tests {
             open(KeyId([4; 16]), &K, &aad(), &sealed),
             Err(VaultError::WrongKey { .. })
         ));
-        assert!(matches!(open(ID, &[8; 32], &aad(), &sealed), Err(VaultError::Decrypt)));
+        assert!(matches!(
+            open(ID, &[8; 32], &aad(), &sealed),
+            Err(VaultError::Decrypt)
+        ));
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert!(matches!(open(ID, &K, &aad(), &sealed), Err(VaultError::Decrypt)));
-        assert!(matches!(open(ID, &K, &aad(), &sealed[..10]), Err(VaultError::Malformed)));
+        assert!(matches!(
+            open(ID, &K, &aad(), &sealed),
+            Err(VaultError::Decrypt)
+        ));
+        assert!(matches!(
+            open(ID, &K, &aad(), &sealed[..10]),
+            Err(VaultError::Malformed)
+        ));
         Ok(())
     }
 }

@@ -55,6 +55,9 @@ mod tests {
         assert_eq!(a.index("fnr", "01017040088"), a.index("fnr", "01017040088"));
         assert_ne!(a.index("fnr", "01017040088"), a.index("fnr", "41017040071"));
         assert_ne!(a.index("fnr", "01017040088"), b.index("fnr", "01017040088"));
-        assert_ne!(a.index("fnr", "01017040088"), a.index("phone", "01017040088"));
+        assert_ne!(
+            a.index("fnr", "01017040088"),
+            a.index("phone", "01017040088")
+        );
     }
 }

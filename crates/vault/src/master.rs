@@ -33,12 +33,16 @@ impl MasterKey {
     pub fn from_hex(text: &str) -> Result<Self, VaultError> {
         let text = text.trim();
         if text.len() != 64 {
-            return Err(VaultError::MasterKeyText("must be exactly 64 hexadecimal characters"));
+            return Err(VaultError::MasterKeyText(
+                "must be exactly 64 hexadecimal characters",
+            ));
         }
         let mut out = [0u8; 32];
         for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
-            let s = std::str::from_utf8(pair).map_err(|_| VaultError::MasterKeyText("not hexadecimal"))?;
-            out[i] = u8::from_str_radix(s, 16).map_err(|_| VaultError::MasterKeyText("not hexadecimal"))?;
+            let s = std::str::from_utf8(pair)
+                .map_err(|_| VaultError::MasterKeyText("not hexadecimal"))?;
+            out[i] = u8::from_str_radix(s, 16)
+                .map_err(|_| VaultError::MasterKeyText("not hexadecimal"))?;
         }
         if out == [0u8; 32] {
             return Err(VaultError::MasterKeyText("must not be all zeros"));
@@ -90,34 +94,73 @@ impl MasterKey {
 
     fn open32(&self, context: &Aad, wrapped: &Wrapped) -> Result<[u8; 32], VaultError> {
         let bytes = aead::open(MASTER_ID, &self.0.0, context, &wrapped.0)?;
-        bytes.as_slice().try_into().map_err(|_| VaultError::Malformed)
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::Malformed)
     }
 
     fn context(clinic: &str, what: &str, version: u32) -> Aad {
         Aad::new(clinic, "keyring", &version.to_be_bytes(), what)
     }
 
-    pub fn wrap_clinic_key(&self, clinic: &str, version: u32, key: &ClinicKey) -> Result<Wrapped, VaultError> {
-        key.wrap_under(MASTER_ID, &self.0.0, &Self::context(clinic, "clinic_key", version))
+    pub fn wrap_clinic_key(
+        &self,
+        clinic: &str,
+        version: u32,
+        key: &ClinicKey,
+    ) -> Result<Wrapped, VaultError> {
+        key.wrap_under(
+            MASTER_ID,
+            &self.0.0,
+            &Self::context(clinic, "clinic_key", version),
+        )
     }
 
-    pub fn unwrap_clinic_key(&self, clinic: &str, version: u32, id: KeyId, wrapped: &Wrapped) -> Result<ClinicKey, VaultError> {
-        ClinicKey::unwrap_from(id, wrapped, MASTER_ID, &self.0.0, &Self::context(clinic, "clinic_key", version))
+    pub fn unwrap_clinic_key(
+        &self,
+        clinic: &str,
+        version: u32,
+        id: KeyId,
+        wrapped: &Wrapped,
+    ) -> Result<ClinicKey, VaultError> {
+        ClinicKey::unwrap_from(
+            id,
+            wrapped,
+            MASTER_ID,
+            &self.0.0,
+            &Self::context(clinic, "clinic_key", version),
+        )
     }
 
     pub fn wrap_blind_key(&self, clinic: &str, key: &BlindIndexKey) -> Result<Wrapped, VaultError> {
         self.seal(&Self::context(clinic, "blind_index", 0), &key.to_bytes())
     }
 
-    pub fn unwrap_blind_key(&self, clinic: &str, wrapped: &Wrapped) -> Result<BlindIndexKey, VaultError> {
-        self.open32(&Self::context(clinic, "blind_index", 0), wrapped).map(BlindIndexKey::from_bytes)
+    pub fn unwrap_blind_key(
+        &self,
+        clinic: &str,
+        wrapped: &Wrapped,
+    ) -> Result<BlindIndexKey, VaultError> {
+        self.open32(&Self::context(clinic, "blind_index", 0), wrapped)
+            .map(BlindIndexKey::from_bytes)
     }
 
-    pub fn wrap_signing_key(&self, clinic: &str, version: u32, key: &SigningKey) -> Result<Wrapped, VaultError> {
+    pub fn wrap_signing_key(
+        &self,
+        clinic: &str,
+        version: u32,
+        key: &SigningKey,
+    ) -> Result<Wrapped, VaultError> {
         self.seal(&Self::context(clinic, "signing", version), &key.seed())
     }
 
-    pub fn unwrap_signing_key(&self, clinic: &str, version: u32, wrapped: &Wrapped) -> Result<SigningKey, VaultError> {
+    pub fn unwrap_signing_key(
+        &self,
+        clinic: &str,
+        version: u32,
+        wrapped: &Wrapped,
+    ) -> Result<SigningKey, VaultError> {
         SigningKey::from_seed(self.open32(&Self::context(clinic, "signing", version), wrapped)?)
     }
 
@@ -148,7 +191,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn master_key_file_is_created_with_mode_0600_and_reloaded() -> Result<(), Box<dyn std::error::Error>> {
+    fn master_key_file_is_created_with_mode_0600_and_reloaded()
+    -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("vault/master.key");
         let first = MasterKey::load_or_create(&path)?;
@@ -164,7 +208,10 @@ mod tests {
         let path = dir.path().join("master.key");
         MasterKey::load_or_create(&path)?;
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644))?;
-        let err = MasterKey::load_or_create(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = MasterKey::load_or_create(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("chmod 600"), "{err}");
         Ok(())
     }
@@ -182,11 +229,27 @@ mod tests {
         let master = MasterKey::from_hex(&"11".repeat(32))?;
         let key = ClinicKey::generate(KeyId([5; 16]))?;
         let wrapped = master.wrap_clinic_key("974760673", 1, &key)?;
-        assert!(master.unwrap_clinic_key("974760673", 1, key.id(), &wrapped).is_ok());
-        assert!(master.unwrap_clinic_key("974760673", 2, key.id(), &wrapped).is_err());
-        assert!(master.unwrap_clinic_key("991825827", 1, key.id(), &wrapped).is_err());
+        assert!(
+            master
+                .unwrap_clinic_key("974760673", 1, key.id(), &wrapped)
+                .is_ok()
+        );
+        assert!(
+            master
+                .unwrap_clinic_key("974760673", 2, key.id(), &wrapped)
+                .is_err()
+        );
+        assert!(
+            master
+                .unwrap_clinic_key("991825827", 1, key.id(), &wrapped)
+                .is_err()
+        );
         let wrong = MasterKey::from_hex(&"22".repeat(32))?;
-        assert!(wrong.unwrap_clinic_key("974760673", 1, key.id(), &wrapped).is_err());
+        assert!(
+            wrong
+                .unwrap_clinic_key("974760673", 1, key.id(), &wrapped)
+                .is_err()
+        );
         Ok(())
     }
 }

@@ -22,7 +22,8 @@ impl SigningKey {
     }
 
     pub fn from_seed(seed: [u8; 32]) -> Result<Self, VaultError> {
-        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| VaultError::SigningKey)?;
+        let pair =
+            Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| VaultError::SigningKey)?;
         Ok(Self {
             seed: SecretKey(seed),
             pair,
@@ -46,7 +47,11 @@ impl SigningKey {
     }
 }
 
-pub fn verify_signature(public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VaultError> {
+pub fn verify_signature(
+    public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), VaultError> {
     UnparsedPublicKey::new(&ED25519, public_key)
         .verify(message, signature)
         .map_err(|_| VaultError::Signature)

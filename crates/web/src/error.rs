@@ -58,7 +58,9 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, message, detail) = self.parts();
         let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorInfo { message, detail });
+        response
+            .extensions_mut()
+            .insert(ErrorInfo { message, detail });
         response
     }
 }

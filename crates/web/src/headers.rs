@@ -30,7 +30,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: Next) -> Response {
     let request_id = new_request_id();
-    request.extensions_mut().insert(RequestId(request_id.clone()));
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     // The path only: a query string could carry personal data.
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path());
     let started = Instant::now();
@@ -39,7 +41,9 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     if let Some(info) = response.extensions_mut().remove::<ErrorInfo>() {
         let status = response.status();
         if let Some(detail) = &info.detail {
-            span.in_scope(|| tracing::error!(status = status.as_u16(), detail = %detail, "request failed"));
+            span.in_scope(
+                || tracing::error!(status = status.as_u16(), detail = %detail, "request failed"),
+            );
         }
         let body = crate::pages::error_page(status, info.message, &request_id);
         response = (status, Html(body)).into_response();
@@ -53,20 +57,33 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
         (header::X_FRAME_OPTIONS, "DENY"),
         // Every page may show personal data once logged in: nothing is cached (P2).
         (header::CACHE_CONTROL, "no-store"),
-        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
-        (header::HeaderName::from_static("permissions-policy"), "camera=(self), microphone=(self), geolocation=(), payment=()"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            "camera=(self), microphone=(self), geolocation=(), payment=()",
+        ),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
     }
     if tls {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(header::HeaderName::from_static("x-request-id"), value);
     }
     span.in_scope(|| {
-        tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request")
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request"
+        )
     });
     response
 }

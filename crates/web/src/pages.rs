@@ -12,7 +12,13 @@ pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>,
     let clinics = state.app.clinics().await?;
     let list: String = clinics
         .iter()
-        .map(|c| format!("<li>{} <span class=\"reference\">(org.nr. {})</span></li>", escape(&c.name), c.org_number))
+        .map(|c| {
+            format!(
+                "<li>{} <span class=\"reference\">(org.nr. {})</span></li>",
+                escape(&c.name),
+                c.org_number
+            )
+        })
         .collect();
     let body = format!(
         "<h1>Fortrolig</h1>\n\
@@ -27,7 +33,11 @@ pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>,
 pub(crate) fn error_page(status: StatusCode, message: &str, request_id: &str) -> String {
     let body = format!(
         "<h1>{}</h1>\n<p>{}</p>\n<p>Referanse: <span class=\"reference\">{}</span></p>\n<p><a href=\"/\">Til forsiden</a></p>",
-        if status == StatusCode::NOT_FOUND { "Fant ikke siden" } else { "Beklager" },
+        if status == StatusCode::NOT_FOUND {
+            "Fant ikke siden"
+        } else {
+            "Beklager"
+        },
         escape(message),
         escape(request_id)
     );
@@ -44,5 +54,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str
 }
 
 pub(crate) async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/fortrolig.css")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/fortrolig.css"),
+    )
+        .into_response()
 }

@@ -24,7 +24,10 @@ pub struct ServerSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("refusing plain HTTP on {0}: configure a TLS certificate, or listen on loopback")]
     PlainOutsideLoopback(SocketAddr),
     #[error("TLS certificate or key {path}: {message}")]
@@ -34,10 +37,16 @@ pub enum ServerError {
 }
 
 fn tls_error(path: &std::path::Path, message: impl ToString) -> ServerError {
-    ServerError::Tls { path: path.display().to_string(), message: message.to_string() }
+    ServerError::Tls {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
 }
 
-fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::ServerConfig, ServerError> {
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, ServerError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| tls_error(cert, e))?
         .collect::<Result<_, _>>()
@@ -47,12 +56,14 @@ fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::S
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_error(key, e))?;
     // rustls speaks only TLS 1.2 and 1.3, with modern cipher suites (X1).
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| tls_error(cert, e))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key_der)
-        .map_err(|e| tls_error(key, e))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+    .map_err(|e| tls_error(cert, e))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key_der)
+    .map_err(|e| tls_error(key, e))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
@@ -81,18 +92,26 @@ async fn shutdown_signal() {
 pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), ServerError> {
     let tls = match &settings.tls {
         Some((cert, key)) => Some(tls_config(cert, key)?),
-        None if !settings.listen.ip().is_loopback() => return Err(ServerError::PlainOutsideLoopback(settings.listen)),
+        None if !settings.listen.ip().is_loopback() => {
+            return Err(ServerError::PlainOutsideLoopback(settings.listen));
+        }
         None => None,
     };
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .map_err(|source| ServerError::Bind { addr: settings.listen, source })?;
+    let listener =
+        TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: settings.listen,
+                source,
+            })?;
     let local = listener.local_addr()?;
     let routes = router(AppState { app }, tls.is_some());
     match tls {
         None => {
             tracing::info!(address = %local, "listening (HTTP, loopback only)");
-            axum::serve(listener, routes).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, routes)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
         }
         Some(config) => {
             tracing::info!(address = %local, "listening (HTTPS, TLS 1.2/1.3)");

@@ -6,10 +6,22 @@ use crate::error::ServiceError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Record {
-    Clinic { org: String, name: String, created_at: i64 },
-    Row { table: String, values: Vec<Value> },
-    EndClinic { org: String, rows: u64 },
-    End { clinics: u64 },
+    Clinic {
+        org: String,
+        name: String,
+        created_at: i64,
+    },
+    Row {
+        table: String,
+        values: Vec<Value>,
+    },
+    EndClinic {
+        org: String,
+        rows: u64,
+    },
+    End {
+        clinics: u64,
+    },
 }
 
 fn bad(what: &str) -> ServiceError {
@@ -18,7 +30,11 @@ fn bad(what: &str) -> ServiceError {
 
 pub(crate) fn encode(record: &Record, out: &mut Vec<u8>) {
     match record {
-        Record::Clinic { org, name, created_at } => {
+        Record::Clinic {
+            org,
+            name,
+            created_at,
+        } => {
             out.push(1);
             put_bytes(out, org.as_bytes());
             put_bytes(out, name.as_bytes());
@@ -114,7 +130,11 @@ impl<'a> Reader<'a> {
             return Ok(None);
         }
         let record = match self.u8()? {
-            1 => Record::Clinic { org: self.string()?, name: self.string()?, created_at: self.i64()? },
+            1 => Record::Clinic {
+                org: self.string()?,
+                name: self.string()?,
+                created_at: self.i64()?,
+            },
             2 => {
                 let table = self.string()?;
                 let n = self.u32()? as usize;
@@ -133,8 +153,13 @@ impl<'a> Reader<'a> {
                 }
                 Record::Row { table, values }
             }
-            3 => Record::EndClinic { org: self.string()?, rows: self.u64()? },
-            4 => Record::End { clinics: self.u64()? },
+            3 => Record::EndClinic {
+                org: self.string()?,
+                rows: self.u64()?,
+            },
+            4 => Record::End {
+                clinics: self.u64()?,
+            },
             _ => return Err(bad("unknown record type")),
         };
         Ok(Some(record))
@@ -148,12 +173,24 @@ mod tests {
     #[test]
     fn records_round_trip_and_a_cut_stream_never_reads_whole() -> Result<(), ServiceError> {
         let records = vec![
-            Record::Clinic { org: "974760673".into(), name: "Normland".into(), created_at: 7 },
+            Record::Clinic {
+                org: "974760673".into(),
+                name: "Normland".into(),
+                created_at: 7,
+            },
             Record::Row {
                 table: "patients".into(),
-                values: vec![Value::Null, Value::Int(-3), Value::Text("x".into()), Value::Bytes(vec![0, 1])],
+                values: vec![
+                    Value::Null,
+                    Value::Int(-3),
+                    Value::Text("x".into()),
+                    Value::Bytes(vec![0, 1]),
+                ],
             },
-            Record::EndClinic { org: "974760673".into(), rows: 1 },
+            Record::EndClinic {
+                org: "974760673".into(),
+                rows: 1,
+            },
             Record::End { clinics: 1 },
         ];
         let mut buf = Vec::new();

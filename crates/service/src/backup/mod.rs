@@ -21,9 +21,9 @@ use fortrolig_store::tables::{CLINIC_TABLES, Value};
 use fortrolig_vault::{Aad, KeyId};
 
 use self::codec::{Reader, Record, encode};
+use crate::Fortrolig;
 use crate::clinic::{ActContext, patient_id};
 use crate::error::ServiceError;
-use crate::Fortrolig;
 
 const MAGIC: &[u8; 16] = b"FORTROLIG-BACKUP";
 const FORMAT_VERSION: u32 = 1;
@@ -48,7 +48,10 @@ pub struct RestoreSummary {
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
-    move |source| ServiceError::Io { path: path.display().to_string(), source }
+    move |source| ServiceError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 struct Sealer {
@@ -61,13 +64,22 @@ impl Sealer {
     fn new(app: &Fortrolig, header: Vec<u8>, salt: &[u8; 32]) -> Self {
         let mut id = [0u8; 16];
         id.copy_from_slice(&salt[..16]);
-        Self { key: app.master().derive("fortrolig/backup/v1", salt), key_id: KeyId(id), header }
+        Self {
+            key: app.master().derive("fortrolig/backup/v1", salt),
+            key_id: KeyId(id),
+            header,
+        }
     }
 
     fn aad(&self, index: u64, last: bool) -> Aad {
         let mut row = index.to_be_bytes().to_vec();
         row.push(u8::from(last));
-        Aad::new("backup", "chunk", &row, &String::from_utf8_lossy(&self.header))
+        Aad::new(
+            "backup",
+            "chunk",
+            &row,
+            &String::from_utf8_lossy(&self.header),
+        )
     }
 }
 
@@ -84,21 +96,27 @@ pub async fn take(app: &Fortrolig, out: &Path) -> Result<BackupSummary, ServiceE
     let mut file_bytes = header;
     let mut plain = Vec::with_capacity(CHUNK_SIZE * 2);
     let mut index = 0u64;
-    let mut flush = |plain: &mut Vec<u8>, file_bytes: &mut Vec<u8>, last: bool| -> Result<(), ServiceError> {
-        while plain.len() >= CHUNK_SIZE || (last && !plain.is_empty()) || (last && index == 0) {
-            let take = plain.len().min(CHUNK_SIZE);
-            let is_last = last && take == plain.len();
-            let sealed = fortrolig_vault::seal(sealer.key_id, &sealer.key, &sealer.aad(index, is_last), &plain[..take])?;
-            file_bytes.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
-            file_bytes.extend_from_slice(&sealed);
-            plain.drain(..take);
-            index += 1;
-            if is_last {
-                break;
+    let mut flush =
+        |plain: &mut Vec<u8>, file_bytes: &mut Vec<u8>, last: bool| -> Result<(), ServiceError> {
+            while plain.len() >= CHUNK_SIZE || (last && !plain.is_empty()) || (last && index == 0) {
+                let take = plain.len().min(CHUNK_SIZE);
+                let is_last = last && take == plain.len();
+                let sealed = fortrolig_vault::seal(
+                    sealer.key_id,
+                    &sealer.key,
+                    &sealer.aad(index, is_last),
+                    &plain[..take],
+                )?;
+                file_bytes.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
+                file_bytes.extend_from_slice(&sealed);
+                plain.drain(..take);
+                index += 1;
+                if is_last {
+                    break;
+                }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
 
     let clinics = app.clinics().await?;
     let mut rows = 0u64;
@@ -106,7 +124,11 @@ pub async fn take(app: &Fortrolig, out: &Path) -> Result<BackupSummary, ServiceE
         let clinic = app.clinic(&entry.org_number).await?;
         let _writes_paused = clinic.pause_writes().await;
         encode(
-            &Record::Clinic { org: entry.org_number.to_string(), name: entry.name.clone(), created_at: entry.created_at },
+            &Record::Clinic {
+                org: entry.org_number.to_string(),
+                name: entry.name.clone(),
+                created_at: entry.created_at,
+            },
             &mut plain,
         );
         let mut clinic_rows = 0u64;
@@ -114,12 +136,18 @@ pub async fn take(app: &Fortrolig, out: &Path) -> Result<BackupSummary, ServiceE
             let mut failed = None;
             table
                 .dump(clinic.store().db(), |values| {
-                    encode(&Record::Row { table: table.name.to_owned(), values }, &mut plain);
+                    encode(
+                        &Record::Row {
+                            table: table.name.to_owned(),
+                            values,
+                        },
+                        &mut plain,
+                    );
                     clinic_rows += 1;
-                    if plain.len() >= CHUNK_SIZE {
-                        if let Err(e) = flush(&mut plain, &mut file_bytes, false) {
-                            failed = Some(e);
-                        }
+                    if plain.len() >= CHUNK_SIZE
+                        && let Err(e) = flush(&mut plain, &mut file_bytes, false)
+                    {
+                        failed = Some(e);
                     }
                     Ok(())
                 })
@@ -128,10 +156,21 @@ pub async fn take(app: &Fortrolig, out: &Path) -> Result<BackupSummary, ServiceE
                 return Err(e);
             }
         }
-        encode(&Record::EndClinic { org: entry.org_number.to_string(), rows: clinic_rows }, &mut plain);
+        encode(
+            &Record::EndClinic {
+                org: entry.org_number.to_string(),
+                rows: clinic_rows,
+            },
+            &mut plain,
+        );
         rows += clinic_rows;
     }
-    encode(&Record::End { clinics: clinics.len() as u64 }, &mut plain);
+    encode(
+        &Record::End {
+            clinics: clinics.len() as u64,
+        },
+        &mut plain,
+    );
     flush(&mut plain, &mut file_bytes, true)?;
 
     let tmp = out.with_extension("partial");
@@ -142,19 +181,38 @@ pub async fn take(app: &Fortrolig, out: &Path) -> Result<BackupSummary, ServiceE
             .truncate(true)
             .open(&tmp)
             .map_err(io_err(&tmp))?;
-        file.write_all(&file_bytes).and_then(|()| file.sync_all()).map_err(io_err(&tmp))?;
+        file.write_all(&file_bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(io_err(&tmp))?;
     }
     std::fs::rename(&tmp, out).map_err(io_err(out))?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir))?;
     }
-    let label = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let label = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     for entry in &clinics {
         let clinic = app.clinic(&entry.org_number).await?;
         let ctx = ActContext::system("backup", &entry.org_number);
-        clinic.record(&ctx, Action::BackupTaken, None, &format!("backup:{label}"), "sikkerhetskopi").await?;
+        clinic
+            .record(
+                &ctx,
+                Action::BackupTaken,
+                None,
+                &format!("backup:{label}"),
+                "sikkerhetskopi",
+            )
+            .await?;
     }
-    Ok(BackupSummary { clinics: clinics.len(), rows, bytes: file_bytes.len() as u64 })
+    Ok(BackupSummary {
+        clinics: clinics.len(),
+        rows,
+        bytes: file_bytes.len() as u64,
+    })
 }
 
 /// Opens and checks every chunk; returns the plaintext stream or says what is wrong.
@@ -165,7 +223,9 @@ fn open_file(app: &Fortrolig, bytes: &[u8]) -> Result<Vec<u8>, ServiceError> {
     }
     let version = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     if version != FORMAT_VERSION {
-        return Err(bad(&format!("backup format version {version} is not supported by this build")));
+        return Err(bad(&format!(
+            "backup format version {version} is not supported by this build"
+        )));
     }
     let mut salt = [0u8; 32];
     salt.copy_from_slice(&bytes[20..52]);
@@ -179,7 +239,9 @@ fn open_file(app: &Fortrolig, bytes: &[u8]) -> Result<Vec<u8>, ServiceError> {
         };
         let len = u32::from_be_bytes(*len) as usize;
         if len > MAX_SEALED_CHUNK || tail.len() < len {
-            return Err(bad("the file is truncated or damaged (a chunk is cut short)"));
+            return Err(bad(
+                "the file is truncated or damaged (a chunk is cut short)",
+            ));
         }
         let (sealed, after) = tail.split_at(len);
         let last = after.is_empty();
@@ -214,20 +276,33 @@ fn parse(plain: &[u8]) -> Result<Vec<ClinicImage>, ServiceError> {
             return Err(bad("data after the end marker"));
         }
         match record {
-            Record::Clinic { org, name, created_at } if current.is_none() => {
+            Record::Clinic {
+                org,
+                name,
+                created_at,
+            } if current.is_none() => {
                 let org_number = OrgNumber::parse(&org).map_err(|_| bad("clinic org number"))?;
                 current = Some(ClinicImage {
-                    entry: ClinicEntry { org_number, name, created_at },
+                    entry: ClinicEntry {
+                        org_number,
+                        name,
+                        created_at,
+                    },
                     tables: HashMap::new(),
                 });
             }
             Record::Row { table, values } => {
-                let image = current.as_mut().ok_or_else(|| bad("row outside a clinic"))?;
-                let spec = fortrolig_store::tables::table(&table).ok_or_else(|| bad("unknown table"))?;
+                let image = current
+                    .as_mut()
+                    .ok_or_else(|| bad("row outside a clinic"))?;
+                let spec =
+                    fortrolig_store::tables::table(&table).ok_or_else(|| bad("unknown table"))?;
                 image.tables.entry(spec.name).or_default().push(values);
             }
             Record::EndClinic { org, rows } => {
-                let image = current.take().ok_or_else(|| bad("clinic end without start"))?;
+                let image = current
+                    .take()
+                    .ok_or_else(|| bad("clinic end without start"))?;
                 let counted: usize = image.tables.values().map(Vec::len).sum();
                 if org != image.entry.org_number.as_str() || counted as u64 != rows {
                     return Err(bad("row count of a clinic"));
@@ -252,7 +327,9 @@ fn parse(plain: &[u8]) -> Result<Vec<ClinicImage>, ServiceError> {
 fn text(v: &Value) -> Result<String, ServiceError> {
     match v {
         Value::Text(s) => Ok(s.clone()),
-        _ => Err(ServiceError::Backup("an audit entry has a value of the wrong type".into())),
+        _ => Err(ServiceError::Backup(
+            "an audit entry has a value of the wrong type".into(),
+        )),
     }
 }
 
@@ -266,26 +343,47 @@ fn opt_text(v: &Value) -> Result<Option<String>, ServiceError> {
 fn int(v: &Value) -> Result<i64, ServiceError> {
     match v {
         Value::Int(i) => Ok(*i),
-        _ => Err(ServiceError::Backup("an audit value of the wrong type".into())),
+        _ => Err(ServiceError::Backup(
+            "an audit value of the wrong type".into(),
+        )),
     }
 }
 
 fn bytes(v: &Value) -> Result<Vec<u8>, ServiceError> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
-        _ => Err(ServiceError::Backup("an audit value of the wrong type".into())),
+        _ => Err(ServiceError::Backup(
+            "an audit value of the wrong type".into(),
+        )),
     }
 }
 
 fn log_entry(row: &[Value]) -> Result<(LogEntry, Vec<u8>), ServiceError> {
-    let [seq, at, actor_id, actor_role, actor_clinic, actor_hpr, patient, action, object, reason, outcome, session, address, root] =
-        row
+    let [
+        seq,
+        at,
+        actor_id,
+        actor_role,
+        actor_clinic,
+        actor_hpr,
+        patient,
+        action,
+        object,
+        reason,
+        outcome,
+        session,
+        address,
+        root,
+    ] = row
     else {
-        return Err(ServiceError::Backup("an audit entry has the wrong width".into()));
+        return Err(ServiceError::Backup(
+            "an audit entry has the wrong width".into(),
+        ));
     };
     Ok((
         LogEntry {
-            seq: u64::try_from(int(seq)?).map_err(|_| ServiceError::Backup("negative audit seq".into()))?,
+            seq: u64::try_from(int(seq)?)
+                .map_err(|_| ServiceError::Backup("negative audit seq".into()))?,
             at: int(at)?,
             actor_id: text(actor_id)?,
             actor_role: text(actor_role)?,
@@ -305,7 +403,9 @@ fn log_entry(row: &[Value]) -> Result<(LogEntry, Vec<u8>), ServiceError> {
 
 fn tree_head(org: &str, row: &[Value]) -> Result<SignedTreeHead, ServiceError> {
     let [size, _kind, root, signed_at, version, signature] = row else {
-        return Err(ServiceError::Backup("a tree head has the wrong width".into()));
+        return Err(ServiceError::Backup(
+            "a tree head has the wrong width".into(),
+        ));
     };
     let root: [u8; 32] = bytes(root)?
         .try_into()
@@ -313,17 +413,22 @@ fn tree_head(org: &str, row: &[Value]) -> Result<SignedTreeHead, ServiceError> {
     Ok(SignedTreeHead {
         head: TreeHead {
             clinic: org.to_owned(),
-            size: u64::try_from(int(size)?).map_err(|_| ServiceError::Backup("negative tree size".into()))?,
+            size: u64::try_from(int(size)?)
+                .map_err(|_| ServiceError::Backup("negative tree size".into()))?,
             root,
             signed_at: int(signed_at)?,
         },
-        key_version: u32::try_from(int(version)?).map_err(|_| ServiceError::Backup("bad key version".into()))?,
+        key_version: u32::try_from(int(version)?)
+            .map_err(|_| ServiceError::Backup("bad key version".into()))?,
         signature: bytes(signature)?,
     })
 }
 
 /// Verifies a clinic's audit log as found in the backup, before anything is written.
-async fn verify_image(app: &Fortrolig, image: &ClinicImage) -> Result<Option<SignedTreeHead>, ServiceError> {
+async fn verify_image(
+    app: &Fortrolig,
+    image: &ClinicImage,
+) -> Result<Option<SignedTreeHead>, ServiceError> {
     let org = image.entry.org_number.as_str();
     let mut keys = HashMap::new();
     for row in app.stores().keyring.signing_keys(org).await? {
@@ -343,10 +448,18 @@ async fn verify_image(app: &Fortrolig, image: &ClinicImage) -> Result<Option<Sig
         .map(|r| tree_head(org, r))
         .collect::<Result<Vec<_>, _>>()?;
     let latest = heads.iter().max_by_key(|h| h.head.size).cloned();
-    let broken = |fault| ServiceError::AuditBroken { clinic: org.to_owned(), fault };
+    let broken = |fault| ServiceError::AuditBroken {
+        clinic: org.to_owned(),
+        fault,
+    };
     let mut verifier = LogVerifier::new(&keys, heads).map_err(broken)?;
-    let mut entries: Vec<(LogEntry, Vec<u8>)> =
-        image.tables.get("audit_entries").unwrap_or(&empty).iter().map(|r| log_entry(r)).collect::<Result<_, _>>()?;
+    let mut entries: Vec<(LogEntry, Vec<u8>)> = image
+        .tables
+        .get("audit_entries")
+        .unwrap_or(&empty)
+        .iter()
+        .map(|r| log_entry(r))
+        .collect::<Result<_, _>>()?;
     entries.sort_by_key(|(e, _)| e.seq);
     for (entry, root) in &entries {
         verifier.push(entry, root).map_err(broken)?;
@@ -366,8 +479,15 @@ pub async fn restore(app: &Fortrolig, file: &Path) -> Result<RestoreSummary, Ser
         latest_heads.push(verify_image(app, image).await?);
     }
     let stores = app.stores();
-    let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut summary = RestoreSummary { clinics: Vec::new(), rows: 0, shredded_dropped: 0 };
+    let label = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut summary = RestoreSummary {
+        clinics: Vec::new(),
+        rows: 0,
+        shredded_dropped: 0,
+    };
     for (image, latest) in images.iter().zip(latest_heads) {
         let org = &image.entry.org_number;
         app.forget_clinic(org).await;
@@ -386,10 +506,14 @@ pub async fn restore(app: &Fortrolig, file: &Path) -> Result<RestoreSummary, Ser
         let clinic = app.clinic(org).await?;
         let mut shredded = Vec::new();
         for row in image.tables.get("patients").into_iter().flatten() {
-            if let Some(Value::Bytes(id)) = row.first() {
-                if stores.keyring.patient_key(org.as_str(), id).await?.is_none() {
-                    shredded.push(patient_id(id)?);
-                }
+            if let Some(Value::Bytes(id)) = row.first()
+                && stores
+                    .keyring
+                    .patient_key(org.as_str(), id)
+                    .await?
+                    .is_none()
+            {
+                shredded.push(patient_id(id)?);
             }
         }
         summary.shredded_dropped += shredded.len();

@@ -1,0 +1,20 @@
+//! One integration-test binary (it links once). Each module names the requirement IDs
+//! it shows; `both_backends!` runs a test on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step is a failed test"
+)]
+
+mod support;
+
+mod audit_log;
+mod backup_restore;
+mod cli_errors;
+mod crash;
+mod migrations;
+mod plaintext;
+mod separation;
+mod shredding;
+mod web;
