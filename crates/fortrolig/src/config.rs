@@ -216,7 +216,6 @@ impl Config {
                 "the database URL must start with postgres:// (leave it out to use the embedded SQLite)".into(),
             ));
         }
-        }
 
         let log_format = match get("FORTROLIG_LOG_FORMAT").or(parsed.log.format).as_deref() {
             None | Some("json") => LogFormat::Json,
