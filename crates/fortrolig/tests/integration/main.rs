@@ -13,6 +13,7 @@ mod audit_log;
 mod backup_restore;
 mod cli_errors;
 mod crash;
+mod keys;
 mod migrations;
 mod plaintext;
 mod separation;
