@@ -259,6 +259,64 @@ pub fn decide(subject: &Subject, request: &Request) -> Decision {
     Decision::Allow
 }
 
+/// The permission table, as Markdown, generated from [`decide`] (it is what `docs/ACCESS.md`
+/// holds, and a test keeps the two equal).
+pub fn permission_table() -> String {
+    let clinic = OrgNumber::parse("923456783");
+    let other = OrgNumber::parse("812345672");
+    let (Ok(clinic), Ok(other)) = (clinic, other) else {
+        return String::new();
+    };
+    let patient = PatientId::from_bytes([1; 16]);
+    let cell = |d: Decision| match d {
+        Decision::Allow => "ja".to_owned(),
+        Decision::StepUp(l) => format!("løft til {}", l.as_str()),
+        Decision::Deny(r) => format!("nei ({})", r.as_str()),
+    };
+    let mut out = String::from(
+        "| rolle | data | behov | nivå | egen klinikk | annen klinikk |\n|---|---|---|---|---|---|\n",
+    );
+    for role in Role::ALL {
+        for class in DataClass::ALL {
+            for need in [Need::CareRelationship, Need::Emergency, Need::None] {
+                if !matches!(class, DataClass::Health) && need != Need::None {
+                    continue;
+                }
+                for level in [Level::Substantial, Level::High] {
+                    let subject = Subject::Staff {
+                        clinic: clinic.clone(),
+                        roles: vec![role],
+                        level,
+                    };
+                    let mut request = Request {
+                        clinic: clinic.clone(),
+                        class,
+                        patient: Some(patient),
+                        need,
+                    };
+                    let own = decide(&subject, &request);
+                    request.clinic = other.clone();
+                    let foreign = decide(&subject, &request);
+                    out.push_str(&format!(
+                        "| {} | {} | {} | {} | {} | {} |\n",
+                        role.display_name(),
+                        class.as_str(),
+                        match need {
+                            Need::CareRelationship => "behandlingsrelasjon",
+                            Need::Emergency => "nødrett",
+                            Need::None => "–",
+                        },
+                        level.as_str(),
+                        cell(own),
+                        cell(foreign)
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,62 +431,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The permission table, as Markdown, generated from [`decide`] (it is what `docs/ACCESS.md`
-/// holds, and a test keeps the two equal).
-pub fn permission_table() -> String {
-    let clinic = OrgNumber::parse("923456783");
-    let other = OrgNumber::parse("812345672");
-    let (Ok(clinic), Ok(other)) = (clinic, other) else {
-        return String::new();
-    };
-    let patient = PatientId::from_bytes([1; 16]);
-    let cell = |d: Decision| match d {
-        Decision::Allow => "ja".to_owned(),
-        Decision::StepUp(l) => format!("løft til {}", l.as_str()),
-        Decision::Deny(r) => format!("nei ({})", r.as_str()),
-    };
-    let mut out = String::from(
-        "| rolle | data | behov | nivå | egen klinikk | annen klinikk |\n|---|---|---|---|---|---|\n",
-    );
-    for role in Role::ALL {
-        for class in DataClass::ALL {
-            for need in [Need::CareRelationship, Need::Emergency, Need::None] {
-                if !matches!(class, DataClass::Health) && need != Need::None {
-                    continue;
-                }
-                for level in [Level::Substantial, Level::High] {
-                    let subject = Subject::Staff {
-                        clinic: clinic.clone(),
-                        roles: vec![role],
-                        level,
-                    };
-                    let mut request = Request {
-                        clinic: clinic.clone(),
-                        class,
-                        patient: Some(patient),
-                        need,
-                    };
-                    let own = decide(&subject, &request);
-                    request.clinic = other.clone();
-                    let foreign = decide(&subject, &request);
-                    out.push_str(&format!(
-                        "| {} | {} | {} | {} | {} | {} |\n",
-                        role.display_name(),
-                        class.as_str(),
-                        match need {
-                            Need::CareRelationship => "behandlingsrelasjon",
-                            Need::Emergency => "nødrett",
-                            Need::None => "–",
-                        },
-                        level.as_str(),
-                        cell(own),
-                        cell(foreign)
-                    ));
-                }
-            }
-        }
-    }
-    out
 }

@@ -40,10 +40,19 @@ pub enum Action {
     ClinicKeyRotated,
     BackupTaken,
     Restored,
+    StaffAdded,
+    StaffDeactivated,
+    AuthorisationGranted,
+    AuthorisationEnded,
+    CareStarted,
+    CareEnded,
+    AccessDenied,
+    EmergencyAccess,
+    EmergencyReviewed,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 16] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -51,6 +60,15 @@ impl Action {
         Action::ClinicKeyRotated,
         Action::BackupTaken,
         Action::Restored,
+        Action::StaffAdded,
+        Action::StaffDeactivated,
+        Action::AuthorisationGranted,
+        Action::AuthorisationEnded,
+        Action::CareStarted,
+        Action::CareEnded,
+        Action::AccessDenied,
+        Action::EmergencyAccess,
+        Action::EmergencyReviewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +80,15 @@ impl Action {
             Action::ClinicKeyRotated => "clinic.key_rotated",
             Action::BackupTaken => "backup.taken",
             Action::Restored => "backup.restored",
+            Action::StaffAdded => "staff.added",
+            Action::StaffDeactivated => "staff.deactivated",
+            Action::AuthorisationGranted => "authorisation.granted",
+            Action::AuthorisationEnded => "authorisation.ended",
+            Action::CareStarted => "care.started",
+            Action::CareEnded => "care.ended",
+            Action::AccessDenied => "access.denied",
+            Action::EmergencyAccess => "access.emergency",
+            Action::EmergencyReviewed => "access.emergency_reviewed",
         }
     }
 

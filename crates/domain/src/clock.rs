@@ -66,3 +66,24 @@ mod tests {
         );
     }
 }
+
+/// A clock that stands still until moved: for tests of expiry and time limits.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(start.0))
+    }
+
+    pub fn advance_micros(&self, micros: i64) {
+        self.0
+            .fetch_add(micros, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}

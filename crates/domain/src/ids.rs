@@ -8,33 +8,79 @@ pub enum IdError {
     Malformed,
 }
 
-/// A patient's internal, random id. It carries no personal data: it is what audit
-/// entries and key ids refer to, so that neither needs the fødselsnummer.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PatientId([u8; 16]);
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name([u8; 16]);
 
-impl PatientId {
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes)
-    }
+        impl $name {
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(bytes)
+            }
 
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                &self.0
+            }
 
-    pub fn parse(text: &str) -> Result<Self, IdError> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 32 {
-            return Err(IdError::Malformed);
+            /// Parses the 32-character lowercase hex form.
+            pub fn parse(text: &str) -> Result<Self, IdError> {
+                parse_hex16(text).map(Self)
+            }
+
+            /// From stored bytes; `None` unless exactly 16.
+            pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+                bytes.try_into().ok().map(Self)
+            }
         }
-        let mut out = [0u8; 16];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            let hi = hex_value(pair[0]).ok_or(IdError::Malformed)?;
-            let lo = hex_value(pair[1]).ok_or(IdError::Malformed)?;
-            out[i] = (hi << 4) | lo;
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                for b in self.0 {
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
         }
-        Ok(Self(out))
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self)
+            }
+        }
+    };
+}
+
+random_id!(
+    /// A patient's internal, random id. It carries no personal data: it is what audit
+    /// entries and key ids refer to, so that neither needs the fødselsnummer.
+    PatientId
+);
+random_id!(
+    /// A member of staff's internal, random id.
+    StaffId
+);
+random_id!(
+    /// One authorisation (a role granted for a period).
+    GrantId
+);
+random_id!(
+    /// One emergency access (nødrett).
+    EmergencyId
+);
+
+fn parse_hex16(text: &str) -> Result<[u8; 16], IdError> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 32 {
+        return Err(IdError::Malformed);
     }
+    let mut out = [0u8; 16];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let hi = hex_value(pair[0]).ok_or(IdError::Malformed)?;
+        let lo = hex_value(pair[1]).ok_or(IdError::Malformed)?;
+        out[i] = (hi << 4) | lo;
+    }
+    Ok(out)
 }
 
 fn hex_value(c: u8) -> Option<u8> {
@@ -42,21 +88,6 @@ fn hex_value(c: u8) -> Option<u8> {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
         _ => None,
-    }
-}
-
-impl fmt::Display for PatientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for PatientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PatientId({self})")
     }
 }
 

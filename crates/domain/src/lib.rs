@@ -8,7 +8,7 @@ pub mod ids;
 pub mod patient;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
-pub use clock::{Clock, Timestamp};
+pub use clock::{Clock, ManualClock, Timestamp};
 pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
-pub use ids::{IdError, PatientId};
+pub use ids::{EmergencyId, GrantId, IdError, PatientId, StaffId};
 pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

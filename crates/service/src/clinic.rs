@@ -17,6 +17,10 @@ use fortrolig_store::{
 use fortrolig_vault::{Aad, ClinicKey, DataKey, MasterKey, Wrapped};
 use tokio::sync::{Mutex, RwLock};
 
+/// A boxed future borrowing a transaction, for `Clinic::write`.
+pub(crate) type BoxFuture<'t, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 't>>;
+
 use crate::Fortrolig;
 use crate::error::ServiceError;
 use crate::keys::{ClinicKeys, key_id, load_clinic_keys, random_key_id};
@@ -58,17 +62,17 @@ pub struct Patient {
 
 #[derive(Debug)]
 pub struct Clinic {
-    store: ClinicStore,
-    keyring: KeyRing,
-    clock: Arc<dyn Clock>,
-    keys: RwLock<ClinicKeys>,
+    pub(crate) store: ClinicStore,
+    pub(crate) keyring: KeyRing,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keys: RwLock<ClinicKeys>,
     /// One writer at a time per clinic in this process; the store's row lock covers others.
-    writer: Mutex<()>,
+    pub(crate) writer: Mutex<()>,
 }
 
 const PATIENTS: &str = "patients";
 
-fn aad(org: &OrgNumber, table: &str, row: &PatientId, column: &str) -> Aad {
+pub(crate) fn aad(org: &OrgNumber, table: &str, row: &PatientId, column: &str) -> Aad {
     Aad::new(org.as_str(), table, row.as_bytes(), column)
 }
 
@@ -220,7 +224,7 @@ impl Clinic {
         })
     }
 
-    async fn data_key(&self, id: PatientId) -> Result<DataKey, ServiceError> {
+    pub(crate) async fn data_key(&self, id: PatientId) -> Result<DataKey, ServiceError> {
         let org = self.org();
         let row = self
             .keyring
@@ -333,6 +337,22 @@ impl Clinic {
                 ..row
             });
         }
+        let people = match self.keyring.people_key(org.as_str()).await? {
+            None => None,
+            Some(row) => {
+                let context = people_key_context(org);
+                let key = keys.clinic_key.unwrap(
+                    key_id(&row.key_id)?,
+                    &Wrapped(row.wrapped.clone()),
+                    &context,
+                )?;
+                Some(PatientKeyRow {
+                    clinic_key_version: version,
+                    wrapped: new_key.wrap(&key, &context)?.0,
+                    ..row
+                })
+            }
+        };
         let wrapped =
             master.wrap_clinic_key(org.as_str(), crate::keys::version_u32(version)?, &new_key)?;
         self.keyring
@@ -344,6 +364,7 @@ impl Clinic {
                     wrapped: wrapped.0,
                 },
                 &rewrapped,
+                people.as_ref(),
                 self.clock.now().as_micros(),
             )
             .await?;
@@ -363,6 +384,28 @@ impl Clinic {
         tx.commit().await?;
         self.anchor(&head).await?;
         Ok(version)
+    }
+
+    /// Runs `change` and the audit entry for it in one transaction (X3): either both are
+    /// durable or neither is.
+    pub(crate) async fn write<T: Send>(
+        &self,
+        ctx: &ActContext,
+        action: Action,
+        patient: Option<PatientId>,
+        object: &str,
+        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>> + Send,
+    ) -> Result<T, ServiceError> {
+        let _writer = self.writer.lock().await;
+        let keys = self.keys.read().await;
+        let mut tx = self.store.begin().await?;
+        let out = change(&mut tx).await?;
+        let head = self
+            .append(&mut tx, &keys, ctx, action, patient, object)
+            .await?;
+        tx.commit().await?;
+        self.anchor(&head).await?;
+        Ok(out)
     }
 
     /// Records an act that writes nothing else (a read, an export, a start-up).
@@ -398,6 +441,25 @@ impl Clinic {
         patient: Option<PatientId>,
         object: &str,
     ) -> Result<SignedTreeHead, ServiceError> {
+        self.append_with_outcome(tx, keys, ctx, action, patient, object, Outcome::Granted)
+            .await
+    }
+
+    /// Like `append`, for acts that were refused (security events, X3).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one audit entry has this many parts"
+    )]
+    pub(crate) async fn append_with_outcome(
+        &self,
+        tx: &mut ClinicTx,
+        keys: &ClinicKeys,
+        ctx: &ActContext,
+        action: Action,
+        patient: Option<PatientId>,
+        object: &str,
+        outcome: Outcome,
+    ) -> Result<SignedTreeHead, ServiceError> {
         let mut frontier = tx.frontier().await?;
         let now = self.clock.now();
         let event = AuditEvent {
@@ -406,7 +468,7 @@ impl Clinic {
             action,
             object: object.to_owned(),
             reason: ctx.reason.clone(),
-            outcome: Outcome::Granted,
+            outcome,
             source: ctx.source.clone(),
         };
         let entry = LogEntry::new(frontier.size() + 1, now, &event);
@@ -431,7 +493,7 @@ impl Clinic {
     }
 
     /// Moves the clinic's anchor in the key ring forward to `head`, after it committed.
-    async fn anchor(&self, head: &SignedTreeHead) -> Result<(), ServiceError> {
+    pub(crate) async fn anchor(&self, head: &SignedTreeHead) -> Result<(), ServiceError> {
         Ok(self
             .keyring
             .set_anchor(self.org().as_str(), head, false)
@@ -536,6 +598,10 @@ impl Clinic {
     pub async fn audit_size(&self) -> Result<u64, ServiceError> {
         Ok(self.store.audit_size().await?)
     }
+}
+
+pub(crate) fn people_key_context(org: &OrgNumber) -> Aad {
+    Aad::new(org.as_str(), "people_keys", b"", "data_key")
 }
 
 pub(crate) fn patient_id(bytes: &[u8]) -> Result<PatientId, ServiceError> {

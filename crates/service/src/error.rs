@@ -14,6 +14,8 @@ pub enum ServiceError {
     ClinicExists(String),
     #[error("no such patient")]
     NoSuchPatient,
+    #[error("no such member of staff")]
+    NoSuchStaff,
     #[error("this patient's data has been deleted (crypto-shredded)")]
     Shredded,
     #[error("the audit log of clinic {clinic} failed verification: {fault}")]

@@ -1,19 +1,23 @@
 #![doc = include_str!("../README.md")]
 
+mod access;
 pub mod backup;
 mod clinic;
 mod error;
 mod keys;
+mod people;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use access::{AccessError, EmergencyReview, HealthAccess, MAX_EMERGENCY_MINUTES, StaffActor};
 pub use clinic::{ActContext, Clinic, Patient};
 pub use error::ServiceError;
 pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
+pub use people::{Authorisation, MAX_AUTHORISATION_MICROS, Staff};
 use tokio::sync::Mutex;
 
 /// The system clock, the only place that reads the wall time.

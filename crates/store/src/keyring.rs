@@ -179,17 +179,65 @@ impl KeyRing {
             .collect())
     }
 
-    /// Installs a new clinic key version, rewraps every patient key under it and forgets
-    /// the older versions, all in one transaction. Content is not touched.
+    /// The clinic's key for its staff's personal data, if one was made. The row's
+    /// `patient_id` is empty.
+    pub async fn people_key(&self, org: &str) -> Result<Option<PatientKeyRow>, StoreError> {
+        let row: Option<(Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT key_id, clinic_key_version, wrapped FROM people_keys WHERE org_number = $1",
+        )
+        .bind(org)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        Ok(
+            row.map(|(key_id, clinic_key_version, wrapped)| PatientKeyRow {
+                patient_id: Vec::new(),
+                key_id,
+                clinic_key_version,
+                wrapped,
+            }),
+        )
+    }
+
+    /// Stores the people key unless one is there already (then the stored one wins).
+    pub async fn insert_people_key(
+        &self,
+        org: &str,
+        row: &PatientKeyRow,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO people_keys (org_number, key_id, clinic_key_version, wrapped) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_number) DO NOTHING",
+        )
+        .bind(org)
+        .bind(&row.key_id)
+        .bind(row.clinic_key_version)
+        .bind(&row.wrapped)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Installs a new clinic key version, rewraps every patient key (and the people key)
+    /// under it and forgets the older versions, all in one transaction. Content is not
+    /// touched.
     pub async fn rotate_clinic_key(
         &self,
         org: &str,
         new_key: &ClinicKeyRow,
         rewrapped: &[PatientKeyRow],
+        people: Option<&PatientKeyRow>,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.pool.begin().await?;
         insert_clinic_key(&mut tx, org, new_key, now).await?;
+        if let Some(row) = people {
+            sqlx::query("UPDATE people_keys SET clinic_key_version = $1, wrapped = $2 WHERE org_number = $3")
+                .bind(row.clinic_key_version)
+                .bind(&row.wrapped)
+                .bind(org)
+                .execute(&mut *tx)
+                .await?;
+        }
         for row in rewrapped {
             sqlx::query(
                 "UPDATE patient_keys SET clinic_key_version = $1, wrapped = $2 \

@@ -6,6 +6,7 @@ mod directory;
 mod error;
 mod keyring;
 mod migrate;
+mod people;
 pub mod tables;
 
 pub use backend::{Backend, Db, Dialect, Stores};
@@ -14,3 +15,4 @@ pub use directory::ClinicEntry;
 pub use error::StoreError;
 pub use keyring::{ClinicKeyRow, KeyRing, PatientKeyRow, SigningKeyRow};
 pub use migrate::{Migration, Schema};
+pub use people::{AuthorisationRow, EmergencyRow, StaffRow};

@@ -23,10 +23,14 @@ macro_rules! migration {
 }
 
 const DIRECTORY: &[Migration] = &[migration!(1, "directory_0001_init")];
-const KEYRING: &[Migration] = &[migration!(1, "keyring_0001_init")];
+const KEYRING: &[Migration] = &[
+    migration!(1, "keyring_0001_init"),
+    migration!(2, "keyring_0002_people_keys"),
+];
 const CLINIC: &[Migration] = &[
     migration!(1, "clinic_0001_init"),
     migration!(2, "clinic_0002_tree_heads"),
+    migration!(3, "clinic_0003_people"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,6 +82,58 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("signature", Bytes),
         ],
     },
+    TableSpec {
+        name: "staff",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("name", Bytes),
+            ("hpr", Text),
+            ("active", Int),
+            ("created_at", Int),
+            ("deactivated_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "authorisations",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("staff_id", Bytes),
+            ("role", Text),
+            ("valid_from", Int),
+            ("valid_until", Int),
+            ("granted_by", Text),
+            ("granted_at", Int),
+            ("ended_at", Int),
+            ("ended_by", Text),
+        ],
+    },
+    TableSpec {
+        name: "care_relationships",
+        order_by: "staff_id, patient_id, since",
+        columns: &[
+            ("staff_id", Bytes),
+            ("patient_id", Bytes),
+            ("since", Int),
+            ("ended_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "emergency_access",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("staff_id", Bytes),
+            ("patient_id", Bytes),
+            ("reason", Bytes),
+            ("granted_at", Int),
+            ("expires_at", Int),
+            ("reviewed_by", Text),
+            ("reviewed_at", Int),
+            ("review_note", Text),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableSpec> {

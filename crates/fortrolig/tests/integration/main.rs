@@ -9,6 +9,7 @@
 
 mod support;
 
+mod access;
 mod audit_log;
 mod backup_restore;
 mod cli_errors;

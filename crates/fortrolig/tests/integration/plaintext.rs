@@ -1,6 +1,8 @@
 //! X6: personal data is never written in plaintext to a store, a backup or the logs.
 
-use fortrolig_domain::{Email, NewPatient, PersonName, PersonNumber, Phone};
+use fortrolig_domain::access::{Level, Role};
+use fortrolig_domain::{Email, NewPatient, PersonName, PersonNumber, Phone, Source, Timestamp};
+use fortrolig_service::StaffActor;
 
 use crate::support::{
     ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, random_hex, stderr, stdout,
@@ -33,6 +35,38 @@ async fn no_marker_in_stores_backups_or_logs_x6(env: &TestEnv) -> TestResult {
         .await?;
     let read = clinic.read_patient(&ctx(ORG_A), id).await?;
     assert!(read.name.as_str().contains(&marker), "the data reads back");
+    // Staff names and emergency-access reasons are personal data too.
+    let staff_marker = format!("Ansatt{}", random_hex(8));
+    let reason_marker = format!("Grunn{}", random_hex(8));
+    let doctor = clinic
+        .add_staff(
+            &ctx(ORG_A),
+            &PersonName::parse(&format!("Dr {staff_marker}"))?,
+            None,
+        )
+        .await?;
+    let now = app.now();
+    clinic
+        .grant_role(
+            &ctx(ORG_A),
+            doctor,
+            Role::Doctor,
+            now,
+            Timestamp(now.0 + 86_400_000_000),
+        )
+        .await?;
+    let who = StaffActor {
+        staff: doctor,
+        level: Level::High,
+        source: Source::default(),
+    };
+    clinic
+        .emergency_access(&who, id, &format!("Akutt: {reason_marker}"), 30)
+        .await?;
+    assert_eq!(
+        clinic.emergency_reviews_pending().await?[0].reason,
+        format!("Akutt: {reason_marker}")
+    );
     app.close().await;
 
     // ... and through the command line, with debug logging on.

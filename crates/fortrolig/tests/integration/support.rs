@@ -112,8 +112,15 @@ impl TestEnv {
     }
 
     pub async fn app(&self) -> Result<Fortrolig, Box<dyn std::error::Error + Send + Sync>> {
+        self.app_with_clock(Arc::new(SystemClock)).await
+    }
+
+    pub async fn app_with_clock(
+        &self,
+        clock: Arc<dyn fortrolig_domain::Clock>,
+    ) -> Result<Fortrolig, Box<dyn std::error::Error + Send + Sync>> {
         let master = MasterKey::load_or_create(&self.data().join("vault/master.key"))?;
-        Ok(Fortrolig::open(self.backend(), master, Arc::new(SystemClock)).await?)
+        Ok(Fortrolig::open(self.backend(), master, clock).await?)
     }
 
     /// The storage arguments the CLI takes for this environment.

@@ -1,0 +1,351 @@
+//! The clinic's people: staff, their time-limited authorisations (S2) and care
+//! relationships (S1). Every change is an audited act; nothing is deleted.
+
+use fortrolig_domain::access::Role;
+use fortrolig_domain::{Action, GrantId, HprNumber, PatientId, PersonName, StaffId, Timestamp};
+use fortrolig_store::{AuthorisationRow, PatientKeyRow, StaffRow, StoreError};
+use fortrolig_vault::{Aad, DataKey, Wrapped};
+
+use crate::clinic::{ActContext, Clinic, people_key_context};
+use crate::error::ServiceError;
+use crate::keys::{key_id, random_key_id};
+
+/// Authorisations are time-limited; none may run longer than this (S2).
+pub const MAX_AUTHORISATION_MICROS: i64 = 3 * 366 * 24 * 3600 * 1_000_000;
+
+/// A member of staff, decrypted.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub id: StaffId,
+    pub name: PersonName,
+    pub hpr: Option<HprNumber>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// One authorisation, current or past.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorisation {
+    pub id: GrantId,
+    pub staff: StaffId,
+    pub role: Role,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub granted_by: String,
+    pub granted_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub ended_by: Option<String>,
+}
+
+fn malformed(what: &str) -> ServiceError {
+    StoreError::Malformed(what.to_owned()).into()
+}
+
+fn authorisation(row: AuthorisationRow) -> Result<Authorisation, ServiceError> {
+    Ok(Authorisation {
+        id: GrantId::from_slice(&row.id).ok_or_else(|| malformed("grant id"))?,
+        staff: StaffId::from_slice(&row.staff_id).ok_or_else(|| malformed("staff id"))?,
+        role: Role::parse(&row.role).ok_or_else(|| malformed("unknown role"))?,
+        valid_from: Timestamp(row.valid_from),
+        valid_until: Timestamp(row.valid_until),
+        granted_by: row.granted_by,
+        granted_at: Timestamp(row.granted_at),
+        ended_at: row.ended_at.map(Timestamp),
+        ended_by: row.ended_by,
+    })
+}
+
+fn staff_aad(clinic: &str, id: &StaffId) -> Aad {
+    Aad::new(clinic, "staff", id.as_bytes(), "name")
+}
+
+impl Clinic {
+    /// The clinic's key for staff data, made on first use.
+    async fn people_key(&self) -> Result<DataKey, ServiceError> {
+        let org = self.org().as_str();
+        let keys = self.keys.read().await;
+        if self.keyring.people_key(org).await?.is_none() {
+            let key = DataKey::generate(random_key_id()?)?;
+            let row = PatientKeyRow {
+                patient_id: Vec::new(),
+                key_id: key.id().0.to_vec(),
+                clinic_key_version: keys.clinic_key_version,
+                wrapped: keys
+                    .clinic_key
+                    .wrap(&key, &people_key_context(self.org()))?
+                    .0,
+            };
+            self.keyring.insert_people_key(org, &row).await?;
+        }
+        let row = self
+            .keyring
+            .people_key(org)
+            .await?
+            .ok_or_else(|| malformed("people key vanished"))?;
+        Ok(keys.clinic_key.unwrap(
+            key_id(&row.key_id)?,
+            &Wrapped(row.wrapped),
+            &people_key_context(self.org()),
+        )?)
+    }
+
+    pub async fn add_staff(
+        &self,
+        ctx: &ActContext,
+        name: &PersonName,
+        hpr: Option<&HprNumber>,
+    ) -> Result<StaffId, ServiceError> {
+        let key = self.people_key().await?;
+        let id = StaffId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        let row = StaffRow {
+            id: id.as_bytes().to_vec(),
+            name: key.seal(
+                &staff_aad(self.org().as_str(), &id),
+                name.as_str().as_bytes(),
+            )?,
+            hpr: hpr.map(ToString::to_string),
+            active: true,
+            created_at: self.clock.now().as_micros(),
+            deactivated_at: None,
+        };
+        self.write(
+            ctx,
+            Action::StaffAdded,
+            None,
+            &format!("staff:{id}"),
+            |tx| Box::pin(async move { tx.insert_staff(&row).await }),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn staff_member(&self, id: StaffId) -> Result<Staff, ServiceError> {
+        let row = self
+            .store
+            .staff(id.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        let key = self.people_key().await?;
+        let name = key.open(&staff_aad(self.org().as_str(), &id), &row.name)?;
+        let name = String::from_utf8(name).map_err(|_| malformed("staff name is not UTF-8"))?;
+        Ok(Staff {
+            id,
+            name: PersonName::parse(&name).map_err(|_| malformed("staff name"))?,
+            hpr: row
+                .hpr
+                .as_deref()
+                .map(HprNumber::parse)
+                .transpose()
+                .map_err(|_| malformed("stored HPR number"))?,
+            active: row.active,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+
+    /// Grants `role` from `from` until `until` (S2). The end date is required.
+    pub async fn grant_role(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        role: Role,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<GrantId, ServiceError> {
+        if until <= from {
+            return Err(ServiceError::Invalid(
+                "an authorisation must end after it starts".into(),
+            ));
+        }
+        if until.0 - from.0 > MAX_AUTHORISATION_MICROS {
+            return Err(ServiceError::Invalid(
+                "an authorisation may last at most three years; renew it after review".into(),
+            ));
+        }
+        let member = self
+            .store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        if !member.active {
+            return Err(ServiceError::Invalid(
+                "this person has left the clinic; reactivate before granting".into(),
+            ));
+        }
+        let id = GrantId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        let row = AuthorisationRow {
+            id: id.as_bytes().to_vec(),
+            staff_id: staff.as_bytes().to_vec(),
+            role: role.as_str().to_owned(),
+            valid_from: from.0,
+            valid_until: until.0,
+            granted_by: ctx.actor.id.clone(),
+            granted_at: self.clock.now().as_micros(),
+            ended_at: None,
+            ended_by: None,
+        };
+        let object = format!("staff:{staff} role:{role} grant:{id}");
+        self.write(ctx, Action::AuthorisationGranted, None, &object, |tx| {
+            Box::pin(async move { tx.insert_authorisation(&row).await })
+        })
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn end_grant(&self, ctx: &ActContext, grant: GrantId) -> Result<(), ServiceError> {
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        let ended = self
+            .write(
+                ctx,
+                Action::AuthorisationEnded,
+                None,
+                &format!("grant:{grant}"),
+                |tx| {
+                    Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
+                },
+            )
+            .await?;
+        if ended {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(
+                "no such authorisation in force".into(),
+            ))
+        }
+    }
+
+    /// A person leaves: deactivated, every authorisation ended at once (S2).
+    pub async fn deactivate_staff(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        self.write(
+            ctx,
+            Action::StaffDeactivated,
+            None,
+            &format!("staff:{staff}"),
+            |tx| Box::pin(async move { tx.deactivate_staff(staff.as_bytes(), &by, now).await }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The roles a person holds at `at`: active, authorisation not ended and in its dates.
+    pub async fn roles_at(&self, staff: StaffId, at: Timestamp) -> Result<Vec<Role>, ServiceError> {
+        let Some(member) = self.store.staff(staff.as_bytes()).await? else {
+            return Ok(Vec::new());
+        };
+        if !member.active {
+            return Ok(Vec::new());
+        }
+        let mut roles: Vec<Role> = self
+            .authorisation_history(staff)
+            .await?
+            .into_iter()
+            .filter(|a| a.ended_at.is_none() && a.valid_from <= at && at < a.valid_until)
+            .map(|a| a.role)
+            .collect();
+        roles.sort();
+        roles.dedup();
+        Ok(roles)
+    }
+
+    /// Every authorisation the person has had, newest first (kept, never deleted).
+    pub async fn authorisation_history(
+        &self,
+        staff: StaffId,
+    ) -> Result<Vec<Authorisation>, ServiceError> {
+        self.store
+            .authorisations_of(staff.as_bytes())
+            .await?
+            .into_iter()
+            .map(authorisation)
+            .collect()
+    }
+
+    /// The access review (S2): every authorisation in force now, for an administrator to
+    /// confirm or end.
+    pub async fn access_review(&self) -> Result<Vec<Authorisation>, ServiceError> {
+        let now = self.clock.now().as_micros();
+        self.store
+            .authorisations_in_force(now)
+            .await?
+            .into_iter()
+            .map(authorisation)
+            .collect()
+    }
+
+    pub async fn start_care(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        patient: PatientId,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        self.store
+            .patient(patient.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchPatient)?;
+        if self
+            .store
+            .in_care_relationship(staff.as_bytes(), patient.as_bytes())
+            .await?
+        {
+            return Ok(());
+        }
+        let now = self.clock.now().as_micros();
+        self.write(
+            ctx,
+            Action::CareStarted,
+            Some(patient),
+            &format!("staff:{staff}"),
+            |tx| {
+                Box::pin(async move {
+                    tx.start_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
+                        .await
+                })
+            },
+        )
+        .await
+    }
+
+    pub async fn end_care(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        patient: PatientId,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now().as_micros();
+        let ended = self
+            .write(
+                ctx,
+                Action::CareEnded,
+                Some(patient),
+                &format!("staff:{staff}"),
+                |tx| {
+                    Box::pin(async move {
+                        tx.end_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
+                            .await
+                    })
+                },
+            )
+            .await?;
+        if ended {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(
+                "no care relationship in force".into(),
+            ))
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Staff, authorisations, care relationships and emergency access in a clinic's store.
+
+use crate::clinic::{ClinicStore, ClinicTx};
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: Vec<u8>,
+    /// Sealed under the clinic's people key.
+    pub name: Vec<u8>,
+    pub hpr: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub deactivated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorisationRow {
+    pub id: Vec<u8>,
+    pub staff_id: Vec<u8>,
+    pub role: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+    pub granted_by: String,
+    pub granted_at: i64,
+    pub ended_at: Option<i64>,
+    pub ended_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyRow {
+    pub id: Vec<u8>,
+    pub staff_id: Vec<u8>,
+    pub patient_id: Vec<u8>,
+    /// Sealed under the patient's data key: the stated reason is free text.
+    pub reason: Vec<u8>,
+    pub granted_at: i64,
+    pub expires_at: i64,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+    pub review_note: Option<String>,
+}
+
+type StaffTuple = (Vec<u8>, Vec<u8>, Option<String>, i64, i64, Option<i64>);
+type AuthTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+type EmergencyTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+fn staff_from(t: StaffTuple) -> StaffRow {
+    StaffRow {
+        id: t.0,
+        name: t.1,
+        hpr: t.2,
+        active: t.3 != 0,
+        created_at: t.4,
+        deactivated_at: t.5,
+    }
+}
+
+fn auth_from(t: AuthTuple) -> AuthorisationRow {
+    AuthorisationRow {
+        id: t.0,
+        staff_id: t.1,
+        role: t.2,
+        valid_from: t.3,
+        valid_until: t.4,
+        granted_by: t.5,
+        granted_at: t.6,
+        ended_at: t.7,
+        ended_by: t.8,
+    }
+}
+
+fn emergency_from(t: EmergencyTuple) -> EmergencyRow {
+    EmergencyRow {
+        id: t.0,
+        staff_id: t.1,
+        patient_id: t.2,
+        reason: t.3,
+        granted_at: t.4,
+        expires_at: t.5,
+        reviewed_by: t.6,
+        reviewed_at: t.7,
+        review_note: t.8,
+    }
+}
+
+const STAFF: &str = "SELECT id, name, hpr, active, created_at, deactivated_at FROM staff";
+const AUTHS: &str = "SELECT id, staff_id, role, valid_from, valid_until, granted_by, granted_at, ended_at, ended_by FROM authorisations";
+const EMERGENCY: &str = "SELECT id, staff_id, patient_id, reason, granted_at, expires_at, reviewed_by, reviewed_at, review_note FROM emergency_access";
+
+impl ClinicStore {
+    pub async fn staff(&self, id: &[u8]) -> Result<Option<StaffRow>, StoreError> {
+        let row: Option<StaffTuple> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{STAFF} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.map(staff_from))
+    }
+
+    pub async fn all_staff(&self) -> Result<Vec<StaffRow>, StoreError> {
+        let rows: Vec<StaffTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{STAFF} ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(staff_from).collect())
+    }
+
+    /// Every authorisation a person has ever had, newest first (the history, S2).
+    pub async fn authorisations_of(
+        &self,
+        staff_id: &[u8],
+    ) -> Result<Vec<AuthorisationRow>, StoreError> {
+        let rows: Vec<AuthTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{AUTHS} WHERE staff_id = $1 ORDER BY granted_at DESC, id"
+        )))
+        .bind(staff_id)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(auth_from).collect())
+    }
+
+    /// The authorisations in force at `now` (not ended, within their dates).
+    pub async fn authorisations_in_force(
+        &self,
+        now: i64,
+    ) -> Result<Vec<AuthorisationRow>, StoreError> {
+        let rows: Vec<AuthTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{AUTHS} WHERE ended_at IS NULL AND valid_from <= $1 AND valid_until > $1 ORDER BY staff_id, role"
+        )))
+        .bind(now)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(auth_from).collect())
+    }
+
+    pub async fn in_care_relationship(
+        &self,
+        staff_id: &[u8],
+        patient_id: &[u8],
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM care_relationships WHERE staff_id = $1 AND patient_id = $2 AND ended_at IS NULL",
+        )
+        .bind(staff_id)
+        .bind(patient_id)
+        .fetch_one(&self.db().pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Emergency access of this person to this patient still in force at `now`.
+    pub async fn emergency_in_force(
+        &self,
+        staff_id: &[u8],
+        patient_id: &[u8],
+        now: i64,
+    ) -> Result<Option<EmergencyRow>, StoreError> {
+        let row: Option<EmergencyTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{EMERGENCY} WHERE staff_id = $1 AND patient_id = $2 AND expires_at > $3 ORDER BY granted_at DESC LIMIT 1"
+        )))
+        .bind(staff_id)
+        .bind(patient_id)
+        .bind(now)
+        .fetch_optional(&self.db().pool)
+        .await?;
+        Ok(row.map(emergency_from))
+    }
+
+    /// Emergency accesses nobody has reviewed yet, oldest first (S3).
+    pub async fn emergency_unreviewed(&self) -> Result<Vec<EmergencyRow>, StoreError> {
+        let rows: Vec<EmergencyTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{EMERGENCY} WHERE reviewed_at IS NULL ORDER BY granted_at"
+        )))
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(emergency_from).collect())
+    }
+
+    pub async fn emergency(&self, id: &[u8]) -> Result<Option<EmergencyRow>, StoreError> {
+        let row: Option<EmergencyTuple> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{EMERGENCY} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.map(emergency_from))
+    }
+}
+
+impl ClinicTx {
+    pub async fn insert_staff(&mut self, row: &StaffRow) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO staff (id, name, hpr, active, created_at, deactivated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&row.id)
+            .bind(&row.name)
+            .bind(row.hpr.as_deref())
+            .bind(i64::from(row.active))
+            .bind(row.created_at)
+            .bind(row.deactivated_at)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Deactivates a person and ends every authorisation they hold, at `now`.
+    pub async fn deactivate_staff(
+        &mut self,
+        staff_id: &[u8],
+        by: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        sqlx::query(
+            "UPDATE staff SET active = 0, deactivated_at = $1 WHERE id = $2 AND active = 1",
+        )
+        .bind(now)
+        .bind(staff_id)
+        .execute(self.conn())
+        .await?;
+        let ended = sqlx::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE staff_id = $3 AND ended_at IS NULL")
+            .bind(now)
+            .bind(by)
+            .bind(staff_id)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        Ok(ended)
+    }
+
+    pub async fn insert_authorisation(&mut self, row: &AuthorisationRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorisations (id, staff_id, role, valid_from, valid_until, granted_by, granted_at, ended_at, ended_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&row.id)
+        .bind(&row.staff_id)
+        .bind(&row.role)
+        .bind(row.valid_from)
+        .bind(row.valid_until)
+        .bind(&row.granted_by)
+        .bind(row.granted_at)
+        .bind(row.ended_at)
+        .bind(row.ended_by.as_deref())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn end_authorisation(
+        &mut self,
+        id: &[u8],
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE id = $3 AND ended_at IS NULL")
+            .bind(now)
+            .bind(by)
+            .bind(id)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    pub async fn start_care_relationship(
+        &mut self,
+        staff_id: &[u8],
+        patient_id: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO care_relationships (staff_id, patient_id, since, ended_at) VALUES ($1, $2, $3, NULL)")
+            .bind(staff_id)
+            .bind(patient_id)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_care_relationship(
+        &mut self,
+        staff_id: &[u8],
+        patient_id: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE care_relationships SET ended_at = $1 WHERE staff_id = $2 AND patient_id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(staff_id)
+        .bind(patient_id)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    pub async fn insert_emergency(&mut self, row: &EmergencyRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO emergency_access (id, staff_id, patient_id, reason, granted_at, expires_at, reviewed_by, reviewed_at, review_note) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, NULL)",
+        )
+        .bind(&row.id)
+        .bind(&row.staff_id)
+        .bind(&row.patient_id)
+        .bind(&row.reason)
+        .bind(row.granted_at)
+        .bind(row.expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn review_emergency(
+        &mut self,
+        id: &[u8],
+        by: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE emergency_access SET reviewed_by = $1, reviewed_at = $2, review_note = $3 WHERE id = $4 AND reviewed_at IS NULL",
+        )
+        .bind(by)
+        .bind(now)
+        .bind(note)
+        .bind(id)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+}
