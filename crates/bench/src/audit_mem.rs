@@ -138,5 +138,58 @@ pub fn run(report: &mut Report, n: u64) -> Result<f64, Box<dyn Error>> {
             report::secs(for_goal)
         ),
     );
+    breakdown(report, &entries)?;
     Ok(per_append)
+}
+
+/// Where the verifier's time per entry goes: encoding the entry, its leaf hash, and the
+/// node hashes of the frontier push and of recomputing the root (one per set bit of the
+/// tree size, less one) to compare with the stored `root_after`.
+fn breakdown(report: &mut Report, entries: &[LogEntry]) -> Result<(), Box<dyn Error>> {
+    let sample = &entries[..entries.len().min(100_000)];
+    if sample.is_empty() {
+        return Ok(());
+    }
+    let count = sample.len() as f64;
+
+    let started = Instant::now();
+    for entry in sample {
+        black_box(black_box(entry).encode());
+    }
+    let encode = started.elapsed().as_secs_f64() / count;
+
+    let encoded: Vec<Vec<u8>> = sample.iter().map(LogEntry::encode).collect();
+    let started = Instant::now();
+    for bytes in &encoded {
+        black_box(leaf_hash(black_box(bytes)));
+    }
+    let leaf = started.elapsed().as_secs_f64() / count;
+
+    let nodes = 1_000_000u32;
+    let mut acc: Hash = [3; 32];
+    let other: Hash = [5; 32];
+    let started = Instant::now();
+    for _ in 0..nodes {
+        acc = fortrolig_audit::node_hash(black_box(&acc), &other);
+    }
+    black_box(acc);
+    let node = started.elapsed().as_secs_f64() / f64::from(nodes);
+
+    // Node hashes per entry over the whole log: merges in `push` and folds in `root`.
+    let n = entries.len() as u64;
+    let node_calls: u64 = (1..=n)
+        .map(|size| u64::from((size - 1).trailing_ones() + size.count_ones() - 1))
+        .sum();
+    let per_entry_nodes = node_calls as f64 / n as f64;
+    report.info(
+        "  verify cost per entry (breakdown)",
+        &format!(
+            "encode {} + leaf hash {} + {per_entry_nodes:.1} node hashes × {} = {}",
+            report::secs(encode),
+            report::secs(leaf),
+            report::secs(node),
+            report::secs(encode + leaf + per_entry_nodes * node)
+        ),
+    );
+    Ok(())
 }

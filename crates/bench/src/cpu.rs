@@ -17,9 +17,9 @@ pub fn ticks_per_second() -> u64 {
         .unwrap_or(100)
 }
 
-/// utime + stime of this process (all its threads), in clock ticks: fields 14 and 15
+/// (utime, stime) of this process (all its threads), in clock ticks: fields 14 and 15
 /// of `/proc/self/stat`.
-pub fn process_ticks() -> Result<u64, Box<dyn Error>> {
+pub fn process_ticks() -> Result<(u64, u64), Box<dyn Error>> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
     // Field 2 (the command) is in parentheses and may hold spaces; field 3 follows the
     // last ')'.
@@ -33,22 +33,25 @@ pub fn process_ticks() -> Result<u64, Box<dyn Error>> {
             .ok_or_else(|| format!("/proc/self/stat has no field {n}"))?;
         Ok(text.parse()?)
     };
-    Ok(field(14)? + field(15)?)
+    Ok((field(14)?, field(15)?))
 }
 
 /// Wall time and process CPU time of a stretch of work.
 #[derive(Debug)]
 pub struct Stopwatch {
     wall: Instant,
-    ticks: u64,
+    ticks: (u64, u64),
     per_second: u64,
 }
 
+/// Seconds of wall time and of process CPU time (user + system).
 #[derive(Debug, Clone, Copy)]
 pub struct Elapsed {
     pub wall: f64,
     pub cpu: f64,
-    /// The resolution of `cpu`, in seconds.
+    pub user: f64,
+    pub system: f64,
+    /// The resolution of the CPU times, in seconds.
     pub cpu_tick: f64,
 }
 
@@ -64,11 +67,15 @@ impl Stopwatch {
 
     pub fn stop(self) -> Result<Elapsed, Box<dyn Error>> {
         let wall = self.wall.elapsed().as_secs_f64();
-        let ticks = process_ticks()?.saturating_sub(self.ticks);
+        let (user, system) = process_ticks()?;
         let per_second = self.per_second as f64;
+        let user = user.saturating_sub(self.ticks.0) as f64 / per_second;
+        let system = system.saturating_sub(self.ticks.1) as f64 / per_second;
         Ok(Elapsed {
             wall,
-            cpu: ticks as f64 / per_second,
+            cpu: user + system,
+            user,
+            system,
             cpu_tick: 1.0 / per_second,
         })
     }
@@ -147,13 +154,14 @@ mod tests {
 
     #[test]
     fn process_ticks_are_readable_and_grow() -> Result<(), Box<dyn Error>> {
-        let before = process_ticks()?;
+        let (user, system) = process_ticks()?;
         let mut x = 0u64;
         let start = Instant::now();
         while start.elapsed().as_millis() < 50 {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
         }
-        assert!(process_ticks()? >= before);
+        let (user_after, system_after) = process_ticks()?;
+        assert!(user_after >= user && system_after >= system);
         assert!(ticks_per_second() > 0);
         Ok(())
     }

@@ -83,8 +83,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
         std::process::exit(2);
     }
-    let Some(args) = parse_args()? else {
-        return Ok(());
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            eprintln!("fortrolig-bench: {e}");
+            std::process::exit(2);
+        }
     };
     let mut report = Report::default();
 

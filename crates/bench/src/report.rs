@@ -46,7 +46,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -65,7 +65,9 @@ pub fn rate(per_second: f64) -> String {
 
 /// Seconds in the most readable unit.
 pub fn secs(s: f64) -> String {
-    if s < 1e-3 {
+    if s < 1e-5 {
+        format!("{:.2} µs", s * 1e6)
+    } else if s < 1e-3 {
         format!("{:.1} µs", s * 1e6)
     } else if s < 1.0 {
         format!("{:.3} ms", s * 1e3)
@@ -94,6 +96,7 @@ mod tests {
     #[test]
     fn durations_pick_a_unit() {
         assert_eq!(secs(0.000_012_3), "12.3 µs");
+        assert_eq!(secs(0.000_000_25), "0.25 µs");
         assert_eq!(secs(0.2), "200.000 ms");
         assert_eq!(secs(2.5), "2.500 s");
     }
