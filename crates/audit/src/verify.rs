@@ -55,12 +55,18 @@ pub struct Verified {
     pub heads_checked: usize,
 }
 
+/// Streams a log against its signed heads. Each entry costs one leaf hash and, amortised,
+/// one node hash; the root is computed only where a signed head stands. When a head does
+/// not match, the entries since the last good head are replayed against their stored
+/// roots to name the first changed one.
 #[derive(Debug)]
 pub struct LogVerifier {
     heads: Vec<SignedTreeHead>,
     next_head: usize,
     frontier: Frontier,
-    last_trusted: u64,
+    /// The frontier at the last head that matched, and what came after it.
+    trusted: Frontier,
+    pending: Vec<(u64, [u8; 32], Vec<u8>)>,
 }
 
 impl LogVerifier {
@@ -86,35 +92,54 @@ impl LogVerifier {
             heads,
             next_head: 0,
             frontier: Frontier::default(),
-            last_trusted: 0,
+            trusted: Frontier::default(),
+            pending: Vec::with_capacity(1024),
         })
     }
 
     pub fn push(&mut self, entry: &LogEntry, stored_root_after: &[u8]) -> Result<(), Fault> {
         let expected = self.frontier.size() + 1;
         if entry.seq != expected {
+            self.locate_changed()?;
             return Err(Fault::OutOfSequence {
                 expected,
                 found: entry.seq,
             });
         }
-        self.frontier.push(leaf_hash(&entry.encode()));
-        let root = self.frontier.root();
-        if root.as_slice() != stored_root_after {
-            return Err(Fault::EntryChanged { seq: entry.seq });
-        }
+        let leaf = leaf_hash(&entry.encode());
+        self.frontier.push(leaf);
+        self.pending
+            .push((entry.seq, leaf, stored_root_after.to_vec()));
+        let mut root = None;
         while let Some(head) = self.heads.get(self.next_head) {
             if head.head.size != entry.seq {
                 break;
             }
+            let root = *root.get_or_insert_with(|| self.frontier.root());
             if head.head.root != root {
+                self.locate_changed()?;
                 return Err(Fault::Rewritten {
-                    first: self.last_trusted + 1,
+                    first: self.trusted.size() + 1,
                     last: entry.seq,
                 });
             }
-            self.last_trusted = entry.seq;
             self.next_head += 1;
+        }
+        if root.is_some() {
+            self.trusted = self.frontier.clone();
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Replays the entries since the last good head against their stored roots.
+    fn locate_changed(&self) -> Result<(), Fault> {
+        let mut replay = self.trusted.clone();
+        for (seq, leaf, stored) in &self.pending {
+            replay.push(*leaf);
+            if replay.root().as_slice() != stored.as_slice() {
+                return Err(Fault::EntryChanged { seq: *seq });
+            }
         }
         Ok(())
     }
@@ -122,6 +147,9 @@ impl LogVerifier {
     pub fn finish(self) -> Result<Verified, Fault> {
         let found = self.frontier.size();
         let signed = self.heads.last().map_or(0, |h| h.head.size);
+        if signed != found {
+            self.locate_changed()?;
+        }
         if signed > found {
             return Err(Fault::Truncated { signed, found });
         }
