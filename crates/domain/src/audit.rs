@@ -49,10 +49,13 @@ pub enum Action {
     AccessDenied,
     EmergencyAccess,
     EmergencyReviewed,
+    SessionStarted,
+    SessionEnded,
+    LoginFailed,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -69,6 +72,9 @@ impl Action {
         Action::AccessDenied,
         Action::EmergencyAccess,
         Action::EmergencyReviewed,
+        Action::SessionStarted,
+        Action::SessionEnded,
+        Action::LoginFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +95,9 @@ impl Action {
             Action::AccessDenied => "access.denied",
             Action::EmergencyAccess => "access.emergency",
             Action::EmergencyReviewed => "access.emergency_reviewed",
+            Action::SessionStarted => "session.started",
+            Action::SessionEnded => "session.ended",
+            Action::LoginFailed => "login.failed",
         }
     }
 

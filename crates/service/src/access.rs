@@ -130,25 +130,17 @@ impl Clinic {
             reason: format!("avvist: {}", reason.as_str()),
             ..ctx.clone()
         };
-        let keys = self.keys.read().await;
-        let _writer = self.writer.lock().await;
-        let recorded = async {
-            let mut tx = self.store.begin().await?;
-            let head = self
-                .append_with_outcome(
-                    &mut tx,
-                    &keys,
-                    &ctx,
-                    Action::AccessDenied,
-                    Some(patient),
-                    &format!("patient:{patient}"),
-                    Outcome::Denied,
-                )
-                .await?;
-            tx.commit().await?;
-            self.anchor(&head).await
-        };
-        match recorded.await {
+        let recorded = self
+            .write_outcome(
+                &ctx,
+                Action::AccessDenied,
+                Some(patient),
+                &format!("patient:{patient}"),
+                Outcome::Denied,
+                |_| Box::pin(async { Ok(()) }),
+            )
+            .await;
+        match recorded {
             Ok(()) => AccessError::Denied(reason),
             Err(e) => AccessError::Service(e),
         }

@@ -396,12 +396,26 @@ impl Clinic {
         object: &str,
         change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>> + Send,
     ) -> Result<T, ServiceError> {
+        self.write_outcome(ctx, action, patient, object, Outcome::Granted, change)
+            .await
+    }
+
+    /// Like `write`, with the outcome the entry records (`Denied` for security events).
+    pub(crate) async fn write_outcome<T: Send>(
+        &self,
+        ctx: &ActContext,
+        action: Action,
+        patient: Option<PatientId>,
+        object: &str,
+        outcome: Outcome,
+        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>> + Send,
+    ) -> Result<T, ServiceError> {
         let _writer = self.writer.lock().await;
         let keys = self.keys.read().await;
         let mut tx = self.store.begin().await?;
         let out = change(&mut tx).await?;
         let head = self
-            .append(&mut tx, &keys, ctx, action, patient, object)
+            .append_with_outcome(&mut tx, &keys, ctx, action, patient, object, outcome)
             .await?;
         tx.commit().await?;
         self.anchor(&head).await?;
@@ -417,18 +431,14 @@ impl Clinic {
         object: &str,
         reason: &str,
     ) -> Result<(), ServiceError> {
-        let _writer = self.writer.lock().await;
-        let keys = self.keys.read().await;
         let ctx = ActContext {
             reason: reason.to_owned(),
             ..ctx.clone()
         };
-        let mut tx = self.store.begin().await?;
-        let head = self
-            .append(&mut tx, &keys, &ctx, action, patient, object)
-            .await?;
-        tx.commit().await?;
-        self.anchor(&head).await
+        self.write(&ctx, action, patient, object, |_| {
+            Box::pin(async { Ok(()) })
+        })
+        .await
     }
 
     /// Adds the entry, the new frontier and a freshly signed tree head to `tx`.
@@ -567,12 +577,6 @@ impl Clinic {
         label: &str,
         shredded: &[PatientId],
     ) -> Result<(), ServiceError> {
-        let _writer = self.writer.lock().await;
-        let keys = self.keys.read().await;
-        let mut tx = self.store.begin().await?;
-        for id in shredded {
-            tx.delete_patient(id.as_bytes()).await?;
-        }
         let ctx = ActContext {
             reason: format!(
                 "gjenoppretting; {} slettede pasienter fjernet",
@@ -580,18 +584,22 @@ impl Clinic {
             ),
             ..ctx.clone()
         };
-        let head = self
-            .append(
-                &mut tx,
-                &keys,
-                &ctx,
-                Action::Restored,
-                None,
-                &format!("backup:{label}"),
-            )
-            .await?;
-        tx.commit().await?;
-        self.anchor(&head).await
+        let ids = shredded.to_vec();
+        self.write(
+            &ctx,
+            Action::Restored,
+            None,
+            &format!("backup:{label}"),
+            |tx| {
+                Box::pin(async move {
+                    for id in &ids {
+                        tx.delete_patient(id.as_bytes()).await?;
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await
     }
 
     /// The frontier as stored, for tests and tools that check the log's size.

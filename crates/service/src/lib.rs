@@ -6,6 +6,7 @@ mod clinic;
 mod error;
 mod keys;
 mod people;
+mod sessions;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +19,10 @@ use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use people::{Authorisation, MAX_AUTHORISATION_MICROS, Staff};
+pub use sessions::{
+    ABSOLUTE_LIMIT_MICROS, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
+    SessionSubject, SessionToken,
+};
 use tokio::sync::Mutex;
 
 /// The system clock, the only place that reads the wall time.

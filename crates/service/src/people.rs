@@ -234,6 +234,9 @@ impl Clinic {
             |tx| Box::pin(async move { tx.deactivate_staff(staff.as_bytes(), &by, now).await }),
         )
         .await?;
+        // Their sessions end at once, not at the next timeout (S2).
+        self.end_all_sessions(crate::SessionSubject::Staff(staff), "deactivated")
+            .await?;
         Ok(())
     }
 

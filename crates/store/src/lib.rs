@@ -7,6 +7,7 @@ mod error;
 mod keyring;
 mod migrate;
 mod people;
+mod sessions;
 pub mod tables;
 
 pub use backend::{Backend, Db, Dialect, Stores};
@@ -16,3 +17,4 @@ pub use error::StoreError;
 pub use keyring::{ClinicKeyRow, KeyRing, PatientKeyRow, SigningKeyRow};
 pub use migrate::{Migration, Schema};
 pub use people::{AuthorisationRow, EmergencyRow, StaffRow};
+pub use sessions::SessionRow;

@@ -31,6 +31,7 @@ const CLINIC: &[Migration] = &[
     migration!(1, "clinic_0001_init"),
     migration!(2, "clinic_0002_tree_heads"),
     migration!(3, "clinic_0003_people"),
+    migration!(4, "clinic_0004_sessions"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,5 +18,6 @@ mod keys;
 mod migrations;
 mod plaintext;
 mod separation;
+mod sessions;
 mod shredding;
 mod web;

@@ -1,0 +1,190 @@
+//! Sessions (issue 3 item 5, S4, X2, X3): only a hash of the token is stored; idle and
+//! absolute limits as ID-porten's; CSRF token per session; logout and "everywhere";
+//! people who leave lose their sessions at once; failed logins lock out and are logged.
+
+use std::sync::Arc;
+
+use fortrolig_domain::access::{Level, Role};
+use fortrolig_domain::{ManualClock, PersonName, Source, Timestamp};
+use fortrolig_service::{SessionProblem, SessionSubject, SessionToken};
+
+use crate::support::{
+    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, synthetic_fnr,
+};
+
+const MINUTE: i64 = 60_000_000;
+
+fn source() -> Source {
+    Source {
+        session: None,
+        address: Some("127.0.0.1".into()),
+    }
+}
+
+async fn sessions_expire_end_and_never_store_the_token_s4_x2(env: &TestEnv) -> TestResult {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+    let app = env.app_with_clock(clock.clone()).await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Øktklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(700), "Økt Pasient"))
+        .await?;
+    let subject = SessionSubject::Patient(p);
+
+    let (token, session) = clinic
+        .start_session(subject, Level::High, "idporten", Some("sid-1"), &source())
+        .await?;
+    assert_eq!(session.level, Level::High);
+    assert!(session.csrf_matches(session.csrf_token()) && !session.csrf_matches("feil"));
+    let found = find_marker(&env.stored_bytes(), token.as_str().as_bytes());
+    assert!(
+        found.is_empty(),
+        "the session token itself is never stored: {found:?}"
+    );
+
+    // Idle limit: 29 minutes apart is fine, 30 ends it.
+    clock.advance_micros(29 * MINUTE);
+    assert!(clinic.session(&token).await?.is_ok());
+    clock.advance_micros(30 * MINUTE);
+    assert_eq!(
+        clinic.session(&token).await?.err(),
+        Some(SessionProblem::Expired)
+    );
+    assert_eq!(
+        clinic.session(&token).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+
+    // Absolute limit: active all the time, still over after 120 minutes.
+    let (token, _) = clinic
+        .start_session(subject, Level::High, "idporten", None, &source())
+        .await?;
+    for _ in 0..5 {
+        clock.advance_micros(20 * MINUTE);
+        assert!(clinic.session(&token).await?.is_ok());
+    }
+    clock.advance_micros(20 * MINUTE);
+    assert_eq!(
+        clinic.session(&token).await?.err(),
+        Some(SessionProblem::Expired)
+    );
+
+    // Logout, and logout everywhere.
+    let (one, s1) = clinic
+        .start_session(subject, Level::Substantial, "idporten", None, &source())
+        .await?;
+    let (two, _) = clinic
+        .start_session(subject, Level::High, "idporten", None, &source())
+        .await?;
+    assert_eq!(clinic.sessions_of(subject).await?.len(), 2);
+    clinic.end_session(&s1, &source()).await?;
+    assert_eq!(
+        clinic.session(&one).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+    assert_eq!(clinic.end_all_sessions(subject, "alle").await?, 1);
+    assert_eq!(
+        clinic.session(&two).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+    assert_eq!(
+        clinic
+            .session(&SessionToken::from_cookie("s1.ukjent"))
+            .await?
+            .err(),
+        Some(SessionProblem::Unknown)
+    );
+
+    // A member of staff who leaves loses every session at once.
+    let staff = clinic
+        .add_staff(&ctx(ORG_A), &PersonName::parse("Slutter Snart")?, None)
+        .await?;
+    clinic
+        .grant_role(
+            &ctx(ORG_A),
+            staff,
+            Role::Nurse,
+            clock_now(&clock),
+            Timestamp(clock_now(&clock).0 + 1000 * MINUTE),
+        )
+        .await?;
+    let (staff_token, _) = clinic
+        .start_session(
+            SessionSubject::Staff(staff),
+            Level::High,
+            "helseid",
+            None,
+            &source(),
+        )
+        .await?;
+    clinic.deactivate_staff(&ctx(ORG_A), staff).await?;
+    assert_eq!(
+        clinic.session(&staff_token).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+
+    let actions: Vec<String> = clinic
+        .store()
+        .entries_for_patient(&p.to_string())
+        .await?
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().filter(|a| *a == "session.started").count() >= 4,
+        "{actions:?}"
+    );
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
+fn clock_now(clock: &ManualClock) -> Timestamp {
+    use fortrolig_domain::Clock;
+    clock.now()
+}
+
+async fn repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3(
+    env: &TestEnv,
+) -> TestResult {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+    let app = env.app_with_clock(clock.clone()).await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Låsklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(800), "Låst Pasient"))
+        .await?;
+    let account = "pid-hash-of-someone";
+    for attempt in 1..=5 {
+        let locked = clinic.login_failed(account, &source(), "feil kode").await?;
+        assert_eq!(locked, attempt >= 5, "attempt {attempt}");
+    }
+    assert!(clinic.locked_out(account, "127.0.0.1").await?);
+    assert!(
+        !clinic.locked_out("someone-else", "10.0.0.9").await?,
+        "other accounts elsewhere are not locked"
+    );
+    clock.advance_micros(16 * MINUTE);
+    assert!(
+        !clinic.locked_out(account, "127.0.0.1").await?,
+        "the lock lifts after the window"
+    );
+    clinic.login_failed(account, &source(), "feil kode").await?;
+    clinic.login_succeeded(account).await?;
+    assert!(!clinic.locked_out(account, "127.0.0.1").await?);
+
+    let denied = clinic.store().audit_size().await?;
+    assert!(denied >= 8, "every failure is an audit entry");
+    let out = env.cli(&["audit", "verify"]);
+    assert!(out.status.success());
+    // Nothing was lost by the refusals.
+    assert_eq!(
+        clinic.read_patient(&ctx(ORG_A), p).await?.name.as_str(),
+        "Låst Pasient"
+    );
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(
+    sessions_expire_end_and_never_store_the_token_s4_x2,
+    repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3
+);

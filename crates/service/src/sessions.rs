@@ -1,0 +1,345 @@
+//! Server-side sessions (issue 3 item 5): opaque tokens of which only a hash is stored,
+//! an idle and an absolute limit no longer than ID-porten's (30 and 120 minutes), a CSRF
+//! token per session, "log out everywhere", and lockout after repeated failed logins.
+
+use std::fmt;
+
+use fortrolig_domain::access::Level;
+use fortrolig_domain::{Action, Actor, Outcome, PatientId, Source, StaffId, Timestamp};
+use fortrolig_store::SessionRow;
+use ring::digest::{SHA256, digest};
+
+use crate::clinic::{ActContext, Clinic};
+use crate::error::ServiceError;
+
+pub const IDLE_LIMIT_MICROS: i64 = 30 * 60 * 1_000_000;
+pub const ABSOLUTE_LIMIT_MICROS: i64 = 120 * 60 * 1_000_000;
+/// Failed logins allowed per account (and ten times as many per address) in the window.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MICROS: i64 = 15 * 60 * 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSubject {
+    Staff(StaffId),
+    Patient(PatientId),
+}
+
+impl SessionSubject {
+    fn kind(self) -> &'static str {
+        match self {
+            SessionSubject::Staff(_) => "staff",
+            SessionSubject::Patient(_) => "patient",
+        }
+    }
+
+    fn id_bytes(&self) -> &[u8; 16] {
+        match self {
+            SessionSubject::Staff(id) => id.as_bytes(),
+            SessionSubject::Patient(id) => id.as_bytes(),
+        }
+    }
+
+    fn actor_id(self) -> String {
+        match self {
+            SessionSubject::Staff(id) => format!("staff:{id}"),
+            SessionSubject::Patient(id) => format!("patient:{id}"),
+        }
+    }
+}
+
+/// The secret a browser holds (in a cookie). `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_cookie(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+
+    fn hash(&self) -> Vec<u8> {
+        digest(&SHA256, self.0.as_bytes()).as_ref().to_vec()
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(<secret>)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub subject: SessionSubject,
+    pub level: Level,
+    pub provider: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires_at: Timestamp,
+    csrf: String,
+    token_hash: Vec<u8>,
+}
+
+impl Session {
+    /// The CSRF token forms must carry back.
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+
+    /// Constant-time comparison of a presented CSRF token.
+    pub fn csrf_matches(&self, presented: &str) -> bool {
+        let (a, b) = (self.csrf.as_bytes(), presented.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionProblem {
+    #[error("no such session")]
+    Unknown,
+    #[error("the session has expired")]
+    Expired,
+    #[error("the session has ended")]
+    Ended,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn level_of(text: &str) -> Option<Level> {
+    match text {
+        "substantial" => Some(Level::Substantial),
+        "high" => Some(Level::High),
+        _ => None,
+    }
+}
+
+fn subject_of(row: &SessionRow) -> Option<SessionSubject> {
+    let id: [u8; 16] = row.subject_id.as_slice().try_into().ok()?;
+    match row.subject_kind.as_str() {
+        "staff" => Some(SessionSubject::Staff(StaffId::from_bytes(id))),
+        "patient" => Some(SessionSubject::Patient(PatientId::from_bytes(id))),
+        _ => None,
+    }
+}
+
+fn session_of(row: SessionRow) -> Result<Session, ServiceError> {
+    let malformed =
+        || ServiceError::from(fortrolig_store::StoreError::Malformed("session row".into()));
+    Ok(Session {
+        subject: subject_of(&row).ok_or_else(malformed)?,
+        level: level_of(&row.level).ok_or_else(malformed)?,
+        provider: row.provider,
+        created_at: Timestamp(row.created_at),
+        last_seen: Timestamp(row.last_seen),
+        expires_at: Timestamp(row.expires_at),
+        csrf: String::from_utf8(row.csrf_token).map_err(|_| malformed())?,
+        token_hash: row.token_hash,
+    })
+}
+
+fn failure_key(what: &str, value: &str) -> Vec<u8> {
+    digest(&SHA256, format!("{what}\0{value}").as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+impl Clinic {
+    fn subject_context(
+        &self,
+        subject: SessionSubject,
+        source: &Source,
+        reason: &str,
+    ) -> ActContext {
+        ActContext {
+            actor: Actor {
+                id: subject.actor_id(),
+                role: subject.kind().into(),
+                clinic: self.org().clone(),
+                hpr: None,
+            },
+            source: source.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Starts a session after a successful login; the login is an audited act.
+    pub async fn start_session(
+        &self,
+        subject: SessionSubject,
+        level: Level,
+        provider: &str,
+        provider_sid: Option<&str>,
+        source: &Source,
+    ) -> Result<(SessionToken, Session), ServiceError> {
+        let token = SessionToken(format!(
+            "s1.{}",
+            hex(&fortrolig_vault::random_bytes::<32>()?)
+        ));
+        let csrf = hex(&fortrolig_vault::random_bytes::<24>()?);
+        let now = self.clock.now().as_micros();
+        let row = SessionRow {
+            token_hash: token.hash(),
+            subject_kind: subject.kind().into(),
+            subject_id: subject.id_bytes().to_vec(),
+            level: level.as_str().into(),
+            provider: provider.into(),
+            provider_sid: provider_sid.map(str::to_owned),
+            csrf_token: csrf.into_bytes(),
+            created_at: now,
+            last_seen: now,
+            expires_at: now + ABSOLUTE_LIMIT_MICROS,
+            ended_at: None,
+            end_reason: None,
+        };
+        self.store.insert_session(&row).await?;
+        let ctx = self.subject_context(
+            subject,
+            source,
+            &format!("innlogging via {provider}, nivå {}", level.as_str()),
+        );
+        let patient = match subject {
+            SessionSubject::Patient(p) => Some(p),
+            SessionSubject::Staff(_) => None,
+        };
+        self.record(
+            &ctx,
+            Action::SessionStarted,
+            patient,
+            "session",
+            &ctx.reason,
+        )
+        .await?;
+        Ok((token, session_of(row)?))
+    }
+
+    /// The session a token names, if it is open and within both limits; moves its idle
+    /// clock forward.
+    pub async fn session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Result<Session, SessionProblem>, ServiceError> {
+        let Some(row) = self.store.session(&token.hash()).await? else {
+            return Ok(Err(SessionProblem::Unknown));
+        };
+        if row.ended_at.is_some() {
+            return Ok(Err(SessionProblem::Ended));
+        }
+        let now = self.clock.now().as_micros();
+        if now >= row.expires_at || now - row.last_seen >= IDLE_LIMIT_MICROS {
+            self.store
+                .end_session(&row.token_hash, "expired", now)
+                .await?;
+            return Ok(Err(SessionProblem::Expired));
+        }
+        self.store.touch_session(&row.token_hash, now).await?;
+        let mut session = session_of(row)?;
+        session.last_seen = Timestamp(now);
+        Ok(Ok(session))
+    }
+
+    /// Logs out: ends the session and records it.
+    pub async fn end_session(
+        &self,
+        session: &Session,
+        source: &Source,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now().as_micros();
+        if self
+            .store
+            .end_session(&session.token_hash, "logout", now)
+            .await?
+        {
+            let ctx = self.subject_context(session.subject, source, "utlogging");
+            self.record(&ctx, Action::SessionEnded, None, "session", "utlogging")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The open sessions of a subject, for "your sessions" and "log out everywhere".
+    pub async fn sessions_of(&self, subject: SessionSubject) -> Result<Vec<Session>, ServiceError> {
+        self.store
+            .sessions_of(subject.kind(), subject.id_bytes())
+            .await?
+            .into_iter()
+            .map(session_of)
+            .collect()
+    }
+
+    /// Ends every open session of a subject at once (logout everywhere; a person who leaves).
+    pub async fn end_all_sessions(
+        &self,
+        subject: SessionSubject,
+        reason: &str,
+    ) -> Result<u64, ServiceError> {
+        let now = self.clock.now().as_micros();
+        Ok(self
+            .store
+            .end_sessions_of(subject.kind(), subject.id_bytes(), reason, now)
+            .await?)
+    }
+
+    /// Whether logins for `account` (or from `address`) are locked out now.
+    pub async fn locked_out(&self, account: &str, address: &str) -> Result<bool, ServiceError> {
+        let since = self.clock.now().as_micros() - FAILURE_WINDOW_MICROS;
+        let by_account = self
+            .store
+            .login_failures_since(&failure_key("account", account), since)
+            .await?;
+        let by_address = self
+            .store
+            .login_failures_since(&failure_key("address", address), since)
+            .await?;
+        Ok(by_account >= MAX_FAILURES || by_address >= MAX_FAILURES * 10)
+    }
+
+    /// Records a failed login as a security event (X3); says whether it now locks out.
+    pub async fn login_failed(
+        &self,
+        account: &str,
+        source: &Source,
+        why: &str,
+    ) -> Result<bool, ServiceError> {
+        let now = self.clock.now().as_micros();
+        let address = source.address.clone().unwrap_or_default();
+        self.store
+            .record_login_failure(&failure_key("account", account), now)
+            .await?;
+        self.store
+            .record_login_failure(&failure_key("address", &address), now)
+            .await?;
+        let ctx = ActContext {
+            actor: Actor {
+                id: "unknown".into(),
+                role: "none".into(),
+                clinic: self.org().clone(),
+                hpr: None,
+            },
+            source: source.clone(),
+            reason: format!("mislykket innlogging: {why}"),
+        };
+        self.write_outcome(
+            &ctx,
+            Action::LoginFailed,
+            None,
+            "login",
+            Outcome::Denied,
+            |_| Box::pin(async { Ok(()) }),
+        )
+        .await?;
+        self.locked_out(account, &address).await
+    }
+
+    /// After a successful login the account's failure count starts again.
+    pub async fn login_succeeded(&self, account: &str) -> Result<(), ServiceError> {
+        Ok(self
+            .store
+            .clear_login_failures(&failure_key("account", account))
+            .await?)
+    }
+}

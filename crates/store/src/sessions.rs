@@ -1,0 +1,181 @@
+//! Sessions and failed-login counts in a clinic's store.
+
+use crate::clinic::ClinicStore;
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: Vec<u8>,
+    pub subject_kind: String,
+    pub subject_id: Vec<u8>,
+    pub level: String,
+    pub provider: String,
+    pub provider_sid: Option<String>,
+    pub csrf_token: Vec<u8>,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+type SessionTuple = (
+    Vec<u8>,
+    String,
+    Vec<u8>,
+    String,
+    String,
+    Option<String>,
+    Vec<u8>,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+fn session_from(t: SessionTuple) -> SessionRow {
+    SessionRow {
+        token_hash: t.0,
+        subject_kind: t.1,
+        subject_id: t.2,
+        level: t.3,
+        provider: t.4,
+        provider_sid: t.5,
+        csrf_token: t.6,
+        created_at: t.7,
+        last_seen: t.8,
+        expires_at: t.9,
+        ended_at: t.10,
+        end_reason: t.11,
+    }
+}
+
+const SESSION: &str = "SELECT token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
+     created_at, last_seen, expires_at, ended_at, end_reason FROM sessions";
+
+impl ClinicStore {
+    pub async fn insert_session(&self, row: &SessionRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
+             created_at, last_seen, expires_at, ended_at, end_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)",
+        )
+        .bind(&row.token_hash)
+        .bind(&row.subject_kind)
+        .bind(&row.subject_id)
+        .bind(&row.level)
+        .bind(&row.provider)
+        .bind(row.provider_sid.as_deref())
+        .bind(&row.csrf_token)
+        .bind(row.created_at)
+        .bind(row.last_seen)
+        .bind(row.expires_at)
+        .execute(&self.db().pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
+        let row: Option<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SESSION} WHERE token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.db().pool)
+        .await?;
+        Ok(row.map(session_from))
+    }
+
+    pub async fn sessions_of(
+        &self,
+        kind: &str,
+        subject: &[u8],
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let rows: Vec<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SESSION} WHERE subject_kind = $1 AND subject_id = $2 AND ended_at IS NULL ORDER BY created_at"
+        )))
+        .bind(kind)
+        .bind(subject)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(session_from).collect())
+    }
+
+    pub async fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen = $1 WHERE token_hash = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.db().pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends one session; true if it was still open.
+    pub async fn end_session(
+        &self,
+        token_hash: &[u8],
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(token_hash)
+            .execute(&self.db().pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Ends every open session of a subject (a person who leaves, "log out everywhere").
+    pub async fn end_sessions_of(
+        &self,
+        kind: &str,
+        subject: &[u8],
+        reason: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(kind)
+        .bind(subject)
+        .execute(&self.db().pool)
+        .await?
+        .rows_affected())
+    }
+
+    pub async fn record_login_failure(&self, key_hash: &[u8], now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (key_hash, at) VALUES ($1, $2)")
+            .bind(key_hash)
+            .bind(now)
+            .execute(&self.db().pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn login_failures_since(
+        &self,
+        key_hash: &[u8],
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE key_hash = $1 AND at >= $2",
+        )
+        .bind(key_hash)
+        .bind(since)
+        .fetch_one(&self.db().pool)
+        .await?)
+    }
+
+    pub async fn clear_login_failures(&self, key_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key_hash = $1")
+            .bind(key_hash)
+            .execute(&self.db().pool)
+            .await?;
+        Ok(())
+    }
+}
