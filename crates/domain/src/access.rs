@@ -80,7 +80,9 @@ impl fmt::Display for Role {
 
 /// Authentication level (eIDAS): *substantial* (e.g. MinID) or *high* (BankID, passkey
 /// with identity proven in person).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Level {
     Substantial,
     High,

@@ -1,0 +1,25 @@
+/// Why a login did not complete. Each is shown to the user as a Norwegian message by the
+/// web layer and recorded as a security event.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("cannot reach or read the identity provider: {0}")]
+    Discovery(String),
+    #[error("the login request could not be built: {0}")]
+    Request(String),
+    #[error("the state returned does not match this login (possible forgery or a stale tab)")]
+    StateMismatch,
+    #[error("the identity provider refused the code: {0}")]
+    TokenExchange(String),
+    #[error("the identity provider sent no id_token")]
+    NoIdToken,
+    #[error("the id_token is not valid: {0}")]
+    InvalidIdToken(String),
+    #[error("the login was at a lower security level than required")]
+    LevelTooLow,
+    #[error("the id_token lacks the identity claim {0}")]
+    MissingClaim(&'static str),
+    #[error("the identity provider reported an error: {0}")]
+    Provider(String),
+    #[error("the client key is malformed")]
+    ClientKey,
+}

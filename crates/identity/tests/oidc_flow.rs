@@ -1,0 +1,268 @@
+//! The real client code against a real OpenID provider (oidc-provider, set up like
+//! ID-porten and HelseID in tests/oidc/mock-op.mjs): issue 3 item 1 and its negatives.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use fortrolig_domain::access::Level;
+use fortrolig_identity::{
+    ClientKey, LoginError, PendingLogin, Provider, ProviderConfig, ProviderKind,
+};
+use openidconnect::reqwest;
+
+const REDIRECT: &str = "http://127.0.0.1:9/innlogging/callback";
+
+struct MockOp {
+    child: Child,
+    issuer: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for MockOp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+fn start(profile: &str, key: &ClientKey) -> MockOp {
+    let script = repo_root().join("tests/oidc/mock-op.mjs");
+    assert!(
+        repo_root()
+            .join("tests/oidc/node_modules/oidc-provider")
+            .exists(),
+        "run `npm ci` in tests/oidc first (scripts/test does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let clients = dir.path().join("clients.json");
+    let registration = serde_json::json!([{
+        "client_id": "fortrolig",
+        "redirect_uris": [REDIRECT],
+        "post_logout_redirect_uris": ["http://127.0.0.1:9/"],
+        "jwks": {"keys": [key.public_jwk()]},
+    }]);
+    std::fs::write(&clients, registration.to_string()).unwrap();
+    let port = free_port();
+    let mut child = Command::new("node")
+        .arg(&script)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--profile",
+            profile,
+            "--clients",
+        ])
+        .arg(&clients)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let issuer = line
+        .trim()
+        .strip_prefix("ready ")
+        .expect("ready line")
+        .to_owned();
+    MockOp {
+        child,
+        issuer,
+        _dir: dir,
+    }
+}
+
+async fn provider(kind: ProviderKind, op: &MockOp, key: ClientKey) -> Provider {
+    let config = ProviderConfig {
+        kind,
+        issuer: op.issuer.clone(),
+        client_id: "fortrolig".into(),
+        redirect_url: REDIRECT.into(),
+    };
+    Provider::discover(config, key).await.expect("discovery")
+}
+
+/// Plays the browser: follows redirects (keeping cookies) until the provider sends the
+/// user back to our redirect URI, and returns that URI's query.
+async fn browse(url: &str) -> BTreeMap<String, String> {
+    let http = reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
+    let mut current = url.to_owned();
+    for _ in 0..20 {
+        let cookie_header = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let response = http
+            .get(&current)
+            .header("cookie", cookie_header)
+            .send()
+            .await
+            .unwrap();
+        for value in response.headers().get_all("set-cookie") {
+            if let Some((pair, _)) = value.to_str().unwrap_or_default().split_once(';')
+                && let Some((k, v)) = pair.split_once('=')
+            {
+                cookies.insert(k.trim().to_owned(), v.to_owned());
+            }
+        }
+        let Some(location) = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+        else {
+            panic!("no redirect from {current}: {}", response.status());
+        };
+        let next = reqwest::Url::parse(&current)
+            .unwrap()
+            .join(location)
+            .unwrap();
+        if next.as_str().starts_with(REDIRECT) {
+            return next
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        }
+        current = next.to_string();
+    }
+    panic!("too many redirects");
+}
+
+fn now() -> i64 {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider runs on wall time too"
+    )]
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn login(p: &Provider, level: Level, hint: &str) -> (PendingLogin, BTreeMap<String, String>) {
+    let (url, pending) = p.begin(level, Some(hint));
+    let back = browse(&url).await;
+    (pending, back)
+}
+
+#[tokio::test]
+async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() {
+    let (key, _) = ClientKey::generate("fortrolig-1").unwrap();
+    let op = start("idporten", &key);
+    let p = provider(ProviderKind::IdPorten, &op, key).await;
+
+    let (pending, back) = login(&p, Level::High, "21879498012").await;
+    let identity = p
+        .finish(&pending, &back["state"], &back["code"], now())
+        .await
+        .expect("login");
+    assert_eq!(identity.person_number, "21879498012");
+    assert_eq!(identity.level, Level::High);
+    assert!(
+        identity.provider_session.is_some(),
+        "sid for logout at the provider"
+    );
+    assert!(p.end_session_url().is_some());
+
+    // The same code again: refused by the provider.
+    let replay = p
+        .finish(&pending, &back["state"], &back["code"], now())
+        .await;
+    assert!(
+        matches!(replay, Err(LoginError::TokenExchange(_))),
+        "{replay:?}"
+    );
+
+    // Wrong state: refused before the code is even used.
+    let (pending, back) = login(&p, Level::High, "21879498012").await;
+    assert!(matches!(
+        p.finish(&pending, "forged-state", &back["code"], now())
+            .await,
+        Err(LoginError::StateMismatch)
+    ));
+
+    // Wrong nonce: the id_token does not belong to this login.
+    let (mut pending, back) = login(&p, Level::High, "21879498012").await;
+    pending.nonce = "another-nonce".into();
+    assert!(matches!(
+        p.finish(&pending, &back["state"], &back["code"], now())
+            .await,
+        Err(LoginError::InvalidIdToken(_))
+    ));
+
+    // A login at substantial where high was asked for (a downgraded request): refused.
+    let (url, pending) = p.begin(Level::High, Some("21879498012"));
+    let downgraded = url.replace("idporten-loa-high", "idporten-loa-substantial");
+    let back = browse(&downgraded).await;
+    assert!(matches!(
+        p.finish(&pending, &back["state"], &back["code"], now())
+            .await,
+        Err(LoginError::LevelTooLow)
+    ));
+
+    // Substantial asked, substantial given: fine.
+    let (pending, back) = login(&p, Level::Substantial, "01017040088").await;
+    let identity = p
+        .finish(&pending, &back["state"], &back["code"], now())
+        .await
+        .expect("login");
+    assert_eq!(identity.level, Level::Substantial);
+
+    // The user cancels at the provider: an error comes back, no code.
+    let (_, back) = login(&p, Level::High, "fail").await;
+    assert_eq!(back.get("error").map(String::as_str), Some("access_denied"));
+    assert!(!back.contains_key("code"));
+}
+
+#[tokio::test]
+async fn client_authenticates_with_private_key_jwt_only() {
+    let (registered, _) = ClientKey::generate("fortrolig-1").unwrap();
+    let op = start("idporten", &registered);
+    // Same kid, different key: the provider must refuse the assertion.
+    let (impostor, _) = ClientKey::generate("fortrolig-1").unwrap();
+    let p = provider(ProviderKind::IdPorten, &op, impostor).await;
+    let (pending, back) = login(&p, Level::High, "21879498012").await;
+    let result = p
+        .finish(&pending, &back["state"], &back["code"], now())
+        .await;
+    assert!(
+        matches!(result, Err(LoginError::TokenExchange(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn helseid_login_gives_pid_hpr_number_and_level() {
+    let (key, _) = ClientKey::generate("fortrolig-1").unwrap();
+    let op = start("helseid", &key);
+    let p = provider(ProviderKind::HelseId, &op, key).await;
+    let (pending, back) = login(&p, Level::High, "01017040088:181000001").await;
+    let identity = p
+        .finish(&pending, &back["state"], &back["code"], now())
+        .await
+        .expect("login");
+    assert_eq!(identity.person_number, "01017040088");
+    assert_eq!(identity.hpr_number.as_deref(), Some("181000001"));
+    assert_eq!(identity.level, Level::High);
+}
