@@ -8,6 +8,8 @@ pub enum LoginError {
     Request(String),
     #[error("the state returned does not match this login (possible forgery or a stale tab)")]
     StateMismatch,
+    #[error("the response names another issuer than the one the login was sent to")]
+    IssuerMismatch,
     #[error("the identity provider refused the code: {0}")]
     TokenExchange(String),
     #[error("the identity provider sent no id_token")]

@@ -231,9 +231,16 @@ impl Provider {
         &self,
         pending: &PendingLogin,
         returned_state: &str,
+        returned_issuer: Option<&str>,
         code: &str,
         now_secs: i64,
     ) -> Result<Identity, LoginError> {
+        // RFC 9207: a response naming another issuer is a mix-up attack.
+        if returned_issuer.is_some_and(|iss| {
+            iss.trim_end_matches('/') != self.config.issuer.trim_end_matches('/')
+        }) {
+            return Err(LoginError::IssuerMismatch);
+        }
         let state_ok = returned_state.len() == pending.state.len()
             && returned_state
                 .bytes()

@@ -174,7 +174,13 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
 
     let (pending, back) = login(&p, Level::High, "21879498012").await;
     let identity = p
-        .finish(&pending, &back["state"], &back["code"], now())
+        .finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now(),
+        )
         .await
         .expect("login");
     assert_eq!(identity.person_number, "21879498012");
@@ -187,18 +193,50 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
 
     // The same code again: refused by the provider.
     let replay = p
-        .finish(&pending, &back["state"], &back["code"], now())
+        .finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now(),
+        )
         .await;
     assert!(
         matches!(replay, Err(LoginError::TokenExchange(_))),
         "{replay:?}"
     );
 
+    // A response claiming to come from another issuer (mix-up): refused.
+    let (pending, back) = login(&p, Level::High, "21879498012").await;
+    assert_eq!(
+        back.get("iss").map(String::as_str),
+        Some(op.issuer.as_str())
+    );
+    let mixed = p
+        .finish(
+            &pending,
+            &back["state"],
+            Some("http://127.0.0.1:1"),
+            &back["code"],
+            now(),
+        )
+        .await;
+    assert!(
+        matches!(mixed, Err(LoginError::IssuerMismatch)),
+        "{mixed:?}"
+    );
+
     // Wrong state: refused before the code is even used.
     let (pending, back) = login(&p, Level::High, "21879498012").await;
     assert!(matches!(
-        p.finish(&pending, "forged-state", &back["code"], now())
-            .await,
+        p.finish(
+            &pending,
+            "forged-state",
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now()
+        )
+        .await,
         Err(LoginError::StateMismatch)
     ));
 
@@ -206,8 +244,14 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     let (mut pending, back) = login(&p, Level::High, "21879498012").await;
     pending.nonce = "another-nonce".into();
     assert!(matches!(
-        p.finish(&pending, &back["state"], &back["code"], now())
-            .await,
+        p.finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now()
+        )
+        .await,
         Err(LoginError::InvalidIdToken(_))
     ));
 
@@ -216,15 +260,27 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     let downgraded = url.replace("idporten-loa-high", "idporten-loa-substantial");
     let back = browse(&downgraded).await;
     assert!(matches!(
-        p.finish(&pending, &back["state"], &back["code"], now())
-            .await,
+        p.finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now()
+        )
+        .await,
         Err(LoginError::LevelTooLow)
     ));
 
     // Substantial asked, substantial given: fine.
     let (pending, back) = login(&p, Level::Substantial, "01017040088").await;
     let identity = p
-        .finish(&pending, &back["state"], &back["code"], now())
+        .finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now(),
+        )
         .await
         .expect("login");
     assert_eq!(identity.level, Level::Substantial);
@@ -244,7 +300,13 @@ async fn client_authenticates_with_private_key_jwt_only() {
     let p = provider(ProviderKind::IdPorten, &op, impostor).await;
     let (pending, back) = login(&p, Level::High, "21879498012").await;
     let result = p
-        .finish(&pending, &back["state"], &back["code"], now())
+        .finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now(),
+        )
         .await;
     assert!(
         matches!(result, Err(LoginError::TokenExchange(_))),
@@ -259,7 +321,13 @@ async fn helseid_login_gives_pid_hpr_number_and_level() {
     let p = provider(ProviderKind::HelseId, &op, key).await;
     let (pending, back) = login(&p, Level::High, "01017040088:181000001").await;
     let identity = p
-        .finish(&pending, &back["state"], &back["code"], now())
+        .finish(
+            &pending,
+            &back["state"],
+            back.get("iss").map(String::as_str),
+            &back["code"],
+            now(),
+        )
         .await
         .expect("login");
     assert_eq!(identity.person_number, "01017040088");

@@ -1,0 +1,232 @@
+// Local OpenID Connect provider for Fortrolig's tests, set up like ID-porten
+// (patients) or HelseID (health personnel). Real protocol (oidc-provider 9),
+// headless auto-login. Usage:
+//   node tests/oidc/mock-op.mjs --port PORT --profile idporten|helseid --clients FILE
+// Prints exactly `ready http://127.0.0.1:PORT` on stdout; everything else goes to stderr.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
+
+// oidc-provider prints NOTICEs with console.info (stdout); keep stdout for the ready line.
+console.log = console.info = (...a) => console.error(...a);
+
+const { values: args } = parseArgs({
+  options: { port: { type: 'string' }, profile: { type: 'string', default: 'idporten' }, clients: { type: 'string' } },
+});
+const port = Number(args.port);
+if (!Number.isInteger(port) || port <= 0 || !['idporten', 'helseid'].includes(args.profile) || !args.clients) {
+  console.error('usage: node mock-op.mjs --port PORT --profile idporten|helseid --clients FILE');
+  process.exit(2);
+}
+const HELSEID = args.profile === 'helseid';
+const issuer = `http://127.0.0.1:${port}`;
+const envInt = (name, dflt) => Number(process.env[name] ?? dflt);
+const TOKEN_TTL = envInt('MOCK_OP_TOKEN_TTL', 60); // id_token and access token, seconds
+const CODE_TTL = envInt('MOCK_OP_CODE_TTL', 60); // authorization code, seconds
+// Client assertions whose exp lies further ahead than this are refused. HelseID's
+// documented limit is 60 s; ID-porten documents none, 120 s here is our own choice.
+const ASSERTION_MAX_EXP = envInt('MOCK_OP_ASSERTION_MAX_EXP', HELSEID ? 60 : 120);
+const DEFAULT_PID = '01017040088';
+
+// ---- profiles ---------------------------------------------------------------
+const H = 'helseid://claims/';
+const profile = HELSEID ? {
+  // HelseID's own public docs treat acr_values as an IdP filter ("Level4"/"High",
+  // "idp:…", "amr:…"); the level actually reached is in identity/security_level.
+  acrValues: ['Level3', 'Level4'],
+  acrAlias: { Substantial: 'Level3', High: 'Level4' },
+  amr: ['external'], // what the HelseID federation puts in amr for IdP logins
+  routes: { authorization: '/connect/authorize', token: '/connect/token', pushed_authorization_request: '/connect/par',
+    userinfo: '/connect/userinfo', end_session: '/connect/endsession', jwks: '/.well-known/openid-configuration/jwks',
+    revocation: '/connect/revocation', introspection: '/connect/introspect' },
+  claims: {
+    // client (organisation) claims are always issued, as HelseID does
+    openid: ['sub', 'acr', 'amr', `${H}client/claims/orgnr_parent`, `${H}client/claims/orgnr_child`, `${H}client/client_name`],
+    profile: ['name', 'given_name', 'family_name'],
+    'helseid://scopes/identity/pid': [`${H}identity/pid`],
+    'helseid://scopes/identity/pid_pseudonym': [`${H}identity/pid_pseudonym`],
+    'helseid://scopes/identity/security_level': [`${H}identity/security_level`],
+    'helseid://scopes/identity/assurance_level': [`${H}identity/assurance_level`],
+    'helseid://scopes/identity/network': [`${H}identity/network`],
+    'helseid://scopes/identity/all': ['pid', 'pid_pseudonym', 'security_level', 'assurance_level', 'network'].map((c) => `${H}identity/${c}`),
+    'helseid://scopes/hpr/hpr_number': [`${H}hpr/hpr_number`],
+  },
+} : {
+  acrValues: ['idporten-loa-substantial', 'idporten-loa-high'], // lowest first: default = lowest
+  acrAlias: {},
+  amr: ['TestID'],
+  routes: { authorization: '/authorize', token: '/token', pushed_authorization_request: '/par', userinfo: '/userinfo',
+    end_session: '/logout', jwks: '/jwks.json', revocation: '/token/revoke', introspection: '/token/introspect' },
+  claims: { openid: ['sub', 'acr', 'amr', 'pid', 'locale'], profile: ['pid', 'locale'] },
+};
+
+// acr for a request: first value of acr_values that this profile knows, else the lowest.
+function pickAcr(acrValues) {
+  for (const v of String(acrValues ?? '').split(' ')) {
+    const acr = profile.acrAlias[v] ?? v;
+    if (profile.acrValues.includes(acr)) return acr;
+  }
+  return profile.acrValues[0];
+}
+// login_hint -> accountId: "PID" (idporten) or "PID" / "PID:HPR" (helseid).
+const hintPattern = HELSEID ? /^\d{11}(:\d{1,9})?$/ : /^\d{11}$/;
+const accountFor = (hint) => (hint === undefined || hint === '' ? DEFAULT_PID : hint);
+const sha = (s) => crypto.createHash('sha256').update(s).digest('base64url');
+const salt = crypto.randomBytes(16).toString('hex');
+// locale (ui_locales) and acr of the last login per accountId, for claims issued later at /token
+const lastLogin = new Map();
+
+// ---- clients ----------------------------------------------------------------
+const fileClients = JSON.parse(fs.readFileSync(args.clients, 'utf8'));
+const orgByClient = new Map();
+const clients = fileClients.map(({ orgnr_parent, orgnr_child, ...c }) => {
+  orgByClient.set(c.client_id, { parent: orgnr_parent ?? '912159523', child: orgnr_child ?? '922734046' });
+  const hosts = new Set((c.redirect_uris ?? []).map((u) => new URL(u).host));
+  return {
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    require_auth_time: true, // auth_time in every id_token, as ID-porten
+    // sub is pairwise (per client) like ID-porten's; oidc-provider needs a
+    // sector_identifier_uri for several redirect hosts, so fall back to public then.
+    subject_type: hosts.size === 1 ? 'pairwise' : 'public',
+    ...c,
+    token_endpoint_auth_method: 'private_key_jwt',
+  };
+});
+
+// ---- provider -----------------------------------------------------------------
+const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+const policy = interactionPolicy.base();
+// Log in again when the request names another person or a higher acr than the SSO
+// session has (one browser can log in as several test users, or step up). A lower
+// requested acr reuses the session and returns the session's (higher) acr.
+policy.get('login').checks.push(new interactionPolicy.Check('mock_relogin', 'login_hint or acr differs from session',
+  'login_required', (ctx) => {
+    const { session, params } = ctx.oidc;
+    if (!session.accountId) return false;
+    if (params.login_hint !== undefined && params.login_hint !== session.accountId) return true;
+    return profile.acrValues.indexOf(pickAcr(params.acr_values)) > profile.acrValues.indexOf(session.acr);
+  }));
+
+const oidc = new Provider(issuer, {
+  clients,
+  jwks: { keys: [{ ...signingKey, kid: sha(signingKey.n).slice(0, 16), alg: 'RS256', use: 'sig' }] },
+  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  routes: profile.routes,
+  acrValues: profile.acrValues,
+  responseTypes: ['code'], // authorization code flow only, like ID-porten and HelseID
+  scopes: ['openid', 'profile'],
+  claims: profile.claims,
+  conformIdTokenClaims: false, // scope claims (pid, HelseID claims) go in the id_token, as the real OPs do
+  subjectTypes: ['public', 'pairwise'],
+  pairwiseIdentifier: (ctx, accountId, client) => sha(`${client.sectorIdentifier}|${accountId.split(':')[0]}|${salt}`),
+  clientAuthMethods: ['private_key_jwt'],
+  enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256'], idTokenSigningAlgValues: ['RS256'] },
+  async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
+    if (claims.exp - Math.floor(Date.now() / 1000) > ASSERTION_MAX_EXP) {
+      throw new errors.InvalidClientAuth(`client_assertion exp must be at most ${ASSERTION_MAX_EXP}s ahead`);
+    }
+  },
+  pkce: { required: () => true }, // oidc-provider 9 only knows S256
+  features: {
+    devInteractions: { enabled: false },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: process.env.MOCK_OP_REQUIRE_PAR === '1' },
+    rpInitiatedLogout: { enabled: true, logoutSource },
+    dPoP: { enabled: HELSEID }, // optional here; HelseID's APIs require it
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+  },
+  ttl: {
+    AccessToken: TOKEN_TTL, IdToken: TOKEN_TTL, AuthorizationCode: CODE_TTL,
+    Interaction: 600, Session: 7200, Grant: 7200, PushedAuthorizationRequest: 120, // ID-porten answers expires_in 120
+  },
+  interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  async findAccount(ctx, accountId) {
+    const [pid, hpr] = accountId.split(':');
+    return {
+      accountId,
+      async claims() {
+        const last = lastLogin.get(accountId) ?? {};
+        if (!HELSEID) return { sub: accountId, pid, locale: last.locale ?? 'nb' };
+        const level = ctx.oidc.entities.AuthorizationCode?.acr ?? last.acr ?? 'Level3'; // the code's acr at /token
+        const org = orgByClient.get(ctx.oidc.client?.clientId) ?? {};
+        return {
+          sub: accountId,
+          name: 'Test Helsepersonell', given_name: 'Test', family_name: 'Helsepersonell',
+          [`${H}identity/pid`]: pid,
+          [`${H}identity/pid_pseudonym`]: sha(`${pid}|${salt}`),
+          [`${H}identity/security_level`]: level === 'Level4' ? '4' : '3',
+          [`${H}identity/assurance_level`]: level === 'Level4' ? 'high' : 'substantial',
+          [`${H}identity/network`]: 'internett',
+          ...(hpr ? { [`${H}hpr/hpr_number`]: hpr } : {}),
+          [`${H}client/claims/orgnr_parent`]: org.parent,
+          [`${H}client/claims/orgnr_child`]: org.child,
+          [`${H}client/client_name`]: ctx.oidc.client?.clientId,
+        };
+      },
+    };
+  },
+  async renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = `<!DOCTYPE html><title>mock-op error</title><pre>${Object.entries(out)
+      .map(([k, v]) => `${k}: ${String(v).replace(/[<>&"]/g, '')}`).join('\n')}</pre>`;
+  },
+});
+// sid in every id_token (as asked for this mock; ID-porten sends it to clients registered with
+// frontchannel_logout_session_required). oidc-provider would only do so for back-channel logout clients.
+oidc.Client.prototype.includeSid = () => true;
+oidc.on('server_error', (ctx, err) => console.error('mock-op server_error:', err));
+
+// RP-initiated logout: no confirmation page. The form auto-submits (browser);
+// headless clients POST its hidden fields (xsrf, logout=yes) to its action URL.
+async function logoutSource(ctx, form) {
+  ctx.body = `<!DOCTYPE html><title>Logout</title>
+${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/><noscript><button>Logg ut</button></noscript></form>')}
+<script>document.getElementById('op.logoutForm').submit()</script>`;
+}
+
+// ---- headless interactions -------------------------------------------------------
+async function interaction(req, res) {
+  const d = await oidc.interactionDetails(req, res);
+  const { prompt, params } = d;
+  if (prompt.name === 'login') {
+    const accountId = accountFor(params.login_hint);
+    if (!hintPattern.test(accountId)) {
+      // `fail` (or any malformed hint): the user "cancels" -> error=access_denied at the client
+      return oidc.interactionFinished(req, res,
+        { error: 'access_denied', error_description: 'End-User aborted the login (mock-op)' }, { mergeWithLastSubmission: false });
+    }
+    const ui = String(params.ui_locales ?? '').split(' ').find((l) => ['nb', 'nn', 'en', 'se'].includes(l));
+    const acr = pickAcr(params.acr_values);
+    lastLogin.set(accountId, { locale: ui ?? 'nb', acr });
+    return oidc.interactionFinished(req, res,
+      { login: { accountId, acr, amr: profile.amr, remember: true } },
+      { mergeWithLastSubmission: false });
+  }
+  // consent: grant exactly what is missing (scopes, claims, resource scopes)
+  const { details } = prompt;
+  const grant = d.grantId ? await oidc.Grant.find(d.grantId)
+    : new oidc.Grant({ accountId: d.session.accountId, clientId: params.client_id });
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  return oidc.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+}
+
+const callback = oidc.callback();
+const server = http.createServer((req, res) => {
+  if (!req.url.startsWith('/interaction/')) return callback(req, res);
+  return interaction(req, res).catch((err) => {
+    console.error('mock-op interaction error:', err.name, err.message);
+    if (!res.headersSent) { res.statusCode = 400; res.end(`interaction error: ${err.message}`); }
+  });
+});
+server.listen(port, '127.0.0.1', () => process.stdout.write(`ready ${issuer}\n`));
+server.on('error', (err) => { console.error('mock-op:', err.message); process.exit(1); });
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => { server.close(() => process.exit(0)); server.closeAllConnections(); setTimeout(() => process.exit(0), 500).unref(); });
+}
