@@ -295,13 +295,60 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
 pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
     crate::logging::init(config.log_format, &config.log_level);
     let app = open(&config, Create::IfMissing).await?;
+    let login = match &config.idporten {
+        None => None,
+        Some(idporten) => Some(std::sync::Arc::new(patient_login(idporten).await?)),
+    };
     let settings = fortrolig_web::ServerSettings {
         listen: config.listen,
         tls: config.tls.clone(),
+        login,
     };
     let result = fortrolig_web::serve(app.clone(), settings)
         .await
         .map_err(|e| CliError::Server(e.to_string()));
     app.close().await;
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Reads (or on first start creates, mode 0600) the client key and discovers ID-porten.
+async fn patient_login(
+    config: &crate::config::IdPortenConfig,
+) -> Result<fortrolig_web::PatientLogin, CliError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let path = &config.client_key_file;
+    let key = if path.exists() {
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        fortrolig_identity::ClientKey::from_pkcs8(&bytes, &config.key_id)
+            .map_err(|_| CliError::Usage(format!("{} is not a PKCS#8 P-256 key", path.display())))?
+    } else {
+        let (key, pkcs8) = fortrolig_identity::ClientKey::generate(&config.key_id)
+            .map_err(|e| CliError::Server(e.to_string()))?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))?;
+        file.write_all(&pkcs8)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        tracing::warn!(jwk = %key.public_jwk(), "new ID-porten client key created: register this public key with the provider");
+        key
+    };
+    let provider = fortrolig_identity::Provider::discover(
+        fortrolig_identity::ProviderConfig {
+            kind: fortrolig_identity::ProviderKind::IdPorten,
+            issuer: config.issuer.clone(),
+            client_id: config.client_id.clone(),
+            redirect_url: config.redirect_url.clone(),
+        },
+        key,
+    )
+    .await
+    .map_err(|e| CliError::Server(format!("ID-porten at {}: {e}", config.issuer)))?;
+    Ok(fortrolig_web::PatientLogin::new(provider))
 }

@@ -51,6 +51,29 @@ struct FileConfig {
     storage: FileStorage,
     #[serde(default)]
     log: FileLog,
+    idporten: Option<IdPortenFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdPortenFile {
+    issuer: String,
+    client_id: String,
+    /// The public address ID-porten sends patients back to (ends in /innlogging/idporten/tilbake).
+    redirect_url: String,
+    client_key_file: Option<PathBuf>,
+    key_id: Option<String>,
+}
+
+/// Patient login through ID-porten.
+#[derive(Debug, Clone)]
+pub struct IdPortenConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub redirect_url: String,
+    /// Fortrolig's private key (PKCS#8) for private_key_jwt; created on first start.
+    pub client_key_file: PathBuf,
+    pub key_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +118,7 @@ pub struct Config {
     pub database_url: Option<Secret>,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub idporten: Option<IdPortenConfig>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -234,6 +258,35 @@ impl Config {
                 "log level {log_level:?} is not one of error, warn, info, debug, trace"
             )));
         }
+        let idporten = match parsed.idporten {
+            None => None,
+            Some(i) => {
+                for (what, url) in [("issuer", &i.issuer), ("redirect_url", &i.redirect_url)] {
+                    if !url.starts_with("https://")
+                        && !url.starts_with("http://127.0.0.1")
+                        && !url.starts_with("http://localhost")
+                    {
+                        return Err(ConfigError::Invalid(format!(
+                            "[idporten] {what} must be an https:// address (http only on loopback, for tests)"
+                        )));
+                    }
+                }
+                if !i.redirect_url.ends_with("/innlogging/idporten/tilbake") {
+                    return Err(ConfigError::Invalid(
+                        "[idporten] redirect_url must end in /innlogging/idporten/tilbake".into(),
+                    ));
+                }
+                Some(IdPortenConfig {
+                    client_key_file: i
+                        .client_key_file
+                        .unwrap_or_else(|| vault_dir.join("idporten-client.p8")),
+                    key_id: i.key_id.unwrap_or_else(|| "fortrolig-1".into()),
+                    issuer: i.issuer,
+                    client_id: i.client_id,
+                    redirect_url: i.redirect_url,
+                })
+            }
+        };
         Ok(Self {
             listen,
             tls,
@@ -244,6 +297,7 @@ impl Config {
             database_url,
             log_format,
             log_level,
+            idporten,
         })
     }
 }

@@ -9,3 +9,9 @@ pub use claims::NorwayClaims;
 pub use client_key::ClientKey;
 pub use error::LoginError;
 pub use provider::{Identity, PendingLogin, Provider, ProviderConfig, ProviderKind};
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// The HTTP client the provider code uses (for callers that need the same one).
+pub use openidconnect::reqwest;

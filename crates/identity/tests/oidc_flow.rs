@@ -8,87 +8,17 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 use fortrolig_domain::access::Level;
+use fortrolig_identity::testing::{self, MockOp};
 use fortrolig_identity::{
     ClientKey, LoginError, PendingLogin, Provider, ProviderConfig, ProviderKind,
 };
-use openidconnect::reqwest;
 
 const REDIRECT: &str = "http://127.0.0.1:9/innlogging/callback";
 
-struct MockOp {
-    child: Child,
-    issuer: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for MockOp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
 fn start(profile: &str, key: &ClientKey) -> MockOp {
-    let script = repo_root().join("tests/oidc/mock-op.mjs");
-    assert!(
-        repo_root()
-            .join("tests/oidc/node_modules/oidc-provider")
-            .exists(),
-        "run `npm ci` in tests/oidc first (scripts/test does)"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let clients = dir.path().join("clients.json");
-    let registration = serde_json::json!([{
-        "client_id": "fortrolig",
-        "redirect_uris": [REDIRECT],
-        "post_logout_redirect_uris": ["http://127.0.0.1:9/"],
-        "jwks": {"keys": [key.public_jwk()]},
-    }]);
-    std::fs::write(&clients, registration.to_string()).unwrap();
-    let port = free_port();
-    let mut child = Command::new("node")
-        .arg(&script)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--profile",
-            profile,
-            "--clients",
-        ])
-        .arg(&clients)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let issuer = line
-        .trim()
-        .strip_prefix("ready ")
-        .expect("ready line")
-        .to_owned();
-    MockOp {
-        child,
-        issuer,
-        _dir: dir,
-    }
+    MockOp::start(profile, key, REDIRECT)
 }
 
 async fn provider(kind: ProviderKind, op: &MockOp, key: ClientKey) -> Provider {
@@ -101,54 +31,8 @@ async fn provider(kind: ProviderKind, op: &MockOp, key: ClientKey) -> Provider {
     Provider::discover(config, key).await.expect("discovery")
 }
 
-/// Plays the browser: follows redirects (keeping cookies) until the provider sends the
-/// user back to our redirect URI, and returns that URI's query.
 async fn browse(url: &str) -> BTreeMap<String, String> {
-    let http = reqwest::ClientBuilder::new()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
-    let mut current = url.to_owned();
-    for _ in 0..20 {
-        let cookie_header = cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let response = http
-            .get(&current)
-            .header("cookie", cookie_header)
-            .send()
-            .await
-            .unwrap();
-        for value in response.headers().get_all("set-cookie") {
-            if let Some((pair, _)) = value.to_str().unwrap_or_default().split_once(';')
-                && let Some((k, v)) = pair.split_once('=')
-            {
-                cookies.insert(k.trim().to_owned(), v.to_owned());
-            }
-        }
-        let Some(location) = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-        else {
-            panic!("no redirect from {current}: {}", response.status());
-        };
-        let next = reqwest::Url::parse(&current)
-            .unwrap()
-            .join(location)
-            .unwrap();
-        if next.as_str().starts_with(REDIRECT) {
-            return next
-                .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-        }
-        current = next.to_string();
-    }
-    panic!("too many redirects");
+    testing::browse(url, REDIRECT).await
 }
 
 fn now() -> i64 {

@@ -189,6 +189,19 @@ impl Clinic {
         Ok(patient)
     }
 
+    /// The id of the patient with this identity number, if registered: a blind-index
+    /// lookup that reads no personal data (used to match a login's `pid`).
+    pub async fn patient_id_by_number(
+        &self,
+        number: &PersonNumber,
+    ) -> Result<Option<PatientId>, ServiceError> {
+        let index = self.keys.read().await.blind.index("fnr", number.as_str());
+        match self.store.patient_by_index(&index).await? {
+            None => Ok(None),
+            Some(row) => patient_id(&row.id).map(Some),
+        }
+    }
+
     /// Finds a patient by identity number through the blind index, never by decrypting.
     pub async fn find_patient(
         &self,

@@ -13,6 +13,8 @@ use fortrolig_service::ServiceError;
 pub enum WebError {
     #[error("not found")]
     NotFound,
+    #[error("forbidden (CSRF token missing or wrong)")]
+    Forbidden,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -40,6 +42,11 @@ impl WebError {
     fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "Siden finnes ikke.", None),
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.",
+                None,
+            ),
             WebError::Unavailable(d) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",

@@ -3,11 +3,15 @@
 mod error;
 pub mod headers;
 mod html;
+mod login;
 mod pages;
+mod portal;
 mod router;
 mod server;
+mod session;
 
 pub use error::WebError;
 pub use headers::RequestId;
-pub use router::{AppState, router};
+pub use login::PatientLogin;
+pub use router::{AppState, IDPORTEN_CALLBACK, router};
 pub use server::{ServerError, ServerSettings, serve};

@@ -5,11 +5,33 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use fortrolig_service::Fortrolig;
 
-use crate::{error, headers, pages};
+use std::sync::Arc;
+
+use axum::routing::post;
+
+use crate::login::{self, PatientLogin};
+use crate::{error, headers, pages, portal};
+
+/// Where ID-porten sends patients back (register this path with the provider).
+pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Fortrolig,
+    /// Patient login through ID-porten, when configured.
+    pub login: Option<Arc<PatientLogin>>,
+    /// Whether cookies get `Secure` (always, except plain HTTP on loopback).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(app: Fortrolig) -> Self {
+        Self {
+            app,
+            login: None,
+            secure_cookies: false,
+        }
+    }
 }
 
 /// The application. `tls` says whether it is served over TLS (for HSTS).
@@ -19,6 +41,10 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/static/fortrolig.css", get(pages::stylesheet))
+        .route("/k/{clinic}/", get(portal::home))
+        .route("/k/{clinic}/innlogging", get(login::start))
+        .route("/k/{clinic}/utlogging", post(portal::logout))
+        .route(IDPORTEN_CALLBACK, get(login::callback))
         .fallback(error::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -19,6 +19,8 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Certificate chain and private key, PEM.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Patient login through ID-porten, when configured.
+    pub login: Option<Arc<crate::login::PatientLogin>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +107,14 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
                 source,
             })?;
     let local = listener.local_addr()?;
-    let routes = router(AppState { app }, tls.is_some());
+    let routes = router(
+        AppState {
+            app,
+            login: settings.login.clone(),
+            secure_cookies: tls.is_some(),
+        },
+        tls.is_some(),
+    );
     match tls {
         None => {
             tracing::info!(address = %local, "listening (HTTP, loopback only)");

@@ -15,6 +15,7 @@ mod backup_restore;
 mod cli_errors;
 mod crash;
 mod keys;
+mod login;
 mod migrations;
 mod plaintext;
 mod separation;

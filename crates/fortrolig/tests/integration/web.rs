@@ -31,7 +31,7 @@ async fn every_response_has_security_headers_and_errors_are_safe_x1_p2(
     let app = env.app().await?;
     app.create_clinic(&org(ORG_A), "Normland legesenter")
         .await?;
-    let routes = router(AppState { app: app.clone() }, false);
+    let routes = router(AppState::new(app.clone()), false);
     for path in [
         "/",
         "/healthz",
@@ -93,7 +93,7 @@ async fn every_response_has_security_headers_and_errors_are_safe_x1_p2(
             "error page leaks {leak:?}: {page}"
         );
     }
-    let routes_tls = router(AppState { app }, true);
+    let routes_tls = router(AppState::new(app), true);
     let (_, headers, _) = get(&routes_tls, "/healthz").await?;
     assert!(
         headers.get("strict-transport-security").is_some(),

@@ -1,0 +1,125 @@
+//! The patient portal's front page and logout (P1, P3, P11).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use fortrolig_domain::{Actor, OrgNumber, Source};
+use fortrolig_service::{ActContext, SessionSubject};
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::router::AppState;
+use crate::session::{SESSION_COOKIE, clear_cookie, clinic_path, current};
+
+fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
+    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
+}
+
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let entry = state
+        .app
+        .stores()
+        .clinic(&org)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .ok_or(WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let name = escape(&entry.name);
+    let Some(session) = current(&clinic, &headers).await? else {
+        let body = format!(
+            "<h1>{name}</h1>\n\
+             <p>Her kan du sende meldinger til klinikken og se svar, trygt og uten å laste ned noe.</p>\n\
+             <p><a class=\"knapp\" href=\"/k/{org}/innlogging?nivaa=hoy\">Logg inn med ID-porten</a></p>\n\
+             <h2>Før du logger inn</h2>\n<ul>\n\
+             <li>Bruk din egen telefon eller datamaskin, ikke en som andre deler.</li>\n\
+             <li>Du logger inn med BankID eller en annen eID på høyt nivå gjennom ID-porten.</li>\n\
+             <li>Logg ut når du er ferdig. Du blir logget ut av seg selv etter 30 minutter uten bruk.</li>\n\
+             </ul>"
+        );
+        return Ok(Html(page(&entry.name, &body)).into_response());
+    };
+    let SessionSubject::Patient(patient) = session.subject else {
+        return Err(WebError::NotFound);
+    };
+    let ctx = ActContext {
+        actor: Actor {
+            id: format!("patient:{patient}"),
+            role: "pasient".into(),
+            clinic: org.clone(),
+            hpr: None,
+        },
+        source: Source::default(),
+        reason: "egen side".into(),
+    };
+    let me = clinic.read_patient(&ctx, patient).await?;
+    let open = clinic.sessions_of(session.subject).await?.len();
+    let csrf = escape(session.csrf_token());
+    let body = format!(
+        "<h1>{name}</h1>\n<p>Du er logget inn som <strong>{}</strong> (sikkerhetsnivå {}).</p>\n\
+         <p>Du har {open} åpen(e) økt(er).</p>\n\
+         <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <button type=\"submit\">Logg ut</button>\n\
+         <button type=\"submit\" name=\"overalt\" value=\"ja\">Logg ut overalt</button>\n</form>",
+        escape(me.name.as_str()),
+        if session.level == fortrolig_domain::access::Level::High {
+            "høyt"
+        } else {
+            "betydelig"
+        },
+    );
+    Ok(Html(page(&entry.name, &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LogoutForm {
+    csrf: String,
+    overalt: Option<String>,
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let home = clinic_path(&org);
+    let Some(session) = current(&clinic, &headers).await? else {
+        return Ok(see_other(
+            &home,
+            Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),
+        ));
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    if form.overalt.is_some() {
+        clinic
+            .end_all_sessions(session.subject, "utlogging overalt")
+            .await?;
+    }
+    clinic.end_session(&session, &Source::default()).await?;
+    Ok(see_other(
+        &home,
+        Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),
+    ))
+}
+
+fn see_other(to: &str, cookie: Option<&str>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = header::HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = cookie.and_then(|c| header::HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    response
+}
