@@ -25,6 +25,34 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Norwegian local time (Europe/Oslo: CET, CEST from the last Sunday of March to the
+    /// last Sunday of October, switching at 01:00 UTC), as «23.11.2026 kl. 02.12».
+    pub fn oslo_minutes(self) -> String {
+        let secs = self.0.div_euclid(1_000_000);
+        let (year, ..) = civil_from_unix(secs);
+        let summer = secs >= last_sunday_0100_utc(year, 3) && secs < last_sunday_0100_utc(year, 10);
+        let local = secs + if summer { 7200 } else { 3600 };
+        let (y, m, d, hh, mm, _) = civil_from_unix(local);
+        format!("{d:02}.{m:02}.{y:04} kl. {hh:02}.{mm:02}")
+    }
+}
+
+/// Unix seconds of 01:00 UTC on the last Sunday of `month` (March or October) in `year`.
+fn last_sunday_0100_utc(year: i64, month: i64) -> i64 {
+    // Days from civil (Howard Hinnant), for the 31st of the month.
+    let (y, m, d) = (if month <= 2 { year - 1 } else { year }, month, 31);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday.
+    let weekday = (days + 4).rem_euclid(7);
+    (days - weekday) * 86_400 + 3600
+}
+
 /// Days-from-civil inverse (Howard Hinnant's algorithm), so the domain needs no time crate.
 fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
@@ -56,6 +84,33 @@ pub trait Clock: Send + Sync + fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oslo_time_follows_summer_time() {
+        // 2026-11-23 00:33:45 UTC is 01:33 in winter (CET).
+        assert_eq!(
+            Timestamp(1_795_394_025_000_000).oslo_minutes(),
+            "23.11.2026 kl. 01.33"
+        );
+        // 2026-07-01 12:00 UTC is 14:00 in summer (CEST).
+        assert_eq!(
+            Timestamp(1_782_907_200_000_000).oslo_minutes(),
+            "01.07.2026 kl. 14.00"
+        );
+        // Summer time 2026 starts 29 March 01:00 UTC and ends 25 October 01:00 UTC.
+        assert_eq!(
+            Timestamp(1_774_745_999_000_000).oslo_minutes(),
+            "29.03.2026 kl. 01.59"
+        );
+        assert_eq!(
+            Timestamp(1_774_746_000_000_000).oslo_minutes(),
+            "29.03.2026 kl. 03.00"
+        );
+        assert_eq!(
+            Timestamp(1_792_890_000_000_000).oslo_minutes(),
+            "25.10.2026 kl. 02.00"
+        );
+    }
 
     #[test]
     fn timestamp_formats_as_rfc3339_utc() {

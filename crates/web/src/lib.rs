@@ -3,6 +3,7 @@
 mod error;
 pub mod headers;
 mod html;
+mod innsyn;
 mod login;
 mod pages;
 mod portal;

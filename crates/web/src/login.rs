@@ -269,3 +269,29 @@ pub(crate) async fn callback(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_inside_the_same_clinic_portal_are_returned_to() {
+        let clinic = OrgNumber::parse("923456783").unwrap_or_else(|_| unreachable!());
+        let home = "/k/923456783/";
+        assert_eq!(
+            safe_next(&clinic, Some("/k/923456783/innsyn/logg")),
+            "/k/923456783/innsyn/logg"
+        );
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/k/923456783//evil.example",
+            "/k/812345672/",
+            "/k/923456783/\\evil",
+            "",
+        ] {
+            assert_eq!(safe_next(&clinic, Some(evil)), home, "{evil}");
+        }
+        assert_eq!(safe_next(&clinic, None), home);
+    }
+}

@@ -64,6 +64,7 @@ pub(crate) async fn home(
     let body = format!(
         "<h1>{name}</h1>\n<p>Du er logget inn som <strong>{}</strong> (sikkerhetsnivå {}).</p>\n\
          <p>Du har {open} åpen(e) økt(er).</p>\n\
+         <p><a href=\"/k/{org}/innsyn/logg\">Se hvem som har sett opplysningene dine</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <button type=\"submit\">Logg ut</button>\n\
          <button type=\"submit\" name=\"overalt\" value=\"ja\">Logg ut overalt</button>\n</form>",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::routing::post;
 
 use crate::login::{self, PatientLogin};
-use crate::{error, headers, pages, portal};
+use crate::{error, headers, innsyn, pages, portal};
 
 /// Where ID-porten sends patients back (register this path with the provider).
 pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
@@ -44,6 +44,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/k/{clinic}/", get(portal::home))
         .route("/k/{clinic}/innlogging", get(login::start))
         .route("/k/{clinic}/utlogging", post(portal::logout))
+        .route("/k/{clinic}/innsyn/logg", get(innsyn::access_log))
         .route(IDPORTEN_CALLBACK, get(login::callback))
         .fallback(error::not_found)
         .with_state(state)

@@ -51,11 +51,16 @@ async fn login_as(
     routes: &axum::Router,
     pid: &str,
 ) -> Result<Page, Box<dyn std::error::Error + Send + Sync>> {
-    let start = call(
-        routes,
-        get(&format!("/k/{ORG_A}/innlogging?nivaa=hoy"), None),
-    )
-    .await?;
+    login_from(routes, &format!("/k/{ORG_A}/innlogging?nivaa=hoy"), pid).await
+}
+
+/// Follows a login that starts at `start_path` (our route) through the provider and back.
+async fn login_from(
+    routes: &axum::Router,
+    start_path: &str,
+    pid: &str,
+) -> Result<Page, Box<dyn std::error::Error + Send + Sync>> {
+    let start = call(routes, get(start_path, None)).await?;
     assert_eq!(start.status, StatusCode::SEE_OTHER);
     let to_provider = start
         .headers
@@ -63,8 +68,7 @@ async fn login_as(
         .and_then(|v| v.to_str().ok())
         .ok_or("location")?;
     assert!(
-        to_provider.contains("code_challenge_method=S256")
-            && to_provider.contains("idporten-loa-high")
+        to_provider.contains("code_challenge_method=S256") && to_provider.contains("idporten-loa-")
     );
     let url = format!("{to_provider}&login_hint={pid}");
     let back = browse(&url, &format!("{BASE}{IDPORTEN_CALLBACK}")).await;
@@ -216,4 +220,111 @@ async fn login_as_replay(
     .await
 }
 
-both_backends!(patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2);
+fn cookie_of(page: &Page) -> String {
+    page.headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Normland legesenter")
+        .await?;
+    clinic
+        .add_patient(&ctx(ORG_A), &patient("21879498012", "Kari Innsyn"))
+        .await?;
+    let (key, _) = ClientKey::generate("fortrolig-1")?;
+    let op = MockOp::start("idporten", &key, &format!("{BASE}{IDPORTEN_CALLBACK}"));
+    let provider = Provider::discover(
+        ProviderConfig {
+            kind: ProviderKind::IdPorten,
+            issuer: op.issuer.clone(),
+            client_id: "fortrolig".into(),
+            redirect_url: format!("{BASE}{IDPORTEN_CALLBACK}"),
+        },
+        key,
+    )
+    .await?;
+    let routes = router(
+        AppState {
+            app: app.clone(),
+            login: Some(Arc::new(PatientLogin::new(provider))),
+            secure_cookies: false,
+        },
+        false,
+    );
+
+    let low = login_from(
+        &routes,
+        &format!("/k/{ORG_A}/innlogging?nivaa=betydelig"),
+        "21879498012",
+    )
+    .await?;
+    let low_cookie = cookie_of(&low);
+    let home = call(&routes, get(&format!("/k/{ORG_A}/"), Some(&low_cookie))).await?;
+    assert!(home.body.contains("betydelig"), "{}", home.body);
+
+    // The access log needs level high: the user is sent to log in again, and back here.
+    let log_path = format!("/k/{ORG_A}/innsyn/logg");
+    let step = call(&routes, get(&log_path, Some(&low_cookie))).await?;
+    assert_eq!(step.status, StatusCode::SEE_OTHER);
+    let again = step
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("location")?
+        .to_owned();
+    assert_eq!(
+        again,
+        format!("/k/{ORG_A}/innlogging?nivaa=hoy&neste={log_path}")
+    );
+    let high = login_from(&routes, &again, "21879498012").await?;
+    let refresh = high
+        .headers
+        .get(header::REFRESH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        refresh,
+        format!("0;url={log_path}"),
+        "back to where the user was going"
+    );
+    let log = call(&routes, get(&log_path, Some(&cookie_of(&high)))).await?;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(
+        log.body.contains("Hvem har sett opplysningene dine")
+            && log.body.contains("Innlogging")
+            && log.body.contains("Deg"),
+        "{}",
+        log.body
+    );
+    assert!(
+        log.body.contains("Systemet"),
+        "the registration by the clinic shows"
+    );
+
+    // An open redirect through `neste` is not possible.
+    let evil = call(
+        &routes,
+        get(
+            &format!("/k/{ORG_A}/innlogging?nivaa=hoy&neste=https://evil.example/"),
+            None,
+        ),
+    )
+    .await?;
+    assert_eq!(evil.status, StatusCode::SEE_OTHER);
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(
+    patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2,
+    substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9
+);
