@@ -295,14 +295,23 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
 pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
     crate::logging::init(config.log_format, &config.log_level);
     let app = open(&config, Create::IfMissing).await?;
-    let login = match &config.idporten {
+    let idporten = match &config.idporten {
         None => None,
-        Some(idporten) => Some(std::sync::Arc::new(patient_login(idporten).await?)),
+        Some(s) => Some(std::sync::Arc::new(
+            login_flow(fortrolig_identity::ProviderKind::IdPorten, s).await?,
+        )),
+    };
+    let helseid = match &config.helseid {
+        None => None,
+        Some(s) => Some(std::sync::Arc::new(
+            login_flow(fortrolig_identity::ProviderKind::HelseId, s).await?,
+        )),
     };
     let settings = fortrolig_web::ServerSettings {
         listen: config.listen,
         tls: config.tls.clone(),
-        login,
+        idporten,
+        helseid,
     };
     let result = fortrolig_web::serve(app.clone(), settings)
         .await
@@ -311,10 +320,11 @@ pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-/// Reads (or on first start creates, mode 0600) the client key and discovers ID-porten.
-async fn patient_login(
-    config: &crate::config::IdPortenConfig,
-) -> Result<fortrolig_web::PatientLogin, CliError> {
+/// Reads (or on first start creates, mode 0600) the client key and discovers the provider.
+async fn login_flow(
+    kind: fortrolig_identity::ProviderKind,
+    config: &crate::config::ProviderSettings,
+) -> Result<fortrolig_web::LoginFlow, CliError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
 
@@ -336,12 +346,12 @@ async fn patient_login(
         file.write_all(&pkcs8)
             .and_then(|()| file.sync_all())
             .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
-        tracing::warn!(jwk = %key.public_jwk(), "new ID-porten client key created: register this public key with the provider");
+        tracing::warn!(jwk = %key.public_jwk(), provider = kind.as_str(), "new client key created: register this public key with the provider");
         key
     };
     let provider = fortrolig_identity::Provider::discover(
         fortrolig_identity::ProviderConfig {
-            kind: fortrolig_identity::ProviderKind::IdPorten,
+            kind,
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             redirect_url: config.redirect_url.clone(),
@@ -349,6 +359,6 @@ async fn patient_login(
         key,
     )
     .await
-    .map_err(|e| CliError::Server(format!("ID-porten at {}: {e}", config.issuer)))?;
-    Ok(fortrolig_web::PatientLogin::new(provider))
+    .map_err(|e| CliError::Server(format!("{} at {}: {e}", kind.as_str(), config.issuer)))?;
+    Ok(fortrolig_web::LoginFlow::new(provider))
 }

@@ -51,23 +51,25 @@ struct FileConfig {
     storage: FileStorage,
     #[serde(default)]
     log: FileLog,
-    idporten: Option<IdPortenFile>,
+    idporten: Option<ProviderFile>,
+    helseid: Option<ProviderFile>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct IdPortenFile {
+struct ProviderFile {
     issuer: String,
     client_id: String,
-    /// The public address ID-porten sends patients back to (ends in /innlogging/idporten/tilbake).
+    /// The public address the provider sends users back to (ends in
+    /// /innlogging/idporten/tilbake or /innlogging/helseid/tilbake).
     redirect_url: String,
     client_key_file: Option<PathBuf>,
     key_id: Option<String>,
 }
 
-/// Patient login through ID-porten.
+/// Login through ID-porten (patients) or HelseID (staff).
 #[derive(Debug, Clone)]
-pub struct IdPortenConfig {
+pub struct ProviderSettings {
     pub issuer: String,
     pub client_id: String,
     pub redirect_url: String,
@@ -118,7 +120,8 @@ pub struct Config {
     pub database_url: Option<Secret>,
     pub log_format: LogFormat,
     pub log_level: String,
-    pub idporten: Option<IdPortenConfig>,
+    pub idporten: Option<ProviderSettings>,
+    pub helseid: Option<ProviderSettings>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -258,35 +261,8 @@ impl Config {
                 "log level {log_level:?} is not one of error, warn, info, debug, trace"
             )));
         }
-        let idporten = match parsed.idporten {
-            None => None,
-            Some(i) => {
-                for (what, url) in [("issuer", &i.issuer), ("redirect_url", &i.redirect_url)] {
-                    if !url.starts_with("https://")
-                        && !url.starts_with("http://127.0.0.1")
-                        && !url.starts_with("http://localhost")
-                    {
-                        return Err(ConfigError::Invalid(format!(
-                            "[idporten] {what} must be an https:// address (http only on loopback, for tests)"
-                        )));
-                    }
-                }
-                if !i.redirect_url.ends_with("/innlogging/idporten/tilbake") {
-                    return Err(ConfigError::Invalid(
-                        "[idporten] redirect_url must end in /innlogging/idporten/tilbake".into(),
-                    ));
-                }
-                Some(IdPortenConfig {
-                    client_key_file: i
-                        .client_key_file
-                        .unwrap_or_else(|| vault_dir.join("idporten-client.p8")),
-                    key_id: i.key_id.unwrap_or_else(|| "fortrolig-1".into()),
-                    issuer: i.issuer,
-                    client_id: i.client_id,
-                    redirect_url: i.redirect_url,
-                })
-            }
-        };
+        let idporten = provider_settings("idporten", parsed.idporten, &vault_dir)?;
+        let helseid = provider_settings("helseid", parsed.helseid, &vault_dir)?;
         Ok(Self {
             listen,
             tls,
@@ -298,8 +274,44 @@ impl Config {
             log_format,
             log_level,
             idporten,
+            helseid,
         })
     }
+}
+
+fn provider_settings(
+    name: &str,
+    file: Option<ProviderFile>,
+    vault_dir: &Path,
+) -> Result<Option<ProviderSettings>, ConfigError> {
+    let Some(i) = file else {
+        return Ok(None);
+    };
+    for (what, url) in [("issuer", &i.issuer), ("redirect_url", &i.redirect_url)] {
+        if !url.starts_with("https://")
+            && !url.starts_with("http://127.0.0.1")
+            && !url.starts_with("http://localhost")
+        {
+            return Err(ConfigError::Invalid(format!(
+                "[{name}] {what} must be an https:// address (http only on loopback, for tests)"
+            )));
+        }
+    }
+    let callback = format!("/innlogging/{name}/tilbake");
+    if !i.redirect_url.ends_with(&callback) {
+        return Err(ConfigError::Invalid(format!(
+            "[{name}] redirect_url must end in {callback}"
+        )));
+    }
+    Ok(Some(ProviderSettings {
+        client_key_file: i
+            .client_key_file
+            .unwrap_or_else(|| vault_dir.join(format!("{name}-client.p8"))),
+        key_id: i.key_id.unwrap_or_else(|| "fortrolig-1".into()),
+        issuer: i.issuer,
+        client_id: i.client_id,
+        redirect_url: i.redirect_url,
+    }))
 }
 
 #[cfg(test)]
@@ -380,6 +392,40 @@ mod tests {
             err.contains("FORTROLIG_LISTNE") && err.contains("FORTROLIG_LISTEN"),
             "{err}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn provider_sections_are_checked_x1() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let good = "[helseid]\nissuer = \"https://helseid-sts.test.nhn.no\"\nclient_id = \"c\"\n\
+                    redirect_url = \"https://klinikk.example/innlogging/helseid/tilbake\"\n";
+        let c = Config::load(Some(&write(dir.path(), good)), &env(&[]))?;
+        let h = c.helseid.ok_or("helseid section")?;
+        assert_eq!(
+            h.client_key_file,
+            PathBuf::from("fortrolig-data/vault/helseid-client.p8")
+        );
+        for (bad, needle) in [
+            (
+                "[idporten]\nissuer = \"http://idporten.no\"\nclient_id = \"c\"\nredirect_url = \"https://k/innlogging/idporten/tilbake\"\n",
+                "https://",
+            ),
+            (
+                "[idporten]\nissuer = \"https://idporten.no\"\nclient_id = \"c\"\nredirect_url = \"https://k/tilbake\"\n",
+                "must end in",
+            ),
+            (
+                "[idporten]\nissuer = \"https://idporten.no\"\n",
+                "missing field",
+            ),
+        ] {
+            let err = Config::load(Some(&write(dir.path(), bad)), &env(&[]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(needle), "{err}");
+        }
         Ok(())
     }
 

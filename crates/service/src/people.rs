@@ -2,7 +2,9 @@
 //! relationships (S1). Every change is an audited act; nothing is deleted.
 
 use fortrolig_domain::access::Role;
-use fortrolig_domain::{Action, GrantId, HprNumber, PatientId, PersonName, StaffId, Timestamp};
+use fortrolig_domain::{
+    Action, GrantId, HprNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp,
+};
 use fortrolig_store::{AuthorisationRow, PatientKeyRow, StaffRow, StoreError};
 use fortrolig_vault::{Aad, DataKey, Wrapped};
 
@@ -117,6 +119,64 @@ impl Clinic {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Links a member of staff to their identity number, so that they can log in through
+    /// HelseID. Stored only as a blind index.
+    pub async fn link_staff_identity(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        number: &PersonNumber,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        let index = self
+            .keys
+            .read()
+            .await
+            .blind
+            .index("staff-fnr", number.as_str())
+            .to_vec();
+        let linked = self
+            .write(
+                ctx,
+                Action::StaffAdded,
+                None,
+                &format!("staff:{staff} identity"),
+                |tx| {
+                    Box::pin(async move {
+                        tx.set_staff_person_number_index(staff.as_bytes(), &index)
+                            .await
+                    })
+                },
+            )
+            .await?;
+        if linked {
+            Ok(())
+        } else {
+            Err(ServiceError::NoSuchStaff)
+        }
+    }
+
+    /// The member of staff with this identity number, if linked (a blind-index lookup).
+    pub async fn staff_id_by_number(
+        &self,
+        number: &PersonNumber,
+    ) -> Result<Option<StaffId>, ServiceError> {
+        let index = self
+            .keys
+            .read()
+            .await
+            .blind
+            .index("staff-fnr", number.as_str());
+        Ok(self
+            .store
+            .staff_by_index(&index)
+            .await?
+            .and_then(|id| StaffId::from_slice(&id)))
     }
 
     pub async fn staff_member(&self, id: StaffId) -> Result<Staff, ServiceError> {

@@ -32,6 +32,7 @@ const CLINIC: &[Migration] = &[
     migration!(2, "clinic_0002_tree_heads"),
     migration!(3, "clinic_0003_people"),
     migration!(4, "clinic_0004_sessions"),
+    migration!(5, "clinic_0005_staff_identity"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -208,7 +208,44 @@ impl ClinicStore {
     }
 }
 
+impl ClinicStore {
+    /// The patients a person is in a care relationship with now.
+    pub async fn patients_in_care_of(&self, staff_id: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT patient_id FROM care_relationships WHERE staff_id = $1 AND ended_at IS NULL ORDER BY since",
+        )
+        .bind(staff_id)
+        .fetch_all(&self.db().pool)
+        .await?)
+    }
+
+    /// The member of staff with this identity-number blind index, if any.
+    pub async fn staff_by_index(&self, index: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM staff WHERE person_number_index = $1")
+                .bind(index)
+                .fetch_optional(&self.db().pool)
+                .await?,
+        )
+    }
+}
+
 impl ClinicTx {
+    pub async fn set_staff_person_number_index(
+        &mut self,
+        staff_id: &[u8],
+        index: &[u8],
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE staff SET person_number_index = $1 WHERE id = $2")
+            .bind(index)
+            .bind(staff_id)
+            .execute(self.conn())
+            .await
+            .map_err(StoreError::from_insert)?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
     pub async fn insert_staff(&mut self, row: &StaffRow) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO staff (id, name, hpr, active, created_at, deactivated_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&row.id)

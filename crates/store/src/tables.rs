@@ -92,6 +92,7 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("active", Int),
             ("created_at", Int),
             ("deactivated_at", Int),
+            ("person_number_index", Bytes),
         ],
     },
     TableSpec {

@@ -10,9 +10,10 @@ mod portal;
 mod router;
 mod server;
 mod session;
+mod workspace;
 
 pub use error::WebError;
 pub use headers::RequestId;
-pub use login::PatientLogin;
-pub use router::{AppState, IDPORTEN_CALLBACK, router};
+pub use login::LoginFlow;
+pub use router::{AppState, HELSEID_CALLBACK, IDPORTEN_CALLBACK, router};
 pub use server::{ServerError, ServerSettings, serve};

@@ -1,8 +1,9 @@
-//! Patient login through ID-porten (issue 3 item 1): send the user to the provider,
-//! take them back, match their `pid` through the blind index, start a session.
+//! Login (issue 3 item 1): patients through ID-porten, staff through HelseID. Send the
+//! user to the provider, take them back, match their identity number through the blind
+//! index, start a session.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::Level;
 use fortrolig_domain::{OrgNumber, PersonNumber, Source};
-use fortrolig_identity::{LoginError, PendingLogin, Provider};
+use fortrolig_identity::{Identity, LoginError, PendingLogin, Provider};
 use fortrolig_service::SessionSubject;
 use serde::Deserialize;
 
@@ -24,10 +25,10 @@ const PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// At most this many logins wait at once (a flood of started logins cannot fill memory).
 const PENDING_MAX: usize = 10_000;
 
-/// ID-porten for patients, with the logins under way. Pending logins are kept in
-/// memory: a restart only means the user starts the login again.
+/// One provider with the logins under way. Pending logins are kept in memory: a restart
+/// only means the user starts the login again.
 #[derive(Debug)]
-pub struct PatientLogin {
+pub struct LoginFlow {
     provider: Provider,
     pending: Mutex<HashMap<String, Waiting>>,
 }
@@ -40,7 +41,7 @@ struct Waiting {
     started: Instant,
 }
 
-impl PatientLogin {
+impl LoginFlow {
     pub fn new(provider: Provider) -> Self {
         Self {
             provider,
@@ -83,45 +84,66 @@ fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
     OrgNumber::parse(text).map_err(|_| WebError::NotFound)
 }
 
-/// Only paths inside the same clinic's portal may be returned to (no open redirect).
-fn safe_next(clinic: &OrgNumber, next: Option<&str>) -> String {
-    let home = format!("/k/{clinic}/");
+/// Only paths inside the same clinic's portal (or workspace) may be returned to, so a
+/// login cannot be made into an open redirect.
+fn safe_next(home: &str, next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with(&home) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
-        _ => home,
+        Some(n) if n.starts_with(home) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
+        _ => home.to_owned(),
     }
 }
 
-pub(crate) async fn start(
-    State(state): State<AppState>,
-    Path(clinic): Path<String>,
-    Query(query): Query<StartQuery>,
+async fn begin(
+    state: &AppState,
+    flow: Option<&Arc<LoginFlow>>,
+    clinic: &str,
+    query: &StartQuery,
+    home: &str,
 ) -> Result<Response, WebError> {
-    let clinic = clinic_of(&clinic)?;
+    let clinic = clinic_of(clinic)?;
     state
         .app
         .clinic(&clinic)
         .await
         .map_err(|_| WebError::NotFound)?;
-    let Some(login) = &state.login else {
+    let Some(flow) = flow else {
         return Ok(message(
             StatusCode::SERVICE_UNAVAILABLE,
             "Innlogging er ikke satt opp",
-            "Denne tjenesten har ikke innlogging med ID-porten ennå. Kontakt klinikken.",
+            "Denne tjenesten har ikke denne innloggingen ennå. Kontakt klinikken.",
         ));
     };
     let level = match query.nivaa.as_deref() {
         Some("betydelig") => Level::Substantial,
         _ => Level::High,
     };
-    let (url, pending) = login.provider.begin(level, None);
-    login.remember(Waiting {
+    let (url, pending) = flow.provider.begin(level, None);
+    let home = format!("/k/{clinic}/{home}");
+    flow.remember(Waiting {
         login: pending,
-        clinic: clinic.clone(),
-        next: safe_next(&clinic, query.neste.as_deref()),
+        next: safe_next(&home, query.neste.as_deref()),
+        clinic,
         started: Instant::now(),
     })?;
     Ok(Redirect::to(&url).into_response())
+}
+
+/// `GET /k/{clinic}/innlogging`: a patient logs in through ID-porten.
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Result<Response, WebError> {
+    begin(&state, state.idporten.as_ref(), &clinic, &query, "").await
+}
+
+/// `GET /k/{clinic}/ansatt/innlogging`: a member of staff logs in through HelseID.
+pub(crate) async fn start_staff(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Result<Response, WebError> {
+    begin(&state, state.helseid.as_ref(), &clinic, &query, "ansatt/").await
 }
 
 /// The provider's answer: `code` and `state` (and `iss`), or `error` and `state`.
@@ -156,108 +178,107 @@ fn now_secs(state: &AppState) -> i64 {
     state.app.now().as_micros() / 1_000_000
 }
 
-pub(crate) async fn callback(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<CallbackQuery>,
-) -> Result<Response, WebError> {
-    let Some(login) = &state.login else {
+/// What the provider vouched for, after the checks every login shares.
+enum Returned {
+    Identity(Box<Identity>, Waiting),
+    Refused(Response),
+}
+
+async fn come_back(
+    state: &AppState,
+    flow: Option<&Arc<LoginFlow>>,
+    query: &CallbackQuery,
+    source: &Source,
+) -> Result<Returned, WebError> {
+    let Some(flow) = flow else {
         return Err(WebError::NotFound);
     };
     let waiting = match query.state.as_deref() {
-        Some(s) => login.take(s)?,
+        Some(s) => flow.take(s)?,
         None => None,
     };
     let Some(waiting) = waiting else {
-        return Ok(message(
+        return Ok(Returned::Refused(message(
             StatusCode::BAD_REQUEST,
             "Innloggingen kan ikke fullføres",
             "Innloggingen er utløpt eller allerede brukt. Start innloggingen på nytt.",
-        ));
+        )));
     };
     let clinic = state.app.clinic(&waiting.clinic).await?;
-    let source = source(&headers);
+    let provider = flow.provider.kind().as_str();
     if let Some(error) = &query.error {
         let _ = clinic
-            .login_failed("idporten:avbrutt", &source, &format!("ID-porten: {error}"))
+            .login_failed(
+                &format!("{provider}:avbrutt"),
+                source,
+                &format!("{provider}: {error}"),
+            )
             .await;
-        return Ok(message(
+        return Ok(Returned::Refused(message(
             StatusCode::UNAUTHORIZED,
             "Innloggingen ble avbrutt",
             "Du ble ikke logget inn. Du kan prøve igjen.",
-        ));
+        )));
     }
     let code = query.code.as_deref().unwrap_or_default();
     let returned_state = query.state.as_deref().unwrap_or_default();
-    let identity = match login
+    match flow
         .provider
         .finish(
             &waiting.login,
             returned_state,
             query.iss.as_deref(),
             code,
-            now_secs(&state),
+            now_secs(state),
         )
         .await
     {
-        Ok(identity) => identity,
+        Ok(identity) => Ok(Returned::Identity(Box::new(identity), waiting)),
         Err(e) => {
             let _ = clinic
-                .login_failed("idporten:ugyldig", &source, &e.to_string())
+                .login_failed(&format!("{provider}:ugyldig"), source, &e.to_string())
                 .await;
-            tracing::warn!(error = %e, "ID-porten login refused");
+            tracing::warn!(error = %e, provider, "login refused");
             let text = match e {
                 LoginError::LevelTooLow => {
                     "Denne siden krever innlogging på høyt sikkerhetsnivå (for eksempel BankID)."
                 }
                 _ => "Vi kunne ikke bekrefte innloggingen. Start innloggingen på nytt.",
             };
-            return Ok(message(
+            Ok(Returned::Refused(message(
                 StatusCode::UNAUTHORIZED,
                 "Innloggingen mislyktes",
                 text,
-            ));
+            )))
         }
-    };
-    let account = format!("idporten:{}", identity.subject);
-    if clinic.locked_out(&account, "").await? {
-        return Ok(message(
-            StatusCode::TOO_MANY_REQUESTS,
-            "For mange forsøk",
-            "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
-        ));
     }
-    let number = PersonNumber::parse(&identity.person_number).ok();
-    let patient = match &number {
-        Some(n) => clinic.patient_id_by_number(n).await?,
-        None => None,
-    };
-    let Some(patient) = patient else {
-        clinic
-            .login_failed(&account, &source, "ukjent person ved klinikken")
-            .await?;
-        return Ok(message(
-            StatusCode::FORBIDDEN,
-            "Vi fant deg ikke",
-            "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil.",
-        ));
-    };
-    clinic.login_succeeded(&account).await?;
+}
+
+/// Starts the session and carries the user on with a same-site page: a SameSite=Strict
+/// cookie set at the end of a cross-site redirect chain would not be sent with a redirect.
+async fn welcome(
+    state: &AppState,
+    clinic: &fortrolig_service::Clinic,
+    subject: SessionSubject,
+    identity: &Identity,
+    next: &str,
+    source: &Source,
+) -> Result<Response, WebError> {
     let (token, _) = clinic
         .start_session(
-            SessionSubject::Patient(patient),
+            subject,
             identity.level,
-            "idporten",
+            identity.kind.as_str(),
             identity.provider_session.as_deref(),
-            &source,
+            source,
         )
         .await?;
-    // A same-site page carries the user on: a SameSite=Strict cookie set at the end of a
-    // cross-site redirect chain would not be sent with a redirect.
-    let next = escape(&waiting.next);
-    let body = format!("<h1>Du er logget inn</h1>\n<p><a href=\"{next}\">Fortsett</a></p>");
+    let body = format!(
+        "<h1>Du er logget inn</h1>\n<p><a href=\"{}\">Fortsett</a></p>",
+        escape(next)
+    );
     let mut response = (StatusCode::OK, Html(page("Logget inn", &body))).into_response();
-    if let Ok(refresh) = header::HeaderValue::from_str(&format!("0;url={}", waiting.next)) {
+    if let Ok(refresh) = header::HeaderValue::from_str(&format!("0;url={next}")) {
         response.headers_mut().insert(header::REFRESH, refresh);
     }
     if let Ok(cookie) = header::HeaderValue::from_str(&session_cookie(
@@ -270,16 +291,110 @@ pub(crate) async fn callback(
     Ok(response)
 }
 
+/// Matches the identity number to someone the clinic knows, after the lockout check.
+async fn known(
+    clinic: &fortrolig_service::Clinic,
+    identity: &Identity,
+    source: &Source,
+    lookup: impl std::future::Future<
+        Output = Result<Option<SessionSubject>, fortrolig_service::ServiceError>,
+    >,
+    not_found: &str,
+) -> Result<Result<SessionSubject, Response>, WebError> {
+    let account = format!("{}:{}", identity.kind.as_str(), identity.subject);
+    if clinic.locked_out(&account, "").await? {
+        return Ok(Err(message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "For mange forsøk",
+            "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+        )));
+    }
+    match lookup.await? {
+        Some(subject) => {
+            clinic.login_succeeded(&account).await?;
+            Ok(Ok(subject))
+        }
+        None => {
+            clinic
+                .login_failed(&account, source, "ukjent person ved klinikken")
+                .await?;
+            Ok(Err(message(
+                StatusCode::FORBIDDEN,
+                "Vi fant deg ikke",
+                not_found,
+            )))
+        }
+    }
+}
+
+pub(crate) async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Result<Response, WebError> {
+    let source = source(&headers);
+    let (identity, waiting) =
+        match come_back(&state, state.idporten.as_ref(), &query, &source).await? {
+            Returned::Identity(identity, waiting) => (identity, waiting),
+            Returned::Refused(response) => return Ok(response),
+        };
+    let clinic = state.app.clinic(&waiting.clinic).await?;
+    let number = PersonNumber::parse(&identity.person_number).ok();
+    let lookup = async {
+        Ok(match &number {
+            Some(n) => clinic
+                .patient_id_by_number(n)
+                .await?
+                .map(SessionSubject::Patient),
+            None => None,
+        })
+    };
+    let text = "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil.";
+    match known(&clinic, &identity, &source, lookup, text).await? {
+        Ok(subject) => welcome(&state, &clinic, subject, &identity, &waiting.next, &source).await,
+        Err(response) => Ok(response),
+    }
+}
+
+pub(crate) async fn staff_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Result<Response, WebError> {
+    let source = source(&headers);
+    let (identity, waiting) =
+        match come_back(&state, state.helseid.as_ref(), &query, &source).await? {
+            Returned::Identity(identity, waiting) => (identity, waiting),
+            Returned::Refused(response) => return Ok(response),
+        };
+    let clinic = state.app.clinic(&waiting.clinic).await?;
+    let number = PersonNumber::parse(&identity.person_number).ok();
+    let lookup = async {
+        Ok(match &number {
+            Some(n) => clinic
+                .staff_id_by_number(n)
+                .await?
+                .map(SessionSubject::Staff),
+            None => None,
+        })
+    };
+    let text =
+        "Du er ikke registrert som ansatt ved denne klinikken. Kontakt klinikkens administrator.";
+    match known(&clinic, &identity, &source, lookup, text).await? {
+        Ok(subject) => welcome(&state, &clinic, subject, &identity, &waiting.next, &source).await,
+        Err(response) => Ok(response),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn only_paths_inside_the_same_clinic_portal_are_returned_to() {
-        let clinic = OrgNumber::parse("923456783").unwrap_or_else(|_| unreachable!());
         let home = "/k/923456783/";
         assert_eq!(
-            safe_next(&clinic, Some("/k/923456783/innsyn/logg")),
+            safe_next(home, Some("/k/923456783/innsyn/logg")),
             "/k/923456783/innsyn/logg"
         );
         for evil in [
@@ -290,8 +405,8 @@ mod tests {
             "/k/923456783/\\evil",
             "",
         ] {
-            assert_eq!(safe_next(&clinic, Some(evil)), home, "{evil}");
+            assert_eq!(safe_next(home, Some(evil)), home, "{evil}");
         }
-        assert_eq!(safe_next(&clinic, None), home);
+        assert_eq!(safe_next(home, None), home);
     }
 }

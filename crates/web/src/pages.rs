@@ -14,9 +14,9 @@ pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>,
         .iter()
         .map(|c| {
             format!(
-                "<li>{} <span class=\"reference\">(org.nr. {})</span></li>",
+                "<li><a href=\"/k/{org}/\">{}</a> <span class=\"reference\">(org.nr. {org})</span></li>",
                 escape(&c.name),
-                c.org_number
+                org = c.org_number
             )
         })
         .collect();
@@ -42,6 +42,11 @@ pub(crate) fn error_page(status: StatusCode, message: &str, request_id: &str) ->
         escape(request_id)
     );
     page("Feil", &body)
+}
+
+/// No icon: an empty answer instead of an error page on every page load.
+pub(crate) async fn favicon() -> axum::http::StatusCode {
+    axum::http::StatusCode::NO_CONTENT
 }
 
 pub(crate) async fn healthz() -> &'static str {

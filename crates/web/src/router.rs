@@ -9,17 +9,21 @@ use std::sync::Arc;
 
 use axum::routing::post;
 
-use crate::login::{self, PatientLogin};
-use crate::{error, headers, innsyn, pages, portal};
+use crate::login::{self, LoginFlow};
+use crate::{error, headers, innsyn, pages, portal, workspace};
 
 /// Where ID-porten sends patients back (register this path with the provider).
 pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
+/// Where HelseID sends staff back.
+pub const HELSEID_CALLBACK: &str = "/innlogging/helseid/tilbake";
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Fortrolig,
     /// Patient login through ID-porten, when configured.
-    pub login: Option<Arc<PatientLogin>>,
+    pub idporten: Option<Arc<LoginFlow>>,
+    /// Staff login through HelseID, when configured.
+    pub helseid: Option<Arc<LoginFlow>>,
     /// Whether cookies get `Secure` (always, except plain HTTP on loopback).
     pub secure_cookies: bool,
 }
@@ -28,7 +32,8 @@ impl AppState {
     pub fn new(app: Fortrolig) -> Self {
         Self {
             app,
-            login: None,
+            idporten: None,
+            helseid: None,
             secure_cookies: false,
         }
     }
@@ -41,11 +46,32 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/static/fortrolig.css", get(pages::stylesheet))
+        .route("/favicon.ico", get(pages::favicon))
         .route("/k/{clinic}/", get(portal::home))
         .route("/k/{clinic}/innlogging", get(login::start))
         .route("/k/{clinic}/utlogging", post(portal::logout))
         .route("/k/{clinic}/innsyn/logg", get(innsyn::access_log))
         .route(IDPORTEN_CALLBACK, get(login::callback))
+        .route("/k/{clinic}/ansatt/innlogging", get(login::start_staff))
+        .route(HELSEID_CALLBACK, get(login::staff_callback))
+        .route("/k/{clinic}/ansatt/", get(workspace::home))
+        .route("/k/{clinic}/ansatt/sok", post(workspace::search))
+        .route(
+            "/k/{clinic}/ansatt/pasient/{patient}",
+            get(workspace::patient),
+        )
+        .route(
+            "/k/{clinic}/ansatt/pasient/{patient}/nodtilgang",
+            post(workspace::emergency),
+        )
+        .route(
+            "/k/{clinic}/ansatt/nodtilgang",
+            get(workspace::review_queue),
+        )
+        .route(
+            "/k/{clinic}/ansatt/nodtilgang/{id}",
+            post(workspace::review),
+        )
         .fallback(error::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(256 * 1024))

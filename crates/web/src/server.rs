@@ -20,7 +20,9 @@ pub struct ServerSettings {
     /// Certificate chain and private key, PEM.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Patient login through ID-porten, when configured.
-    pub login: Option<Arc<crate::login::PatientLogin>>,
+    pub idporten: Option<Arc<crate::login::LoginFlow>>,
+    /// Staff login through HelseID, when configured.
+    pub helseid: Option<Arc<crate::login::LoginFlow>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,8 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
     let routes = router(
         AppState {
             app,
-            login: settings.login.clone(),
+            idporten: settings.idporten.clone(),
+            helseid: settings.helseid.clone(),
             secure_cookies: tls.is_some(),
         },
         tls.is_some(),

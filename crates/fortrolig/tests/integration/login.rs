@@ -9,7 +9,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use fortrolig_identity::testing::{MockOp, browse};
 use fortrolig_identity::{ClientKey, Provider, ProviderConfig, ProviderKind};
-use fortrolig_web::{AppState, IDPORTEN_CALLBACK, PatientLogin, router};
+use fortrolig_web::{AppState, IDPORTEN_CALLBACK, LoginFlow, router};
 use tower::ServiceExt;
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient};
@@ -105,7 +105,8 @@ async fn patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2(
     .await?;
     let state = AppState {
         app: app.clone(),
-        login: Some(Arc::new(PatientLogin::new(provider))),
+        idporten: Some(Arc::new(LoginFlow::new(provider))),
+        helseid: None,
         secure_cookies: false,
     };
     let routes = router(state, false);
@@ -254,7 +255,8 @@ async fn substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9(
     let routes = router(
         AppState {
             app: app.clone(),
-            login: Some(Arc::new(PatientLogin::new(provider))),
+            idporten: Some(Arc::new(LoginFlow::new(provider))),
+            helseid: None,
             secure_cookies: false,
         },
         false,

@@ -22,3 +22,4 @@ mod separation;
 mod sessions;
 mod shredding;
 mod web;
+mod workspace;

@@ -1,0 +1,408 @@
+//! The staff workspace (S1, S3, X2): log in through HelseID, see one's own patients,
+//! open a patient only through `HealthAccess`, and ask for emergency access with a reason
+//! when there is no care relationship. Clinic administrators review emergency access.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use fortrolig_domain::access::{DenyReason, Need, Role};
+use fortrolig_domain::{Actor, EmergencyId, OrgNumber, PatientId, PersonNumber, Source, StaffId};
+use fortrolig_service::{AccessError, ActContext, Clinic, Session, SessionSubject, StaffActor};
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::router::AppState;
+use crate::session::current;
+
+fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
+    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
+}
+
+fn see_other(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = header::HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// The staff session of this request, or where to send the user to get one.
+async fn staff_session(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Result<(StaffId, Session), Response>, WebError> {
+    let login = format!(
+        "/k/{}/ansatt/innlogging?nivaa=hoy&neste={here}",
+        clinic.org()
+    );
+    match current(clinic, headers).await? {
+        Some(session) => match session.subject {
+            SessionSubject::Staff(id) => Ok(Ok((id, session))),
+            SessionSubject::Patient(_) => Ok(Err(Redirect::to(&login).into_response())),
+        },
+        None => Ok(Err(Redirect::to(&login).into_response())),
+    }
+}
+
+fn actor(staff: StaffId, session: &Session) -> StaffActor {
+    StaffActor {
+        staff,
+        level: session.level,
+        source: Source {
+            session: Some("web".into()),
+            address: None,
+        },
+    }
+}
+
+fn admin_context(clinic: &Clinic, staff: StaffId, reason: &str) -> ActContext {
+    ActContext {
+        actor: Actor {
+            id: format!("staff:{staff}"),
+            role: Role::ClinicAdmin.as_str().into(),
+            clinic: clinic.org().clone(),
+            hpr: None,
+        },
+        source: Source {
+            session: Some("web".into()),
+            address: None,
+        },
+        reason: reason.into(),
+    }
+}
+
+fn need_text(need: Need) -> &'static str {
+    match need {
+        Need::CareRelationship => "behandlingsrelasjon",
+        Need::Emergency => "nødtilgang (blir kontrollert)",
+        Need::None => "ingen",
+    }
+}
+
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/");
+    if current(&clinic, &headers).await?.is_none() {
+        let body = format!(
+            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>"
+        );
+        return Ok(Html(page("Arbeidsflate", &body)).into_response());
+    }
+    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(redirect),
+    };
+    let me = clinic.staff_member(staff).await?;
+    let roles = clinic.roles_at(staff, state.app.now()).await?;
+    let role_names: Vec<&str> = roles.iter().map(|r| r.display_name()).collect();
+    let mut list = String::new();
+    let who = actor(staff, &session);
+    for id in clinic
+        .store()
+        .patients_in_care_of(staff.as_bytes())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+    {
+        let Some(patient) = PatientId::from_slice(&id) else {
+            continue;
+        };
+        if let Ok(access) = clinic.health_access(&who, patient, "pasientliste").await {
+            let record = access.read_patient().await?;
+            list.push_str(&format!(
+                "<li><a href=\"/k/{org}/ansatt/pasient/{patient}\">{}</a></li>",
+                escape(record.name.as_str())
+            ));
+        }
+    }
+    let csrf = escape(session.csrf_token());
+    let admin = if roles.contains(&Role::ClinicAdmin) {
+        format!("<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>")
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
+         <h2>Mine pasienter</h2>\n<ul>{list}</ul>\n\
+         <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <label for=\"fnr\">Fødselsnummer (11 siffer)</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
+         <button type=\"submit\">Finn</button>\n</form>",
+        escape(me.name.as_str()),
+        escape(&role_names.join(", ")),
+    );
+    Ok(Html(page("Arbeidsflate", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchForm {
+    csrf: String,
+    fnr: String,
+}
+
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SearchForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let (_, session) = match staff_session(&clinic, &headers, &format!("/k/{org}/ansatt/")).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let Ok(number) = PersonNumber::parse(&form.fnr) else {
+        return Ok(message(
+            StatusCode::BAD_REQUEST,
+            "Ugyldig fødselsnummer",
+            "Sjekk de elleve sifrene og prøv igjen.",
+            &org,
+        ));
+    };
+    match clinic.patient_id_by_number(&number).await? {
+        Some(patient) => Ok(see_other(&format!("/k/{org}/ansatt/pasient/{patient}"))),
+        None => Ok(message(
+            StatusCode::NOT_FOUND,
+            "Fant ingen pasient",
+            "Ingen pasient ved klinikken har dette fødselsnummeret.",
+            &org,
+        )),
+    }
+}
+
+fn message(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        escape(title),
+        escape(text)
+    );
+    (status, Html(page(title, &body))).into_response()
+}
+
+pub(crate) async fn patient(
+    State(state): State<AppState>,
+    Path((clinic, patient)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let patient = PatientId::parse(&patient).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/pasient/{patient}");
+    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(redirect),
+    };
+    match clinic
+        .health_access(&actor(staff, &session), patient, "behandling")
+        .await
+    {
+        Ok(access) => {
+            let record = access.read_patient().await?;
+            let body = format!(
+                "<h1>{}</h1>\n<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
+                 <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+                escape(record.name.as_str()),
+                escape(record.person_number.as_str()),
+                escape(record.phone.as_ref().map_or("–", |p| p.as_str())),
+                escape(record.email.as_ref().map_or("–", |e| e.as_str())),
+                need_text(access.need()),
+            );
+            Ok(Html(page("Pasient", &body)).into_response())
+        }
+        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
+            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
+        ))
+        .into_response()),
+        Err(AccessError::Denied(DenyReason::NoWorkRelatedNeed)) => {
+            let csrf = escape(session.csrf_token());
+            let body = format!(
+                "<h1>Ingen behandlingsrelasjon</h1>\n\
+                 <p>Du har ikke en behandlingsrelasjon til denne pasienten, og forsøket er logget.</p>\n\
+                 <h2>Nødtilgang</h2>\n<p>Bare hvis pasienten trenger helsehjelp nå og du ikke kan vente. \
+                 Tilgangen er tidsbegrenset, logges og kontrolleres av klinikken.</p>\n\
+                 <form method=\"post\" action=\"/k/{org}/ansatt/pasient/{patient}/nodtilgang\">\n\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+                 <label for=\"begrunnelse\">Begrunnelse</label>\n<textarea id=\"begrunnelse\" name=\"begrunnelse\" required minlength=\"10\"></textarea>\n\
+                 <label for=\"minutter\">Varighet i minutter (høyst 720)</label>\n<input id=\"minutter\" name=\"minutter\" inputmode=\"numeric\" value=\"60\" required>\n\
+                 <button type=\"submit\">Be om nødtilgang</button>\n</form>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
+            );
+            Ok((StatusCode::FORBIDDEN, Html(page("Ingen tilgang", &body))).into_response())
+        }
+        Err(AccessError::Denied(_)) => Ok(message(
+            StatusCode::FORBIDDEN,
+            "Ingen tilgang",
+            "Rollen din gir ikke tilgang til helseopplysninger. Forsøket er logget.",
+            &org,
+        )),
+        Err(AccessError::Service(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EmergencyForm {
+    csrf: String,
+    begrunnelse: String,
+    minutter: String,
+}
+
+pub(crate) async fn emergency(
+    State(state): State<AppState>,
+    Path((clinic, patient)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<EmergencyForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let patient = PatientId::parse(&patient).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/pasient/{patient}");
+    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let minutes: u32 = form.minutter.trim().parse().unwrap_or(0);
+    match clinic
+        .emergency_access(&actor(staff, &session), patient, &form.begrunnelse, minutes)
+        .await
+    {
+        Ok(_) => Ok(see_other(&here)),
+        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
+            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
+        ))
+        .into_response()),
+        Err(AccessError::Denied(_)) => Ok(message(
+            StatusCode::FORBIDDEN,
+            "Ingen tilgang",
+            "Rollen din gir ikke nødtilgang. Forsøket er logget.",
+            &org,
+        )),
+        Err(AccessError::Service(fortrolig_service::ServiceError::Invalid(_))) => Ok(message(
+            StatusCode::BAD_REQUEST,
+            "Nødtilgangen ble ikke gitt",
+            "Skriv en begrunnelse på minst ti tegn og en varighet fra 1 til 720 minutter.",
+            &org,
+        )),
+        Err(AccessError::Service(e)) => Err(e.into()),
+    }
+}
+
+async fn require_admin(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    here: &str,
+    now: fortrolig_domain::Timestamp,
+) -> Result<Result<(StaffId, Session), Response>, WebError> {
+    let (staff, session) = match staff_session(clinic, headers, here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    let roles = clinic.roles_at(staff, now).await?;
+    let subject = fortrolig_domain::access::Subject::Staff {
+        clinic: clinic.org().clone(),
+        roles,
+        level: session.level,
+    };
+    let request = fortrolig_domain::access::Request {
+        clinic: clinic.org().clone(),
+        class: fortrolig_domain::access::DataClass::People,
+        patient: None,
+        need: Need::None,
+    };
+    match fortrolig_domain::access::decide(&subject, &request) {
+        fortrolig_domain::access::Decision::Allow => Ok(Ok((staff, session))),
+        fortrolig_domain::access::Decision::StepUp(_) => Ok(Err(Redirect::to(&format!(
+            "/k/{}/ansatt/innlogging?nivaa=hoy&neste={here}",
+            clinic.org()
+        ))
+        .into_response())),
+        fortrolig_domain::access::Decision::Deny(_) => Ok(Err(message(
+            StatusCode::FORBIDDEN,
+            "Ingen tilgang",
+            "Bare klinikkens administrator kontrollerer nødtilganger.",
+            clinic.org(),
+        ))),
+    }
+}
+
+pub(crate) async fn review_queue(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/nodtilgang");
+    let (_, session) = match require_admin(&clinic, &headers, &here, state.app.now()).await? {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    let csrf = escape(session.csrf_token());
+    let mut rows = String::new();
+    for r in clinic.emergency_reviews_pending().await? {
+        let who = clinic
+            .staff_member(r.staff)
+            .await
+            .map(|s| s.name.as_str().to_owned())
+            .unwrap_or_else(|_| "Ukjent".into());
+        rows.push_str(&format!(
+            "<li><p><strong>{}</strong>, {}: «{}»</p>\n<form method=\"post\" action=\"/k/{org}/ansatt/nodtilgang/{}\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n<label for=\"merknad-{id}\">Merknad</label>\n\
+             <input id=\"merknad-{id}\" name=\"merknad\" required>\n<button type=\"submit\">Kontrollert</button>\n</form></li>\n",
+            escape(&who),
+            escape(&r.granted_at.oslo_minutes()),
+            escape(&r.reason),
+            r.id,
+            id = r.id,
+        ));
+    }
+    let body = format!(
+        "<h1>Nødtilganger til kontroll</h1>\n<ul>{rows}</ul>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
+    );
+    Ok(Html(page("Nødtilganger", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReviewForm {
+    csrf: String,
+    merknad: String,
+}
+
+pub(crate) async fn review(
+    State(state): State<AppState>,
+    Path((clinic, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let id = EmergencyId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/nodtilgang");
+    let (staff, session) = match require_admin(&clinic, &headers, &here, state.app.now()).await? {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    clinic
+        .review_emergency(
+            &admin_context(&clinic, staff, "kontroll av nødtilgang"),
+            id,
+            &form.merknad,
+        )
+        .await?;
+    Ok(see_other(&here))
+}

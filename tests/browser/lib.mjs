@@ -1,0 +1,152 @@
+// Shared helpers for Fortrolig's browser tests: Debian's Chromium driven by playwright-core,
+// axe-core for accessibility, and the addresses run.mjs passes in the environment.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+
+/** Where Chromium is (Debian's package; CI installs it with `apt-get install -y chromium`). */
+export const CHROMIUM = process.env.BROWSER_CHROMIUM || '/usr/bin/chromium';
+
+/** Launch flags verified on the project machine (stack-notes §3(b)). */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+];
+
+/** Addresses of the running system, set by run.mjs. */
+export function env() {
+  const need = (name) => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set: run the browser tests through tests/browser/run.mjs`);
+    return v;
+  };
+  const base = need('BROWSER_BASE_URL'); // http://localhost:PORT (localhost: the later WebAuthn RP ID)
+  const clinic = need('BROWSER_CLINIC');
+  return {
+    base,
+    clinic,
+    portal: `${base}/k/${clinic}/`,
+    issuer: need('BROWSER_OP_ISSUER'), // http://127.0.0.1:PORT of the mock ID-porten
+    artifacts: need('BROWSER_ARTIFACTS'), // target/browser
+    patient: { fnr: need('BROWSER_PATIENT_FNR'), name: need('BROWSER_PATIENT_NAME') },
+  };
+}
+
+/**
+ * A fresh Chromium with its own new profile directory (`--user-data-dir`). playwright-core
+ * refuses that flag in `args` and takes the directory as launchPersistentContext's first
+ * argument instead; the directory is deleted again by `close()`.
+ * Returns { context, page, cspErrors, close }. `cspErrors` collects console messages about
+ * Content-Security-Policy violations: the server's pages must work under their own CSP.
+ */
+export async function openBrowser({ timeout = 10_000 } = {}) {
+  // run.mjs gives a directory inside its own temporary directory, so an interrupted run leaves none behind.
+  const profile = fs.mkdtempSync(path.join(process.env.BROWSER_TMP || os.tmpdir(), 'profile-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout,
+      locale: 'nb-NO',
+      viewport: { width: 1024, height: 768 },
+    });
+  } catch (err) {
+    fs.rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  context.setDefaultTimeout(timeout);
+  context.setDefaultNavigationTimeout(timeout);
+  const cspErrors = [];
+  const watch = (page) => page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) cspErrors.push(`${page.url()}: ${msg.text()}`);
+  });
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    cspErrors,
+    async close() {
+      try { await context.close(); } finally { fs.rmSync(profile, { recursive: true, force: true }); }
+    },
+  };
+}
+
+let axeSource;
+/**
+ * Runs axe-core on the page as it is and returns its violations (an empty array is good).
+ *
+ * The server's CSP (`script-src 'self'`) blocks `page.addScriptTag({ path })`, which inlines
+ * the file as a <script> element. Instead the source is evaluated through the DevTools
+ * protocol (CDP `Runtime.evaluate`), which a page's CSP does not govern, so the page itself
+ * keeps its real CSP for the rest of the test (no setBypassCSP).
+ */
+export async function runAxe(page) {
+  axeSource ??= fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const injected = await cdp.send('Runtime.evaluate', {
+      expression: `${axeSource}\n;typeof window.axe === 'object' && typeof window.axe.run === 'function'`,
+      returnByValue: true,
+    });
+    if (injected.exceptionDetails || injected.result.value !== true) {
+      throw new Error(`axe-core could not be injected: ${JSON.stringify(injected.exceptionDetails ?? injected.result)}`);
+    }
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] },
+    resultTypes: ['violations'],
+  }));
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html, message: n.failureSummary })),
+  }));
+}
+
+/** Human-readable axe violations, for assertion messages. */
+export function describeViolations(violations) {
+  return violations.map((v) => `- ${v.id} (${v.impact}): ${v.help} <${v.helpUrl}>\n${v.nodes
+    .map((n) => `    at ${n.target}: ${n.html}\n      ${String(n.message).replace(/\n/g, '\n      ')}`).join('\n')}`).join('\n');
+}
+
+/**
+ * Makes the login the portal starts carry `login_hint`, the person number the mock ID-porten
+ * logs in as (the portal sends none). playwright only routes the first URL of a redirect chain,
+ * so the portal's own login start (`/k/ORG/innlogging`, which answers with a redirect to the
+ * provider) is routed: the request goes to the server unchanged, and the `Location` of its
+ * answer gets `login_hint` added. Returns the authorization URLs sent to the browser, for checks
+ * on their parameters.
+ */
+export async function loginAsPerson(context, base, issuer, personNumber) {
+  const seen = [];
+  const start = (url) => url.origin === base && /^\/k\/[^/]+\/innlogging$/.test(url.pathname);
+  await context.route(start, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    const location = response.headers().location;
+    if (!(response.status() >= 300 && response.status() < 400) || !location) return route.fulfill({ response });
+    const url = new URL(location, route.request().url());
+    if (url.origin === issuer && url.pathname === '/authorize') {
+      url.searchParams.set('login_hint', personNumber);
+      seen.push(url);
+    }
+    return route.fulfill({ response, headers: { ...response.headers(), location: url.toString() } });
+  });
+  return seen;
+}
+
+/** The visible text of the page's <main>. */
+export async function mainText(page) {
+  return (await page.locator('main').innerText()).replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+// Fortrolig's browser tests as one command:
+//   node tests/browser/run.mjs            (needs `npm ci` in tests/browser and tests/oidc, and a built binary)
+// Starts the mock ID-porten (tests/oidc/mock-op.mjs) and a Fortrolig server with a clinic and a
+// patient in a temporary directory, runs tests/browser/*.test.mjs with Node's test runner (TAP:
+// `# pass N` / `# fail M`), and stops everything again, also on failure and on Ctrl-C.
+// Exits non-zero on any failure.
+//
+// Environment:
+//   FORTROLIG_BIN     the fortrolig binary (default: target/debug/fortrolig of this repository)
+//   BROWSER_CHROMIUM  Chromium (default /usr/bin/chromium)
+//   BROWSER_KEEP=1    keep the temporary directory (logs, data) after the run
+import { spawn, execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const BIN = path.resolve(HERE, process.env.FORTROLIG_BIN || '../../target/debug/fortrolig');
+const MOCK_OP = path.join(REPO, 'tests/oidc/mock-op.mjs');
+const ARTIFACTS = path.join(REPO, 'target/browser');
+const CLINIC = { org: '923456783', name: 'Normland legesenter' };
+const PATIENT = { fnr: '21879498012', name: 'Kari Nordmann' };
+const CLIENT_ID = 'fortrolig';
+const KEY_ID = 'fortrolig-1';
+const WHOLE_RUN_LIMIT_MS = 115_000; // the whole run stays under 2 minutes
+const START_LIMIT_MS = 20_000; // provider or server not ready in this time: fail
+
+const log = (...a) => console.error('[browser]', ...a);
+const execFileP = promisify(execFile);
+
+// The server refuses to start when the environment holds a FORTROLIG_* variable it does not know
+// (FORTROLIG_BIN is one), and FORTROLIG_DATABASE_URL etc. would override the config: start the
+// binary without any of them.
+const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FORTROLIG_')));
+
+const children = new Set(); // { name, proc }
+let tmp;
+let cleaningUp;
+let interrupted = false;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// `group`: the child gets its own process group, and stopping it signals the whole group (the
+// test runner's workers and their Chromium processes).
+function start(name, cmd, args, { env = process.env, logFile, group = false } = {}) {
+  const out = fs.openSync(logFile, 'a');
+  const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', out], detached: group });
+  fs.closeSync(out);
+  const child = { name, proc, logFile, group, exited: null };
+  child.exit = new Promise((resolve) => proc.on('exit', (code, sig) => {
+    child.exited = { code, signal: sig };
+    if (!group) children.delete(child); // a group is deleted once stop() has cleared it
+    resolve(child.exited);
+  }));
+  proc.on('error', (err) => log(`${name}: ${err.message}`));
+  children.add(child);
+  return child;
+}
+
+function sendSignal(child, sig) {
+  try {
+    if (child.group) process.kill(-child.proc.pid, sig);
+    else if (!child.exited) child.proc.kill(sig);
+  } catch { /* already gone */ }
+}
+
+async function stop(child, graceMs = 5000) {
+  if (!child.exited) {
+    sendSignal(child, 'SIGTERM');
+    const timer = setTimeout(() => { log(`${child.name} did not stop on SIGTERM in ${graceMs} ms; killing it`); sendSignal(child, 'SIGKILL'); }, graceMs);
+    await child.exit;
+    clearTimeout(timer);
+  }
+  if (child.group) sendSignal(child, 'SIGKILL'); // whatever is left of its group (browsers of an interrupted test)
+  return child.exited;
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Starts the mock provider and resolves with the issuer from its `ready URL` line. */
+async function startProvider(port, clientsFile) {
+  const op = start('mock-op', process.execPath, [MOCK_OP, '--port', String(port), '--profile', 'idporten', '--clients', clientsFile],
+    { logFile: path.join(tmp, 'mock-op.log') });
+  const ready = new Promise((resolve, reject) => {
+    let buf = '';
+    op.proc.stdout.setEncoding('utf8');
+    op.proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/^ready (\S+)$/m);
+      if (m) resolve(m[1]);
+    });
+    op.exit.then(({ code, signal }) => reject(new Error(`mock-op exited (code ${code}, signal ${signal}) before it was ready:\n${tail(op.logFile)}`)));
+  });
+  return { op, issuer: await withTimeout(ready, START_LIMIT_MS, 'mock-op start') };
+}
+
+async function fortrolig(...args) {
+  try {
+    const { stdout } = await execFileP(BIN, args, { env: serverEnv, timeout: 30_000 });
+    return stdout.trim();
+  } catch (err) {
+    throw new Error(`fortrolig ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+}
+
+async function waitForHealth(server, url) {
+  const until = Date.now() + START_LIMIT_MS;
+  for (;;) {
+    if (server.exited) throw new Error(`fortrolig serve exited (code ${server.exited.code}) before it answered:\n${tail(server.logFile)}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok && (await res.text()).trim() === 'ok') return;
+    } catch { /* not listening yet */ }
+    if (Date.now() > until) throw new Error(`fortrolig serve did not answer ${url} in ${START_LIMIT_MS} ms:\n${tail(server.logFile)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function setUp() {
+  for (const [what, file] of [['tests/browser', path.join(HERE, 'node_modules/playwright-core')],
+    ['tests/oidc', path.join(REPO, 'tests/oidc/node_modules/oidc-provider')]]) {
+    if (!fs.existsSync(file)) throw new Error(`${what}: dependencies missing; run \`npm ci\` in ${what} first`);
+  }
+  if (!fs.existsSync(BIN)) throw new Error(`no fortrolig binary at ${BIN}: build it (cargo build -p fortrolig) or set FORTROLIG_BIN`);
+  const chromium = process.env.BROWSER_CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium`);
+
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fortrolig-browser-'));
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  fs.mkdirSync(path.join(tmp, 'chromium'));
+  const [opPort, port] = [await freePort(), await freePort()];
+  const base = `http://localhost:${port}`;
+  const redirect = `${base}/innlogging/idporten/tilbake`;
+
+  // Fortrolig's client key for private_key_jwt (ES256); the provider gets the public half.
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyFile = path.join(tmp, 'idporten-client.p8');
+  fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'der' }), { mode: 0o600 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: KEY_ID, alg: 'ES256', use: 'sig' };
+  const clientsFile = path.join(tmp, 'clients.json');
+  fs.writeFileSync(clientsFile, JSON.stringify([{
+    client_id: CLIENT_ID,
+    redirect_uris: [redirect],
+    post_logout_redirect_uris: [`${base}/`],
+    jwks: { keys: [jwk] },
+  }], null, 2));
+
+  const { issuer } = await startProvider(opPort, clientsFile);
+  log(`mock ID-porten at ${issuer}`);
+
+  const data = path.join(tmp, 'data');
+  await fortrolig('clinic', 'create', '--data', data, '--org-number', CLINIC.org, '--name', CLINIC.name);
+  await fortrolig('patient', 'add', '--data', data, '--clinic', CLINIC.org, '--fnr', PATIENT.fnr, '--name', PATIENT.name);
+
+  const config = path.join(tmp, 'fortrolig.toml');
+  const q = (s) => JSON.stringify(s); // a TOML basic string is a JSON string for these values
+  fs.writeFileSync(config, `[server]
+listen = ${q(`127.0.0.1:${port}`)}
+[storage]
+data_dir = ${q(data)}
+[log]
+format = "json"
+[idporten]
+issuer = ${q(issuer)}
+client_id = ${q(CLIENT_ID)}
+redirect_url = ${q(redirect)}
+client_key_file = ${q(keyFile)}
+key_id = ${q(KEY_ID)}
+`);
+  const server = start('fortrolig', BIN, ['serve', '--config', config], { env: serverEnv, logFile: path.join(tmp, 'server.log') });
+  server.proc.stdout.pipe(fs.createWriteStream(path.join(tmp, 'server.log'), { flags: 'a' }));
+  await waitForHealth(server, `http://127.0.0.1:${port}/healthz`);
+  log(`fortrolig at ${base} (data and logs in ${tmp})`);
+  return { server, base, issuer };
+}
+
+function runTests(testEnv) {
+  const files = fs.readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => path.join(HERE, f));
+  if (files.length === 0) throw new Error('no *.test.mjs files in tests/browser');
+  const runner = start('node --test', process.execPath,
+    ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=30000', ...files],
+    { env: { ...process.env, ...testEnv }, logFile: path.join(tmp, 'runner-stderr.log'), group: true });
+  runner.proc.stdout.pipe(process.stdout);
+  return runner.exit;
+}
+
+/** Warnings and errors the server logged during the run (JSON lines), for the report. */
+function serverComplaints(file) {
+  const out = [];
+  for (const line of (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '').split('\n')) {
+    try {
+      const rec = JSON.parse(line);
+      if (/^(WARN|ERROR)$/i.test(rec.level)) out.push(line);
+    } catch { /* not JSON */ }
+  }
+  return out;
+}
+
+async function cleanUp() {
+  cleaningUp ??= (async () => {
+    let ok = true;
+    // Test runner first (it holds browsers), then the server, then the provider.
+    const order = ['node --test', 'fortrolig', 'mock-op'];
+    for (const name of order) {
+      for (const child of [...children].filter((c) => c.name === name)) {
+        const { code, signal } = await stop(child);
+        children.delete(child);
+        if (name === 'fortrolig' && code !== 0) {
+          log(`fortrolig serve did not exit cleanly on SIGTERM (code ${code}, signal ${signal}):\n${tail(child.logFile)}`);
+          ok = false;
+        }
+      }
+    }
+    if (tmp) {
+      const complaints = serverComplaints(path.join(tmp, 'server.log'));
+      if (complaints.length) log(`the server logged ${complaints.length} warning(s)/error(s):\n${complaints.join('\n')}`);
+      if (process.env.BROWSER_KEEP === '1') log(`kept ${tmp}`);
+      else fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    return ok;
+  })();
+  return cleaningUp;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    interrupted = true;
+    log(`${sig}: stopping`);
+    await cleanUp();
+    process.exit(130);
+  });
+}
+
+const watchdog = setTimeout(async () => {
+  log(`the whole run took longer than ${WHOLE_RUN_LIMIT_MS / 1000} s; stopping`);
+  await cleanUp();
+  process.exit(1);
+}, WHOLE_RUN_LIMIT_MS);
+
+let exitCode = 1;
+try {
+  const { base, issuer } = await setUp();
+  const { code, signal } = await runTests({
+    BROWSER_BASE_URL: base,
+    BROWSER_CLINIC: CLINIC.org,
+    BROWSER_OP_ISSUER: issuer,
+    BROWSER_ARTIFACTS: ARTIFACTS,
+    BROWSER_PATIENT_FNR: PATIENT.fnr,
+    BROWSER_PATIENT_NAME: PATIENT.name,
+    BROWSER_TMP: path.join(tmp, 'chromium'), // browser profiles: removed with the rest of the run
+  });
+  exitCode = code === 0 ? 0 : 1;
+  if (code !== 0 && !interrupted) {
+    log(`tests failed (runner exit code ${code}${signal ? `, signal ${signal}` : ''})`);
+    const stderr = tail(path.join(tmp, 'runner-stderr.log'), 60);
+    if (stderr.trim()) log(`test runner stderr:\n${stderr}`);
+    log(`server log (last lines):\n${tail(path.join(tmp, 'server.log'), 30)}`);
+    log(`mock-op log (last lines):\n${tail(path.join(tmp, 'mock-op.log'), 20)}`);
+  }
+} catch (err) {
+  log(err.stack || String(err));
+  exitCode = 1;
+} finally {
+  if (!(await cleanUp())) exitCode = 1;
+  clearTimeout(watchdog);
+}
+process.exit(exitCode);
