@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::{Level, Role};
-use fortrolig_domain::{Action, Actor, OrgNumber, Source, StaffId, Timestamp};
+use fortrolig_domain::{Action, Actor, Source, StaffId, Timestamp};
 use fortrolig_service::{ActContext, SessionSubject};
 
 use crate::error::WebError;
@@ -68,7 +68,7 @@ pub(crate) async fn access_log(
     Path(clinic): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let org = OrgNumber::parse(&clinic).map_err(|_| WebError::NotFound)?;
+    let org = crate::respond::clinic_of(&clinic)?;
     let clinic = state.app.clinic(&org).await?;
     let here = format!("/k/{org}/innsyn/logg");
     let Some(session) = current(&clinic, &headers).await? else {

@@ -7,6 +7,7 @@ mod innsyn;
 mod login;
 mod pages;
 mod portal;
+mod respond;
 mod router;
 mod server;
 mod session;

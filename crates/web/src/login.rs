@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
 
@@ -80,10 +81,6 @@ pub(crate) struct StartQuery {
     neste: Option<String>,
 }
 
-fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
-    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
-}
-
 /// Only paths inside the same clinic's portal (or workspace) may be returned to, so a
 /// login cannot be made into an open redirect.
 fn safe_next(home: &str, next: Option<&str>) -> String {
@@ -111,6 +108,7 @@ async fn begin(
             StatusCode::SERVICE_UNAVAILABLE,
             "Innlogging er ikke satt opp",
             "Denne tjenesten har ikke denne innloggingen ennå. Kontakt klinikken.",
+            "/",
         ));
     };
     let level = match query.nivaa.as_deref() {
@@ -155,15 +153,6 @@ pub(crate) struct CallbackQuery {
     error: Option<String>,
 }
 
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    let body = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Til forsiden</a></p>",
-        escape(title),
-        escape(text)
-    );
-    (status, Html(page(title, &body))).into_response()
-}
-
 fn source(headers: &HeaderMap) -> Source {
     // The peer address is filled in by the proxy-aware layer later; the session id is not
     // known yet at login.
@@ -202,6 +191,7 @@ async fn come_back(
             StatusCode::BAD_REQUEST,
             "Innloggingen kan ikke fullføres",
             "Innloggingen er utløpt eller allerede brukt. Start innloggingen på nytt.",
+            "/",
         )));
     };
     let clinic = state.app.clinic(&waiting.clinic).await?;
@@ -218,6 +208,7 @@ async fn come_back(
             StatusCode::UNAUTHORIZED,
             "Innloggingen ble avbrutt",
             "Du ble ikke logget inn. Du kan prøve igjen.",
+            "/",
         )));
     }
     let code = query.code.as_deref().unwrap_or_default();
@@ -249,6 +240,7 @@ async fn come_back(
                 StatusCode::UNAUTHORIZED,
                 "Innloggingen mislyktes",
                 text,
+                "/",
             )))
         }
     }
@@ -291,15 +283,19 @@ async fn welcome(
     Ok(response)
 }
 
+/// Who logs in: patients through ID-porten, staff through HelseID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Patient,
+    Staff,
+}
+
 /// Matches the identity number to someone the clinic knows, after the lockout check.
 async fn known(
     clinic: &fortrolig_service::Clinic,
     identity: &Identity,
     source: &Source,
-    lookup: impl std::future::Future<
-        Output = Result<Option<SessionSubject>, fortrolig_service::ServiceError>,
-    >,
-    not_found: &str,
+    audience: Audience,
 ) -> Result<Result<SessionSubject, Response>, WebError> {
     let account = format!("{}:{}", identity.kind.as_str(), identity.subject);
     if clinic.locked_out(&account, "").await? {
@@ -307,9 +303,21 @@ async fn known(
             StatusCode::TOO_MANY_REQUESTS,
             "For mange forsøk",
             "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+            "/",
         )));
     }
-    match lookup.await? {
+    let subject = match (audience, PersonNumber::parse(&identity.person_number)) {
+        (Audience::Patient, Ok(n)) => clinic
+            .patient_id_by_number(&n)
+            .await?
+            .map(SessionSubject::Patient),
+        (Audience::Staff, Ok(n)) => clinic
+            .staff_id_by_number(&n)
+            .await?
+            .map(SessionSubject::Staff),
+        (_, Err(_)) => None,
+    };
+    match subject {
         Some(subject) => {
             clinic.login_succeeded(&account).await?;
             Ok(Ok(subject))
@@ -318,72 +326,62 @@ async fn known(
             clinic
                 .login_failed(&account, source, "ukjent person ved klinikken")
                 .await?;
+            let text = match audience {
+                Audience::Patient => {
+                    "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil."
+                }
+                Audience::Staff => {
+                    "Du er ikke registrert som ansatt ved denne klinikken. Kontakt klinikkens administrator."
+                }
+            };
             Ok(Err(message(
                 StatusCode::FORBIDDEN,
                 "Vi fant deg ikke",
-                not_found,
+                text,
+                "/",
             )))
         }
     }
 }
 
+async fn finish_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &CallbackQuery,
+    audience: Audience,
+) -> Result<Response, WebError> {
+    let source = source(headers);
+    let flow = match audience {
+        Audience::Patient => state.idporten.as_ref(),
+        Audience::Staff => state.helseid.as_ref(),
+    };
+    let (identity, waiting) = match come_back(state, flow, query, &source).await? {
+        Returned::Identity(identity, waiting) => (identity, waiting),
+        Returned::Refused(response) => return Ok(response),
+    };
+    let clinic = state.app.clinic(&waiting.clinic).await?;
+    match known(&clinic, &identity, &source, audience).await? {
+        Ok(subject) => welcome(state, &clinic, subject, &identity, &waiting.next, &source).await,
+        Err(response) => Ok(response),
+    }
+}
+
+/// `GET /innlogging/idporten/tilbake`: a patient comes back from ID-porten.
 pub(crate) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    let source = source(&headers);
-    let (identity, waiting) =
-        match come_back(&state, state.idporten.as_ref(), &query, &source).await? {
-            Returned::Identity(identity, waiting) => (identity, waiting),
-            Returned::Refused(response) => return Ok(response),
-        };
-    let clinic = state.app.clinic(&waiting.clinic).await?;
-    let number = PersonNumber::parse(&identity.person_number).ok();
-    let lookup = async {
-        Ok(match &number {
-            Some(n) => clinic
-                .patient_id_by_number(n)
-                .await?
-                .map(SessionSubject::Patient),
-            None => None,
-        })
-    };
-    let text = "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil.";
-    match known(&clinic, &identity, &source, lookup, text).await? {
-        Ok(subject) => welcome(&state, &clinic, subject, &identity, &waiting.next, &source).await,
-        Err(response) => Ok(response),
-    }
+    finish_login(&state, &headers, &query, Audience::Patient).await
 }
 
+/// `GET /innlogging/helseid/tilbake`: a member of staff comes back from HelseID.
 pub(crate) async fn staff_callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    let source = source(&headers);
-    let (identity, waiting) =
-        match come_back(&state, state.helseid.as_ref(), &query, &source).await? {
-            Returned::Identity(identity, waiting) => (identity, waiting),
-            Returned::Refused(response) => return Ok(response),
-        };
-    let clinic = state.app.clinic(&waiting.clinic).await?;
-    let number = PersonNumber::parse(&identity.person_number).ok();
-    let lookup = async {
-        Ok(match &number {
-            Some(n) => clinic
-                .staff_id_by_number(n)
-                .await?
-                .map(SessionSubject::Staff),
-            None => None,
-        })
-    };
-    let text =
-        "Du er ikke registrert som ansatt ved denne klinikken. Kontakt klinikkens administrator.";
-    match known(&clinic, &identity, &source, lookup, text).await? {
-        Ok(subject) => welcome(&state, &clinic, subject, &identity, &waiting.next, &source).await,
-        Err(response) => Ok(response),
-    }
+    finish_login(&state, &headers, &query, Audience::Staff).await
 }
 
 #[cfg(test)]

@@ -2,20 +2,17 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use fortrolig_domain::{Actor, OrgNumber, Source};
+use fortrolig_domain::{Actor, Source};
 use fortrolig_service::{ActContext, SessionSubject};
 use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, clear_cookie, clinic_path, current};
-
-fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
-    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
-}
 
 pub(crate) async fn home(
     State(state): State<AppState>,
@@ -112,15 +109,4 @@ pub(crate) async fn logout(
         &home,
         Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),
     ))
-}
-
-fn see_other(to: &str, cookie: Option<&str>) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = header::HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    if let Some(c) = cookie.and_then(|c| header::HeaderValue::from_str(c).ok()) {
-        response.headers_mut().insert(header::SET_COOKIE, c);
-    }
-    response
 }

@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::{DenyReason, Need, Role};
 use fortrolig_domain::{Actor, EmergencyId, OrgNumber, PatientId, PersonNumber, Source, StaffId};
@@ -13,20 +13,14 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::respond::{clinic_of, message, see_other};
+
+/// A message page whose link leads back to the workspace.
+fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
+    message(status, title, text, &format!("/k/{org}/ansatt/"))
+}
 use crate::router::AppState;
 use crate::session::current;
-
-fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
-    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
-}
-
-fn see_other(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = header::HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    response
-}
 
 /// The staff session of this request, or where to send the user to get one.
 async fn staff_session(
@@ -163,7 +157,7 @@ pub(crate) async fn search(
         return Err(WebError::Forbidden);
     }
     let Ok(number) = PersonNumber::parse(&form.fnr) else {
-        return Ok(message(
+        return Ok(refuse(
             StatusCode::BAD_REQUEST,
             "Ugyldig fødselsnummer",
             "Sjekk de elleve sifrene og prøv igjen.",
@@ -171,23 +165,17 @@ pub(crate) async fn search(
         ));
     };
     match clinic.patient_id_by_number(&number).await? {
-        Some(patient) => Ok(see_other(&format!("/k/{org}/ansatt/pasient/{patient}"))),
-        None => Ok(message(
+        Some(patient) => Ok(see_other(
+            &format!("/k/{org}/ansatt/pasient/{patient}"),
+            None,
+        )),
+        None => Ok(refuse(
             StatusCode::NOT_FOUND,
             "Fant ingen pasient",
             "Ingen pasient ved klinikken har dette fødselsnummeret.",
             &org,
         )),
     }
-}
-
-fn message(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
-    let body = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        escape(title),
-        escape(text)
-    );
-    (status, Html(page(title, &body))).into_response()
 }
 
 pub(crate) async fn patient(
@@ -239,7 +227,7 @@ pub(crate) async fn patient(
             );
             Ok((StatusCode::FORBIDDEN, Html(page("Ingen tilgang", &body))).into_response())
         }
-        Err(AccessError::Denied(_)) => Ok(message(
+        Err(AccessError::Denied(_)) => Ok(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
             "Rollen din gir ikke tilgang til helseopplysninger. Forsøket er logget.",
@@ -278,18 +266,18 @@ pub(crate) async fn emergency(
         .emergency_access(&actor(staff, &session), patient, &form.begrunnelse, minutes)
         .await
     {
-        Ok(_) => Ok(see_other(&here)),
+        Ok(_) => Ok(see_other(&here, None)),
         Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
             "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
         ))
         .into_response()),
-        Err(AccessError::Denied(_)) => Ok(message(
+        Err(AccessError::Denied(_)) => Ok(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
             "Rollen din gir ikke nødtilgang. Forsøket er logget.",
             &org,
         )),
-        Err(AccessError::Service(fortrolig_service::ServiceError::Invalid(_))) => Ok(message(
+        Err(AccessError::Service(fortrolig_service::ServiceError::Invalid(_))) => Ok(refuse(
             StatusCode::BAD_REQUEST,
             "Nødtilgangen ble ikke gitt",
             "Skriv en begrunnelse på minst ti tegn og en varighet fra 1 til 720 minutter.",
@@ -328,7 +316,7 @@ async fn require_admin(
             clinic.org()
         ))
         .into_response())),
-        fortrolig_domain::access::Decision::Deny(_) => Ok(Err(message(
+        fortrolig_domain::access::Decision::Deny(_) => Ok(Err(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
             "Bare klinikkens administrator kontrollerer nødtilganger.",
@@ -404,5 +392,5 @@ pub(crate) async fn review(
             &form.merknad,
         )
         .await?;
-    Ok(see_other(&here))
+    Ok(see_other(&here, None))
 }

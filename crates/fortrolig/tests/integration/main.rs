@@ -22,4 +22,5 @@ mod separation;
 mod sessions;
 mod shredding;
 mod web;
+mod web_support;
 mod workspace;

@@ -4,101 +4,32 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{PersonName, PersonNumber, Timestamp};
-use fortrolig_identity::testing::{MockOp, browse};
-use fortrolig_identity::{ClientKey, Provider, ProviderConfig, ProviderKind};
+use fortrolig_identity::ProviderKind;
 use fortrolig_web::{AppState, HELSEID_CALLBACK, LoginFlow, router};
-use tower::ServiceExt;
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
-
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-const BASE: &str = "http://127.0.0.1:9";
-
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn call(routes: &axum::Router, request: Request<Body>) -> Res<Page> {
-    let response = routes.clone().oneshot(request).await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body =
-        String::from_utf8_lossy(&to_bytes(response.into_body(), 1 << 20).await?).into_owned();
-    Ok(Page {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn get(path: &str, cookie: &str) -> Res<Request<Body>> {
-    Ok(Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())?)
-}
-
-fn post(path: &str, cookie: &str, form: &str) -> Res<Request<Body>> {
-    Ok(Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form.to_owned()))?)
-}
-
-fn location(page: &Page) -> String {
-    page.headers
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
+use crate::web_support::{Page, Res, call, get, login, post, provider};
 
 /// Logs in through HelseID as `hint` (`PID:HPR`) and returns the session cookie, or the
 /// refusal page.
 async fn staff_login(routes: &axum::Router, hint: &str) -> Res<Result<String, Page>> {
-    let start = call(
+    let page = login(
         routes,
-        get(&format!("/k/{ORG_A}/ansatt/innlogging?nivaa=hoy"), "")?,
+        &format!("/k/{ORG_A}/ansatt/innlogging?nivaa=hoy"),
+        hint,
+        HELSEID_CALLBACK,
     )
     .await?;
-    assert_eq!(start.status, StatusCode::SEE_OTHER);
-    let to_provider = location(&start);
-    assert!(
-        to_provider.contains("Level4") && to_provider.contains("helseid"),
-        "{to_provider}"
-    );
-    let back = browse(
-        &format!("{to_provider}&login_hint={hint}"),
-        &format!("{BASE}{HELSEID_CALLBACK}"),
+    Ok(
+        if page.headers.contains_key(axum::http::header::SET_COOKIE) {
+            Ok(page.cookie())
+        } else {
+            Err(page)
+        },
     )
-    .await;
-    let query: String = back
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
-        .collect::<Vec<_>>()
-        .join("&");
-    let page = call(routes, get(&format!("{HELSEID_CALLBACK}?{query}"), "")?).await?;
-    match page
-        .headers
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(c) => Ok(Ok(c.split(';').next().unwrap_or_default().to_owned())),
-        None => Ok(Err(page)),
-    }
-}
-
-fn csrf_of(body: &str) -> String {
-    body.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1_s3(
@@ -137,18 +68,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         .grant_role(&admin_ctx, admin, Role::ClinicAdmin, now, year)
         .await?;
 
-    let (key, _) = ClientKey::generate("fortrolig-1")?;
-    let op = MockOp::start("helseid", &key, &format!("{BASE}{HELSEID_CALLBACK}"));
-    let provider = Provider::discover(
-        ProviderConfig {
-            kind: ProviderKind::HelseId,
-            issuer: op.issuer.clone(),
-            client_id: "fortrolig".into(),
-            redirect_url: format!("{BASE}{HELSEID_CALLBACK}"),
-        },
-        key,
-    )
-    .await?;
+    let (_op, provider) = provider(ProviderKind::HelseId, HELSEID_CALLBACK).await?;
     let routes = router(
         AppState {
             app: app.clone(),
@@ -159,7 +79,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         false,
     );
 
-    let front = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), "")?).await?;
+    let front = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), None)?).await?;
     assert!(front.body.contains("Logg inn med HelseID"));
 
     // Someone HelseID knows but the clinic does not.
@@ -171,7 +91,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     let doc = staff_login(&routes, "01017040088:181000001")
         .await?
         .map_err(|p| p.body)?;
-    let home = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), &doc)?).await?;
+    let home = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), Some(&doc))?).await?;
     assert!(
         home.body.contains("Dr. Helse") && home.body.contains("Lege"),
         "{}",
@@ -181,7 +101,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         home.body.contains("Egen Pasient") && !home.body.contains("Annen Pasient"),
         "own patients only"
     );
-    let csrf = csrf_of(&home.body);
+    let csrf = home.csrf();
 
     // Finding a patient by number; the number goes in a POST body, never in a URL.
     let found = call(
@@ -195,7 +115,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     .await?;
     assert_eq!(found.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        location(&found),
+        found.location(),
         format!("/k/{ORG_A}/ansatt/pasient/{other}")
     );
     let no_csrf = call(
@@ -208,14 +128,14 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     // Own patient: open. Other patient: refused, with the emergency form.
     let page = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/pasient/{own}"), &doc)?,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{own}"), Some(&doc))?,
     )
     .await?;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("behandlingsrelasjon"));
     let page = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/pasient/{other}"), &doc)?,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{other}"), Some(&doc))?,
     )
     .await?;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -245,7 +165,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     assert_eq!(granted.status, StatusCode::SEE_OTHER);
     let page = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/pasient/{other}"), &doc)?,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{other}"), Some(&doc))?,
     )
     .await?;
     assert_eq!(page.status, StatusCode::OK);
@@ -254,7 +174,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     // Only the administrator sees and closes the review queue.
     let denied = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), &doc)?,
+        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), Some(&doc))?,
     )
     .await?;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
@@ -263,7 +183,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         .map_err(|p| p.body)?;
     let queue = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), &ada)?,
+        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), Some(&ada))?,
     )
     .await?;
     assert!(
@@ -284,21 +204,21 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         post(
             &format!("/k/{ORG_A}/ansatt/nodtilgang/{id}"),
             &ada,
-            &format!("csrf={}&merknad=I+orden", csrf_of(&queue.body)),
+            &format!("csrf={}&merknad=I+orden", queue.csrf()),
         )?,
     )
     .await?;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let queue = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), &ada)?,
+        get(&format!("/k/{ORG_A}/ansatt/nodtilgang"), Some(&ada))?,
     )
     .await?;
     assert!(!queue.body.contains("venterommet"));
     // The administrator has no health-data access.
     let page = call(
         &routes,
-        get(&format!("/k/{ORG_A}/ansatt/pasient/{own}"), &ada)?,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{own}"), Some(&ada))?,
     )
     .await?;
     assert_eq!(page.status, StatusCode::FORBIDDEN);

@@ -1,0 +1,37 @@
+//! Small responses every area uses: a message page, a redirect after a form, the clinic
+//! in a path.
+
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use fortrolig_domain::OrgNumber;
+
+use crate::error::WebError;
+use crate::html::{escape, page};
+
+/// The clinic a path names; an invalid org number is simply a page that does not exist.
+pub(crate) fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
+    OrgNumber::parse(text).map_err(|_| WebError::NotFound)
+}
+
+/// A short page with a title, one paragraph and a link back to `back`.
+pub(crate) fn message(status: StatusCode, title: &str, text: &str, back: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"{}\">Tilbake</a></p>",
+        escape(title),
+        escape(text),
+        escape(back)
+    );
+    (status, Html(page(title, &body))).into_response()
+}
+
+/// 303 See Other to `to`, optionally setting a cookie.
+pub(crate) fn see_other(to: &str, cookie: Option<&str>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = header::HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = cookie.and_then(|c| header::HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    response
+}
