@@ -56,6 +56,54 @@ pub enum Command {
     /// Key management.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The clinic's people: staff, their roles and care relationships.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Register a member of staff, link their identity number for HelseID login, and
+    /// grant a role for a limited time. Prints the staff id.
+    Add {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        name: String,
+        /// lege, sykepleier, fysioterapeut, psykolog, sekretaer, klinikkadministrator, operator
+        #[arg(long)]
+        role: String,
+        /// Identity number, for login through HelseID.
+        #[arg(long)]
+        fnr: String,
+        #[arg(long)]
+        hpr: Option<String>,
+        /// How many days the role is granted (at most 3 years).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Start a care relationship between a member of staff and a patient.
+    Care {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        staff: String,
+        #[arg(long)]
+        patient: String,
+    },
+    /// Deactivate a member of staff who leaves: every role ends and every session closes.
+    Deactivate {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        staff: String,
+    },
 }
 
 /// Where the stores and the vault are.

@@ -36,7 +36,7 @@ impl CliError {
     }
 }
 
-fn parse_org(text: &str) -> Result<OrgNumber, CliError> {
+pub fn parse_org(text: &str) -> Result<OrgNumber, CliError> {
     OrgNumber::parse(text).map_err(|e| CliError::Usage(format!("organisation number: {e}")))
 }
 
@@ -63,7 +63,7 @@ pub fn parse_patient(
     })
 }
 
-fn admin(org: &OrgNumber, reason: &str) -> ActContext {
+pub fn admin(org: &OrgNumber, reason: &str) -> ActContext {
     ActContext::system("cli", org).with_reason(reason)
 }
 
@@ -184,6 +184,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Staff(command) => crate::staff::run(command).await,
         Command::Keys(KeysCommand::Rotate { storage, clinic }) => {
             let org = parse_org(&clinic)?;
             let config = crate::system::config_for(&storage)?;

@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod demo;
 mod logging;
+mod staff;
 mod system;
 
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
 //! Bad input gets a clear error and never destroys data.
 
-use crate::support::{ORG_A, TestEnv, TestResult, both_backends, stderr};
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, stderr, stdout};
 
 async fn bad_arguments_get_clear_errors_and_change_nothing(env: &TestEnv) -> TestResult {
     let out = env.cli(&["audit", "verify"]);
@@ -119,7 +119,155 @@ async fn bad_arguments_get_clear_errors_and_change_nothing(env: &TestEnv) -> Tes
     Ok(())
 }
 
-both_backends!(bad_arguments_get_clear_errors_and_change_nothing);
+async fn staff_are_managed_from_the_command_line_s1_s2(env: &TestEnv) -> TestResult {
+    assert!(
+        env.cli(&[
+            "clinic",
+            "create",
+            "--org-number",
+            ORG_A,
+            "--name",
+            "Klinikk"
+        ])
+        .status
+        .success()
+    );
+    let out = env.cli(&[
+        "patient",
+        "add",
+        "--clinic",
+        ORG_A,
+        "--fnr",
+        "12858010053",
+        "--name",
+        "Kari",
+    ]);
+    let patient = stdout(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+
+    let bad = env.cli(&[
+        "staff",
+        "add",
+        "--clinic",
+        ORG_A,
+        "--name",
+        "Dr X",
+        "--role",
+        "kirurg",
+        "--fnr",
+        "01017040088",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("lege, sykepleier"),
+        "{}",
+        stderr(&bad)
+    );
+    let too_long = env.cli(&[
+        "staff",
+        "add",
+        "--clinic",
+        ORG_A,
+        "--name",
+        "Dr X",
+        "--role",
+        "lege",
+        "--fnr",
+        "01017040088",
+        "--days",
+        "2000",
+    ]);
+    assert!(
+        !too_long.status.success() && stderr(&too_long).contains("three years"),
+        "{}",
+        stderr(&too_long)
+    );
+
+    let out = env.cli(&[
+        "staff",
+        "add",
+        "--clinic",
+        ORG_A,
+        "--name",
+        "Dr Lege",
+        "--role",
+        "lege",
+        "--fnr",
+        "01017040088",
+        "--hpr",
+        "181000001",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Lege until"), "{}", stdout(&out));
+    let staff = stdout(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let again = env.cli(&[
+        "staff",
+        "add",
+        "--clinic",
+        ORG_A,
+        "--name",
+        "Dr Lege",
+        "--role",
+        "lege",
+        "--fnr",
+        "01017040088",
+    ]);
+    assert!(!again.status.success() && stderr(&again).contains("already registered"));
+
+    let out = env.cli(&[
+        "staff",
+        "care",
+        "--clinic",
+        ORG_A,
+        "--staff",
+        &staff,
+        "--patient",
+        &patient,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.cli(&["staff", "deactivate", "--clinic", ORG_A, "--staff", &staff]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.cli(&[
+        "staff",
+        "care",
+        "--clinic",
+        ORG_A,
+        "--staff",
+        "nope",
+        "--patient",
+        &patient,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let app = env.app().await?;
+    let clinic = app.clinic(&crate::support::org(ORG_A)).await?;
+    let id = fortrolig_domain::StaffId::parse(&staff)?;
+    assert!(
+        clinic.roles_at(id, app.now()).await?.is_empty(),
+        "deactivated: no roles"
+    );
+    assert_eq!(
+        clinic.authorisation_history(id).await?.len(),
+        1,
+        "the history is kept"
+    );
+    app.close().await;
+    let out = env.cli(&["audit", "verify"]);
+    assert!(out.status.success());
+    Ok(())
+}
+
+both_backends!(
+    bad_arguments_get_clear_errors_and_change_nothing,
+    staff_are_managed_from_the_command_line_s1_s2
+);
 
 #[test]
 fn unknown_config_keys_are_refused_with_the_key_named() {
