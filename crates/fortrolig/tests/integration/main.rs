@@ -16,6 +16,7 @@ mod cli_errors;
 mod crash;
 mod keys;
 mod login;
+mod matrix;
 mod migrations;
 mod plaintext;
 mod separation;

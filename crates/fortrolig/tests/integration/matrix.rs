@@ -1,0 +1,123 @@
+//! The authorization matrix (issue 3, S1, S3, X2): every staff route × every role × with
+//! and without a care relationship × own and other clinic × security level, against the
+//! one rule in `fortrolig_domain::access::decide` (the table in docs/ACCESS.md).
+//! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
+//! session from another clinic, no session at all: 303 to the login). No case may show
+//! the patient's name unless allowed.
+
+use axum::http::StatusCode;
+use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Role, Subject, decide};
+use fortrolig_domain::{PersonName, Source, Timestamp};
+use fortrolig_service::SessionSubject;
+use fortrolig_web::{AppState, router};
+
+use crate::support::{
+    ORG_A, ORG_B, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr,
+};
+use crate::web_support::{call, get};
+
+async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let a = app.create_clinic(&org(ORG_A), "Klinikk A").await?;
+    let b = app.create_clinic(&org(ORG_B), "Klinikk B").await?;
+    let p = a
+        .add_patient(
+            &ctx(ORG_A),
+            &patient(&synthetic_fnr(1001), "Matrise Pasient"),
+        )
+        .await?;
+    let routes = router(AppState::new(app.clone()), false);
+    let now = app.now();
+    let until = Timestamp(now.0 + 30 * 86_400_000_000);
+    let mut checked = 0;
+    for role in Role::ALL {
+        for care in [true, false] {
+            for own_clinic in [true, false] {
+                let home = if own_clinic { &a } else { &b };
+                let home_org = if own_clinic { ORG_A } else { ORG_B };
+                let staff = home
+                    .add_staff(
+                        &ctx(home_org),
+                        &PersonName::parse(&format!("Ansatt {role}"))?,
+                        None,
+                    )
+                    .await?;
+                home.grant_role(&ctx(home_org), staff, role, now, until)
+                    .await?;
+                if care && own_clinic {
+                    a.start_care(&ctx(ORG_A), staff, p).await?;
+                }
+                for level in [Level::Substantial, Level::High] {
+                    let (token, _) = home
+                        .start_session(
+                            SessionSubject::Staff(staff),
+                            level,
+                            "test",
+                            None,
+                            &Source::default(),
+                        )
+                        .await?;
+                    let cookie = format!("fortrolig_okt={}", token.as_str());
+                    let subject = Subject::Staff {
+                        clinic: org(home_org),
+                        roles: vec![role],
+                        level,
+                    };
+                    let need = if care && own_clinic {
+                        Need::CareRelationship
+                    } else {
+                        Need::None
+                    };
+                    for (path, class) in [
+                        (format!("/k/{ORG_A}/ansatt/pasient/{p}"), DataClass::Health),
+                        (format!("/k/{ORG_A}/ansatt/nodtilgang"), DataClass::People),
+                    ] {
+                        let request = Request {
+                            clinic: org(ORG_A),
+                            class,
+                            patient: Some(p),
+                            need,
+                        };
+                        let expected = decide(&subject, &request);
+                        let page = call(&routes, get(&path, Some(&cookie))?).await?;
+                        let what =
+                            format!("{role:?} care={care} own={own_clinic} {level:?} {path}");
+                        match expected {
+                            Decision::Allow => assert_eq!(page.status, StatusCode::OK, "{what}"),
+                            Decision::StepUp(_) => {
+                                assert_eq!(page.status, StatusCode::SEE_OTHER, "{what}");
+                                assert!(
+                                    page.location().contains("/ansatt/innlogging?nivaa=hoy"),
+                                    "{what}"
+                                );
+                            }
+                            Decision::Deny(_) if !own_clinic => {
+                                // The session belongs to another clinic: here it is no session.
+                                assert_eq!(page.status, StatusCode::SEE_OTHER, "{what}");
+                                assert!(page.location().contains("/ansatt/innlogging"), "{what}");
+                            }
+                            Decision::Deny(_) => {
+                                assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}")
+                            }
+                        }
+                        if expected != Decision::Allow {
+                            assert!(
+                                !page.body.contains("Matrise Pasient"),
+                                "no data leaks when refused: {what}"
+                            );
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, Role::ALL.len() * 2 * 2 * 2 * 2);
+    a.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2);
