@@ -76,7 +76,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Demo { data, listen } => crate::demo::run(data, listen).await,
         Command::Serve { config } => {
             let config = Config::load(Some(&config), &crate::system::env())?;
-            serve(config).await
+            serve(config, false).await
         }
         Command::Clinic(ClinicCommand::Create {
             storage,
@@ -293,7 +293,9 @@ async fn verify(app: &Fortrolig, clinic: Option<&str>) -> Result<ExitCode, CliEr
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
+/// Runs the server. `demo_login` turns on the demo's marked test login; only
+/// `fortrolig demo` passes true.
+pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliError> {
     crate::logging::init(config.log_format, &config.log_level);
     let app = open(&config, Create::IfMissing).await?;
     let idporten = match &config.idporten {
@@ -313,6 +315,7 @@ pub async fn serve(config: Config) -> Result<ExitCode, CliError> {
         tls: config.tls.clone(),
         idporten,
         helseid,
+        demo_login,
     };
     let result = fortrolig_web::serve(app.clone(), settings)
         .await

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use fortrolig_domain::OrgNumber;
+use fortrolig_domain::access::Role;
+use fortrolig_domain::{OrgNumber, PersonName, PersonNumber, Timestamp};
 use fortrolig_service::ServiceError;
 use fortrolig_store::StoreError;
 
@@ -14,6 +15,13 @@ use crate::system::{Create, open};
 
 pub const DEMO_ORG: &str = "923456783";
 pub const DEMO_NAME: &str = "Normland legesenter";
+
+/// Synthetic staff: a doctor (in a care relationship with the first patient) and an
+/// administrator.
+const DEMO_STAFF: &[(&str, &str, Role)] = &[
+    ("29906410093", "Lege Demosen", Role::Doctor),
+    ("07849310059", "Admin Demosen", Role::ClinicAdmin),
+];
 
 /// Synthetic Test-Norge numbers (month + 80): they can never be a real person's.
 const DEMO_PATIENTS: &[(&str, &str, &str, &str)] = &[
@@ -49,11 +57,39 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
         Err(e) => return Err(e.into()),
     };
     let ctx = fortrolig_service::ActContext::system("demo", &org).with_reason("demodata");
+    let mut first = None;
     for (fnr, name, phone, email) in DEMO_PATIENTS {
         let patient = crate::commands::parse_patient(fnr, name, Some(phone), Some(email))?;
         match clinic.add_patient(&ctx, &patient).await {
-            Ok(_) | Err(ServiceError::Store(StoreError::PatientExists)) => {}
+            Ok(id) => {
+                first.get_or_insert(id);
+            }
+            Err(ServiceError::Store(StoreError::PatientExists)) => {}
             Err(e) => return Err(e.into()),
+        }
+    }
+    for (fnr, name, role) in DEMO_STAFF {
+        let number = PersonNumber::parse(fnr).map_err(|e| CliError::Usage(e.to_string()))?;
+        if clinic.staff_id_by_number(&number).await?.is_some() {
+            continue;
+        }
+        let name = PersonName::parse(name).map_err(|e| CliError::Usage(e.to_string()))?;
+        let id = clinic.add_staff(&ctx, &name, None).await?;
+        clinic.link_staff_identity(&ctx, id, &number).await?;
+        let now = app.now();
+        clinic
+            .grant_role(
+                &ctx,
+                id,
+                *role,
+                now,
+                Timestamp(now.0 + 365 * 86_400_000_000),
+            )
+            .await?;
+        if *role == Role::Doctor
+            && let Some(patient) = first
+        {
+            clinic.start_care(&ctx, id, patient).await?;
         }
     }
     app.close().await;
@@ -66,5 +102,8 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
         config.data_dir.display()
     );
     println!("Open http://{listen}/ in a browser. Stop with Ctrl-C.");
-    crate::commands::serve(config).await
+    println!(
+        "Test login (demo only, no real eID): http://{listen}/k/{DEMO_ORG}/testinnlogging — patient 12858010053, doctor 29906410093, administrator 07849310059"
+    );
+    crate::commands::serve(config, true).await
 }

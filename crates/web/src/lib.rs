@@ -11,6 +11,7 @@ mod respond;
 mod router;
 mod server;
 mod session;
+mod testlogin;
 mod workspace;
 
 pub use error::WebError;

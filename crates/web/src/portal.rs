@@ -30,10 +30,15 @@ pub(crate) async fn home(
     let clinic = state.app.clinic(&org).await?;
     let name = escape(&entry.name);
     let Some(session) = current(&clinic, &headers).await? else {
+        let demo = if state.demo_login {
+            format!("<p><a href=\"/k/{org}/testinnlogging\">Testinnlogging (bare i demo)</a></p>\n")
+        } else {
+            String::new()
+        };
         let body = format!(
             "<h1>{name}</h1>\n\
              <p>Her kan du sende meldinger til klinikken og se svar, trygt og uten å laste ned noe.</p>\n\
-             <p><a class=\"knapp\" href=\"/k/{org}/innlogging?nivaa=hoy\">Logg inn med ID-porten</a></p>\n\
+             <p><a class=\"knapp\" href=\"/k/{org}/innlogging?nivaa=hoy\">Logg inn med ID-porten</a></p>\n{demo}\
              <h2>Før du logger inn</h2>\n<ul>\n\
              <li>Bruk din egen telefon eller datamaskin, ikke en som andre deler.</li>\n\
              <li>Du logger inn med BankID eller en annen eID på høyt nivå gjennom ID-porten.</li>\n\

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::routing::post;
 
 use crate::login::{self, LoginFlow};
-use crate::{error, headers, innsyn, pages, portal, workspace};
+use crate::{error, headers, innsyn, pages, portal, testlogin, workspace};
 
 /// Where ID-porten sends patients back (register this path with the provider).
 pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
@@ -26,6 +26,8 @@ pub struct AppState {
     pub helseid: Option<Arc<LoginFlow>>,
     /// Whether cookies get `Secure` (always, except plain HTTP on loopback).
     pub secure_cookies: bool,
+    /// The demo's test login; only `fortrolig demo` turns it on.
+    pub demo_login: bool,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             idporten: None,
             helseid: None,
             secure_cookies: false,
+            demo_login: false,
         }
     }
 }
@@ -54,6 +57,10 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route(IDPORTEN_CALLBACK, get(login::callback))
         .route("/k/{clinic}/ansatt/innlogging", get(login::start_staff))
         .route(HELSEID_CALLBACK, get(login::staff_callback))
+        .route(
+            "/k/{clinic}/testinnlogging",
+            get(testlogin::form).post(testlogin::login),
+        )
         .route("/k/{clinic}/ansatt/", get(workspace::home))
         .route("/k/{clinic}/ansatt/sok", post(workspace::search))
         .route(

@@ -86,7 +86,14 @@ pub(crate) async fn home(
     let here = format!("/k/{org}/ansatt/");
     if current(&clinic, &headers).await?.is_none() {
         let body = format!(
-            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>"
+            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>{}",
+            if state.demo_login {
+                format!(
+                    "\n<p><a href=\"/k/{org}/testinnlogging\">Testinnlogging (bare i demo)</a></p>"
+                )
+            } else {
+                String::new()
+            }
         );
         return Ok(Html(page("Arbeidsflate", &body)).into_response());
     }

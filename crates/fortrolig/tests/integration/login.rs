@@ -33,6 +33,7 @@ async fn portal(
         idporten: Some(Arc::new(LoginFlow::new(provider))),
         helseid: None,
         secure_cookies: false,
+        demo_login: false,
     };
     Ok((app, op, router(state, false)))
 }

@@ -242,3 +242,64 @@ mod serde_json_free {
         }
     }
 }
+
+async fn test_login_exists_only_in_demo_mode_and_says_so(env: &TestEnv) -> TestResult {
+    use crate::web_support::{call as page_call, get as page_get};
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Demo").await?;
+    clinic
+        .add_patient(
+            &crate::support::ctx(ORG_A),
+            &crate::support::patient("12858010053", "Kari Test"),
+        )
+        .await?;
+    let path = format!("/k/{ORG_A}/testinnlogging");
+    let normal = router(AppState::new(app.clone()), false);
+    assert_eq!(
+        page_call(&normal, page_get(&path, None)?).await?.status,
+        StatusCode::NOT_FOUND
+    );
+    let post_login = |routes: &axum::Router, origin: &str| {
+        let request = Request::post(&path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin)
+            .header("host", "127.0.0.1:8080")
+            .body(Body::from("fnr=12858010053&nivaa=hoy"));
+        let routes = routes.clone();
+        async move { page_call(&routes, request?).await }
+    };
+    assert_eq!(
+        post_login(&normal, "http://127.0.0.1:8080").await?.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let demo = router(
+        AppState {
+            demo_login: true,
+            ..AppState::new(app.clone())
+        },
+        false,
+    );
+    let form = page_call(&demo, page_get(&path, None)?).await?;
+    assert!(
+        form.body.contains("TESTINNLOGGING – bare for demo"),
+        "clearly marked"
+    );
+    assert_eq!(
+        post_login(&demo, "https://evil.example").await?.status,
+        StatusCode::FORBIDDEN,
+        "login CSRF refused"
+    );
+    let done = post_login(&demo, "http://127.0.0.1:8080").await?;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let home = page_call(
+        &demo,
+        page_get(&format!("/k/{ORG_A}/"), Some(&done.cookie()))?,
+    )
+    .await?;
+    assert!(home.body.contains("Kari Test"));
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(test_login_exists_only_in_demo_mode_and_says_so);

@@ -75,6 +75,7 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
             idporten: None,
             helseid: Some(Arc::new(LoginFlow::new(provider))),
             secure_cookies: false,
+            demo_login: false,
         },
         false,
     );
