@@ -89,6 +89,15 @@ impl Session {
         &self.csrf
     }
 
+    /// A short, public reference to this session for the audit log: the first eight
+    /// bytes of the token's hash, which cannot be turned back into the token.
+    pub fn reference(&self) -> String {
+        format!(
+            "session:{}",
+            hex(&self.token_hash[..self.token_hash.len().min(8)])
+        )
+    }
+
     /// Constant-time comparison of a presented CSRF token.
     pub fn csrf_matches(&self, presented: &str) -> bool {
         let (a, b) = (self.csrf.as_bytes(), presented.as_bytes());

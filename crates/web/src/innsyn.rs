@@ -6,13 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::{Level, Role};
-use fortrolig_domain::{Action, Actor, Source, StaffId, Timestamp};
+use fortrolig_domain::{Action, Actor, StaffId, Timestamp};
 use fortrolig_service::{ActContext, SessionSubject};
 
 use crate::error::WebError;
 use crate::html::{escape, page};
 use crate::router::AppState;
 use crate::session::current;
+use crate::source::RequestSource;
 
 /// Plain-language names of what was done (bokmål).
 fn action_text(action: &str) -> &'static str {
@@ -66,6 +67,7 @@ async fn who(clinic: &fortrolig_service::Clinic, actor_id: &str, role: &str) -> 
 pub(crate) async fn access_log(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = crate::respond::clinic_of(&clinic)?;
@@ -91,7 +93,7 @@ pub(crate) async fn access_log(
             clinic: org.clone(),
             hpr: None,
         },
-        source: Source::default(),
+        source: source.in_session(&session),
         reason: "innsyn i logg".into(),
     };
     clinic

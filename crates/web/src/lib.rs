@@ -11,6 +11,7 @@ mod respond;
 mod router;
 mod server;
 mod session;
+mod source;
 mod testlogin;
 mod workspace;
 

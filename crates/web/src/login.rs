@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::Level;
 use fortrolig_domain::{OrgNumber, PersonNumber, Source};
@@ -20,6 +20,7 @@ use crate::html::{escape, page};
 use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
+use crate::source::RequestSource;
 
 /// A login waits at most this long for the user to come back.
 const PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -151,16 +152,6 @@ pub(crate) struct CallbackQuery {
     state: Option<String>,
     iss: Option<String>,
     error: Option<String>,
-}
-
-fn source(headers: &HeaderMap) -> Source {
-    // The peer address is filled in by the proxy-aware layer later; the session id is not
-    // known yet at login.
-    let _ = headers;
-    Source {
-        session: None,
-        address: None,
-    }
 }
 
 fn now_secs(state: &AppState) -> i64 {
@@ -346,11 +337,11 @@ async fn known(
 
 async fn finish_login(
     state: &AppState,
-    headers: &HeaderMap,
+    source: &RequestSource,
     query: &CallbackQuery,
     audience: Audience,
 ) -> Result<Response, WebError> {
-    let source = source(headers);
+    let source = source.0.clone();
     let flow = match audience {
         Audience::Patient => state.idporten.as_ref(),
         Audience::Staff => state.helseid.as_ref(),
@@ -369,19 +360,19 @@ async fn finish_login(
 /// `GET /innlogging/idporten/tilbake`: a patient comes back from ID-porten.
 pub(crate) async fn callback(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    source: RequestSource,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    finish_login(&state, &headers, &query, Audience::Patient).await
+    finish_login(&state, &source, &query, Audience::Patient).await
 }
 
 /// `GET /innlogging/helseid/tilbake`: a member of staff comes back from HelseID.
 pub(crate) async fn staff_callback(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    source: RequestSource,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    finish_login(&state, &headers, &query, Audience::Staff).await
+    finish_login(&state, &source, &query, Audience::Staff).await
 }
 
 #[cfg(test)]

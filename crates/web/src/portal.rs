@@ -4,7 +4,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use fortrolig_domain::{Actor, Source};
+use fortrolig_domain::Actor;
 use fortrolig_service::{ActContext, SessionSubject};
 use serde::Deserialize;
 
@@ -13,10 +13,12 @@ use crate::html::{escape, page};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, clear_cookie, clinic_path, current};
+use crate::source::RequestSource;
 
 pub(crate) async fn home(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -57,7 +59,7 @@ pub(crate) async fn home(
             clinic: org.clone(),
             hpr: None,
         },
-        source: Source::default(),
+        source: source.in_session(&session),
         reason: "egen side".into(),
     };
     let me = clinic.read_patient(&ctx, patient).await?;
@@ -89,6 +91,7 @@ pub(crate) struct LogoutForm {
 pub(crate) async fn logout(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, WebError> {
@@ -109,7 +112,9 @@ pub(crate) async fn logout(
             .end_all_sessions(session.subject, "utlogging overalt")
             .await?;
     }
-    clinic.end_session(&session, &Source::default()).await?;
+    clinic
+        .end_session(&session, &source.in_session(&session))
+        .await?;
     Ok(see_other(
         &home,
         Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),

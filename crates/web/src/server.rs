@@ -124,9 +124,12 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
     match tls {
         None => {
             tracing::info!(address = %local, "listening (HTTP, loopback only)");
-            axum::serve(listener, routes)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            axum::serve(
+                listener,
+                routes.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         }
         Some(config) => {
             tracing::info!(address = %local, "listening (HTTPS, TLS 1.2/1.3)");
@@ -153,7 +156,12 @@ async fn serve_tls(listener: TcpListener, routes: Router, config: rustls::Server
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(routes.clone());
+        // The peer address, for the audit log's source of each act.
+        let service = TowerToHyperService::new(
+            routes
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         let watcher = graceful.watcher();
         tokio::spawn(async move {

@@ -16,6 +16,7 @@ use crate::html::page;
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
+use crate::source::RequestSource;
 
 const BANNER: &str = "<p class=\"advarsel\" role=\"alert\"><strong>TESTINNLOGGING – bare for demo.</strong> \
      Ingen ekte eID brukes. Slå aldri dette på for ekte pasienter.</p>";
@@ -55,6 +56,7 @@ pub(crate) struct TestLoginForm {
 pub(crate) async fn login(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     headers: HeaderMap,
     Form(form): Form<TestLoginForm>,
 ) -> Result<Response, WebError> {
@@ -98,13 +100,7 @@ pub(crate) async fn login(
         ));
     };
     let (token, _) = clinic
-        .start_session(
-            subject,
-            level,
-            "testinnlogging",
-            None,
-            &fortrolig_domain::Source::default(),
-        )
+        .start_session(subject, level, "testinnlogging", None, &source.0)
         .await?;
     Ok(see_other(
         &next,

@@ -21,6 +21,7 @@ fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Respo
 }
 use crate::router::AppState;
 use crate::session::current;
+use crate::source::RequestSource;
 
 /// The staff session of this request, or where to send the user to get one.
 async fn staff_session(
@@ -41,18 +42,15 @@ async fn staff_session(
     }
 }
 
-fn actor(staff: StaffId, session: &Session) -> StaffActor {
+fn actor(staff: StaffId, session: &Session, source: &RequestSource) -> StaffActor {
     StaffActor {
         staff,
         level: session.level,
-        source: Source {
-            session: Some("web".into()),
-            address: None,
-        },
+        source: source.in_session(session),
     }
 }
 
-fn admin_context(clinic: &Clinic, staff: StaffId, reason: &str) -> ActContext {
+fn admin_context(clinic: &Clinic, staff: StaffId, source: Source, reason: &str) -> ActContext {
     ActContext {
         actor: Actor {
             id: format!("staff:{staff}"),
@@ -60,10 +58,7 @@ fn admin_context(clinic: &Clinic, staff: StaffId, reason: &str) -> ActContext {
             clinic: clinic.org().clone(),
             hpr: None,
         },
-        source: Source {
-            session: Some("web".into()),
-            address: None,
-        },
+        source,
         reason: reason.into(),
     }
 }
@@ -79,6 +74,7 @@ fn need_text(need: Need) -> &'static str {
 pub(crate) async fn home(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -105,7 +101,7 @@ pub(crate) async fn home(
     let roles = clinic.roles_at(staff, state.app.now()).await?;
     let role_names: Vec<&str> = roles.iter().map(|r| r.display_name()).collect();
     let mut list = String::new();
-    let who = actor(staff, &session);
+    let who = actor(staff, &session, &source);
     for id in clinic
         .store()
         .patients_in_care_of(staff.as_bytes())
@@ -188,6 +184,7 @@ pub(crate) async fn search(
 pub(crate) async fn patient(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
+    source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -199,7 +196,7 @@ pub(crate) async fn patient(
         Err(redirect) => return Ok(redirect),
     };
     match clinic
-        .health_access(&actor(staff, &session), patient, "behandling")
+        .health_access(&actor(staff, &session, &source), patient, "behandling")
         .await
     {
         Ok(access) => {
@@ -254,6 +251,7 @@ pub(crate) struct EmergencyForm {
 pub(crate) async fn emergency(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
+    source: RequestSource,
     headers: HeaderMap,
     Form(form): Form<EmergencyForm>,
 ) -> Result<Response, WebError> {
@@ -270,7 +268,12 @@ pub(crate) async fn emergency(
     }
     let minutes: u32 = form.minutter.trim().parse().unwrap_or(0);
     match clinic
-        .emergency_access(&actor(staff, &session), patient, &form.begrunnelse, minutes)
+        .emergency_access(
+            &actor(staff, &session, &source),
+            patient,
+            &form.begrunnelse,
+            minutes,
+        )
         .await
     {
         Ok(_) => Ok(see_other(&here, None)),
@@ -378,6 +381,7 @@ pub(crate) struct ReviewForm {
 pub(crate) async fn review(
     State(state): State<AppState>,
     Path((clinic, id)): Path<(String, String)>,
+    source: RequestSource,
     headers: HeaderMap,
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, WebError> {
@@ -394,7 +398,12 @@ pub(crate) async fn review(
     }
     clinic
         .review_emergency(
-            &admin_context(&clinic, staff, "kontroll av nødtilgang"),
+            &admin_context(
+                &clinic,
+                staff,
+                source.in_session(&session),
+                "kontroll av nødtilgang",
+            ),
             id,
             &form.merknad,
         )

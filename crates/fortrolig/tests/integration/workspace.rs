@@ -225,6 +225,15 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(!page.body.contains("Egen Pasient"));
 
+    // Acts done in a session name it in the audit log (X3).
+    let entries = clinic.store().entries_for_patient(&own.to_string()).await?;
+    assert!(
+        entries.iter().any(|e| e.action == "patient.read"
+            && e.source_session
+                .as_deref()
+                .is_some_and(|s| s.starts_with("session:"))),
+        "{entries:?}"
+    );
     clinic.verify_audit().await?;
     app.close().await;
     Ok(())
