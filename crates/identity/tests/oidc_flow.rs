@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use fortrolig_domain::access::Level;
 use fortrolig_identity::testing::{self, MockOp};
 use fortrolig_identity::{
-    ClientKey, LoginError, PendingLogin, Provider, ProviderConfig, ProviderKind,
+    ClientKey, Identity, LoginError, PendingLogin, Provider, ProviderConfig, ProviderKind,
 };
 
 const REDIRECT: &str = "http://127.0.0.1:9/innlogging/callback";
@@ -33,6 +33,22 @@ async fn provider(kind: ProviderKind, op: &MockOp, key: ClientKey) -> Provider {
 
 async fn browse(url: &str) -> BTreeMap<String, String> {
     testing::browse(url, REDIRECT).await
+}
+
+/// Finishes a login with what the provider sent back.
+async fn complete(
+    p: &Provider,
+    pending: &PendingLogin,
+    back: &BTreeMap<String, String>,
+) -> Result<Identity, LoginError> {
+    p.finish(
+        pending,
+        &back["state"],
+        back.get("iss").map(String::as_str),
+        &back["code"],
+        now(),
+    )
+    .await
 }
 
 fn now() -> i64 {
@@ -57,16 +73,7 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     let p = provider(ProviderKind::IdPorten, &op, key).await;
 
     let (pending, back) = login(&p, Level::High, "21879498012").await;
-    let identity = p
-        .finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now(),
-        )
-        .await
-        .expect("login");
+    let identity = complete(&p, &pending, &back).await.expect("login");
     assert_eq!(identity.person_number, "21879498012");
     assert_eq!(identity.level, Level::High);
     assert!(
@@ -76,15 +83,7 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     assert!(p.end_session_url().is_some());
 
     // The same code again: refused by the provider.
-    let replay = p
-        .finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now(),
-        )
-        .await;
+    let replay = complete(&p, &pending, &back).await;
     assert!(
         matches!(replay, Err(LoginError::TokenExchange(_))),
         "{replay:?}"
@@ -128,14 +127,7 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     let (mut pending, back) = login(&p, Level::High, "21879498012").await;
     pending.nonce = "another-nonce".into();
     assert!(matches!(
-        p.finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now()
-        )
-        .await,
+        complete(&p, &pending, &back).await,
         Err(LoginError::InvalidIdToken(_))
     ));
 
@@ -144,29 +136,13 @@ async fn idporten_login_at_level_high_gives_the_pid_and_refuses_every_forgery() 
     let downgraded = url.replace("idporten-loa-high", "idporten-loa-substantial");
     let back = browse(&downgraded).await;
     assert!(matches!(
-        p.finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now()
-        )
-        .await,
+        complete(&p, &pending, &back).await,
         Err(LoginError::LevelTooLow)
     ));
 
     // Substantial asked, substantial given: fine.
     let (pending, back) = login(&p, Level::Substantial, "01017040088").await;
-    let identity = p
-        .finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now(),
-        )
-        .await
-        .expect("login");
+    let identity = complete(&p, &pending, &back).await.expect("login");
     assert_eq!(identity.level, Level::Substantial);
 
     // The user cancels at the provider: an error comes back, no code.
@@ -183,15 +159,7 @@ async fn client_authenticates_with_private_key_jwt_only() {
     let (impostor, _) = ClientKey::generate("fortrolig-1").unwrap();
     let p = provider(ProviderKind::IdPorten, &op, impostor).await;
     let (pending, back) = login(&p, Level::High, "21879498012").await;
-    let result = p
-        .finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now(),
-        )
-        .await;
+    let result = complete(&p, &pending, &back).await;
     assert!(
         matches!(result, Err(LoginError::TokenExchange(_))),
         "{result:?}"
@@ -204,16 +172,7 @@ async fn helseid_login_gives_pid_hpr_number_and_level() {
     let op = start("helseid", &key);
     let p = provider(ProviderKind::HelseId, &op, key).await;
     let (pending, back) = login(&p, Level::High, "01017040088:181000001").await;
-    let identity = p
-        .finish(
-            &pending,
-            &back["state"],
-            back.get("iss").map(String::as_str),
-            &back["code"],
-            now(),
-        )
-        .await
-        .expect("login");
+    let identity = complete(&p, &pending, &back).await.expect("login");
     assert_eq!(identity.person_number, "01017040088");
     assert_eq!(identity.hpr_number.as_deref(), Some("181000001"));
     assert_eq!(identity.level, Level::High);

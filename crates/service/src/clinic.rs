@@ -43,6 +43,20 @@ impl ActContext {
         }
     }
 
+    /// A patient acting on their own data, from `source`.
+    pub fn patient(patient: PatientId, clinic: &OrgNumber, source: Source, reason: &str) -> Self {
+        Self {
+            actor: Actor {
+                id: format!("patient:{patient}"),
+                role: "pasient".into(),
+                clinic: clinic.clone(),
+                hpr: None,
+            },
+            source,
+            reason: reason.to_owned(),
+        }
+    }
+
     pub fn with_reason(mut self, reason: &str) -> Self {
         self.reason = reason.to_owned();
         self

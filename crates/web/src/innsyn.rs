@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::{Level, Role};
-use fortrolig_domain::{Action, Actor, StaffId, Timestamp};
+use fortrolig_domain::{Action, StaffId, Timestamp};
 use fortrolig_service::{ActContext, SessionSubject};
 
 use crate::error::WebError;
@@ -86,16 +86,7 @@ pub(crate) async fn access_log(
             Redirect::to(&format!("/k/{org}/innlogging?nivaa=hoy&neste={here}")).into_response(),
         );
     }
-    let ctx = ActContext {
-        actor: Actor {
-            id: format!("patient:{patient}"),
-            role: "pasient".into(),
-            clinic: org.clone(),
-            hpr: None,
-        },
-        source: source.in_session(&session),
-        reason: "innsyn i logg".into(),
-    };
+    let ctx = ActContext::patient(patient, &org, source.in_session(&session), "innsyn i logg");
     clinic
         .record(
             &ctx,

@@ -4,7 +4,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use fortrolig_domain::Actor;
 use fortrolig_service::{ActContext, SessionSubject};
 use serde::Deserialize;
 
@@ -52,16 +51,7 @@ pub(crate) async fn home(
     let SessionSubject::Patient(patient) = session.subject else {
         return Err(WebError::NotFound);
     };
-    let ctx = ActContext {
-        actor: Actor {
-            id: format!("patient:{patient}"),
-            role: "pasient".into(),
-            clinic: org.clone(),
-            hpr: None,
-        },
-        source: source.in_session(&session),
-        reason: "egen side".into(),
-    };
+    let ctx = ActContext::patient(patient, &org, source.in_session(&session), "egen side");
     let me = clinic.read_patient(&ctx, patient).await?;
     let open = clinic.sessions_of(session.subject).await?.len();
     let csrf = escape(session.csrf_token());
