@@ -202,6 +202,26 @@ impl ClinicStore {
             .collect()
     }
 
+    /// Security events since `since` (refusals, failed logins, emergency access), newest
+    /// first, at most `limit` (X3: shown to the clinic's administrator).
+    pub async fn security_events(
+        &self,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE at >= $1 AND \
+             (outcome = 'denied' OR action IN ('access.emergency', 'login.failed')) ORDER BY seq DESC LIMIT $2"
+        )))
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| entry_from_row(r).map(|(e, _)| e))
+            .collect()
+    }
+
     /// The leaf hashes' inputs for entries 1..=size, for building inclusion proofs.
     pub async fn entries_up_to(&self, size: u64) -> Result<Vec<LogEntry>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(

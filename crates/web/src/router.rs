@@ -76,6 +76,10 @@ pub fn router(state: AppState, tls: bool) -> Router {
             get(workspace::review_queue),
         )
         .route(
+            "/k/{clinic}/ansatt/hendelser",
+            get(workspace::security_events),
+        )
+        .route(
             "/k/{clinic}/ansatt/nodtilgang/{id}",
             post(workspace::review),
         )

@@ -121,7 +121,10 @@ pub(crate) async fn home(
     }
     let csrf = escape(session.csrf_token());
     let admin = if roles.contains(&Role::ClinicAdmin) {
-        format!("<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>")
+        format!(
+            "<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>"
+        )
     } else {
         String::new()
     };
@@ -409,4 +412,68 @@ pub(crate) async fn review(
         )
         .await?;
     Ok(see_other(&here, None))
+}
+
+/// Plain names of the security events (bokmål).
+fn event_text(action: &str) -> &'static str {
+    match action {
+        "access.denied" => "Avvist forsøk på tilgang til helseopplysninger",
+        "access.emergency" => "Nødtilgang",
+        "login.failed" => "Mislykket innlogging",
+        _ => "Avvist handling",
+    }
+}
+
+/// `GET /k/{clinic}/ansatt/hendelser`: the last 30 days' security events, for the
+/// clinic administrator (X3, issue 3 item 9).
+pub(crate) async fn security_events(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/hendelser");
+    if let Err(response) = require_admin(&clinic, &headers, &here, state.app.now()).await? {
+        return Ok(response);
+    }
+    let since = state.app.now().as_micros() - 30 * 86_400_000_000;
+    let events = clinic
+        .store()
+        .security_events(since, 500)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let mut rows = String::new();
+    for e in &events {
+        let who = match e
+            .actor_id
+            .strip_prefix("staff:")
+            .and_then(|id| StaffId::parse(id).ok())
+        {
+            Some(id) => clinic
+                .staff_member(id)
+                .await
+                .map(|s| s.name.as_str().to_owned())
+                .unwrap_or_else(|_| "Ukjent ansatt".into()),
+            None if e.actor_id.starts_with("patient:") => "Pasient".into(),
+            None => "Ukjent".into(),
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&fortrolig_domain::Timestamp(e.at).oslo_minutes()),
+            escape(event_text(&e.action)),
+            escape(&who),
+            escape(&e.reason),
+            escape(e.source_address.as_deref().unwrap_or("–")),
+        ));
+    }
+    let body = format!(
+        "<h1>Sikkerhetshendelser</h1>\n<p>Avviste forsøk, mislykkede innlogginger og nødtilganger de siste 30 dagene. \
+         Følg opp det som ikke har en god forklaring, og meld avvik.</p>\n\
+         <table>\n<caption>{} hendelser, nyeste først</caption>\n<thead><tr><th scope=\"col\">Tid</th><th scope=\"col\">Hva</th>\
+         <th scope=\"col\">Hvem</th><th scope=\"col\">Begrunnelse</th><th scope=\"col\">Adresse</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        events.len()
+    );
+    Ok(Html(page("Sikkerhetshendelser", &body)).into_response())
 }

@@ -225,6 +225,31 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(!page.body.contains("Egen Pasient"));
 
+    // The administrator sees the security events: the refusal and the emergency access.
+    let events = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/hendelser"), Some(&ada))?,
+    )
+    .await?;
+    assert_eq!(events.status, StatusCode::OK);
+    assert!(
+        events.body.contains("Avvist forsøk")
+            && events.body.contains("Nødtilgang")
+            && events.body.contains("Dr. Helse"),
+        "{}",
+        events.body
+    );
+    assert!(
+        events.body.contains("Mislykket innlogging"),
+        "the stranger's login is there too"
+    );
+    let not_admin = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/hendelser"), Some(&doc))?,
+    )
+    .await?;
+    assert_eq!(not_admin.status, StatusCode::FORBIDDEN);
+
     // Acts done in a session name it in the audit log (X3).
     let entries = clinic.store().entries_for_patient(&own.to_string()).await?;
     assert!(
