@@ -52,10 +52,11 @@ pub enum Action {
     SessionStarted,
     SessionEnded,
     LoginFailed,
+    AuthorisationReviewed,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -75,6 +76,7 @@ impl Action {
         Action::SessionStarted,
         Action::SessionEnded,
         Action::LoginFailed,
+        Action::AuthorisationReviewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +100,7 @@ impl Action {
             Action::SessionStarted => "session.started",
             Action::SessionEnded => "session.ended",
             Action::LoginFailed => "login.failed",
+            Action::AuthorisationReviewed => "authorisation.reviewed",
         }
     }
 

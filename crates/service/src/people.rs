@@ -12,6 +12,9 @@ use crate::clinic::{ActContext, Clinic, people_key_context};
 use crate::error::ServiceError;
 use crate::keys::{key_id, random_key_id};
 
+/// Rights are reviewed at least yearly (S2).
+pub const REVIEW_INTERVAL_MICROS: i64 = 365 * 24 * 3600 * 1_000_000;
+
 /// Authorisations are time-limited; none may run longer than this (S2).
 pub const MAX_AUTHORISATION_MICROS: i64 = 3 * 366 * 24 * 3600 * 1_000_000;
 
@@ -343,6 +346,62 @@ impl Clinic {
             .into_iter()
             .map(authorisation)
             .collect()
+    }
+
+    /// Authorisations in force whose last review (or grant) is a year old or more: the
+    /// reminders of the yearly access review (S2).
+    pub async fn reviews_due(&self) -> Result<Vec<Authorisation>, ServiceError> {
+        let now = self.clock.now();
+        let reviewed: std::collections::HashMap<Vec<u8>, i64> =
+            self.store.latest_reviews().await?.into_iter().collect();
+        Ok(self
+            .access_review()
+            .await?
+            .into_iter()
+            .filter(|a| {
+                let last = reviewed
+                    .get(a.id.as_bytes().as_slice())
+                    .copied()
+                    .unwrap_or(a.granted_at.0);
+                now.0 - last >= REVIEW_INTERVAL_MICROS
+            })
+            .collect())
+    }
+
+    /// Records the administrator's decision on one authorisation in the access review:
+    /// confirmed (it stays) or revoked (it ends now). Both are kept and audited.
+    pub async fn review_grant(
+        &self,
+        ctx: &ActContext,
+        grant: GrantId,
+        keep: bool,
+    ) -> Result<(), ServiceError> {
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        let decision = if keep { "confirmed" } else { "revoked" };
+        let in_force = self.access_review().await?.iter().any(|a| a.id == grant);
+        if !in_force {
+            return Err(ServiceError::Invalid(
+                "no such authorisation in force".into(),
+            ));
+        }
+        self.write(
+            ctx,
+            Action::AuthorisationReviewed,
+            None,
+            &format!("grant:{grant} {decision}"),
+            |tx| {
+                Box::pin(async move {
+                    tx.insert_access_review(grant.as_bytes(), &by, decision, now)
+                        .await?;
+                    if !keep {
+                        tx.end_authorisation(grant.as_bytes(), &by, now).await?;
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await
     }
 
     pub async fn start_care(

@@ -33,6 +33,7 @@ const CLINIC: &[Migration] = &[
     migration!(3, "clinic_0003_people"),
     migration!(4, "clinic_0004_sessions"),
     migration!(5, "clinic_0005_staff_identity"),
+    migration!(6, "clinic_0006_access_reviews"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -209,6 +209,15 @@ impl ClinicStore {
 }
 
 impl ClinicStore {
+    /// The time of the latest access review of each authorisation that has one.
+    pub async fn latest_reviews(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT grant_id, MAX(reviewed_at) FROM access_reviews GROUP BY grant_id",
+        )
+        .fetch_all(&self.db().pool)
+        .await?)
+    }
+
     /// The patients a person is in a care relationship with now.
     pub async fn patients_in_care_of(&self, staff_id: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
         Ok(sqlx::query_scalar(
@@ -231,6 +240,23 @@ impl ClinicStore {
 }
 
 impl ClinicTx {
+    pub async fn insert_access_review(
+        &mut self,
+        grant_id: &[u8],
+        reviewer: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO access_reviews (grant_id, reviewed_at, reviewer, decision) VALUES ($1, $2, $3, $4)")
+            .bind(grant_id)
+            .bind(now)
+            .bind(reviewer)
+            .bind(decision)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_staff_person_number_index(
         &mut self,
         staff_id: &[u8],

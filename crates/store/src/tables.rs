@@ -111,6 +111,16 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "access_reviews",
+        order_by: "grant_id, reviewed_at",
+        columns: &[
+            ("grant_id", Bytes),
+            ("reviewed_at", Int),
+            ("reviewer", Text),
+            ("decision", Text),
+        ],
+    },
+    TableSpec {
         name: "care_relationships",
         order_by: "staff_id, patient_id, since",
         columns: &[

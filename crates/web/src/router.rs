@@ -80,6 +80,14 @@ pub fn router(state: AppState, tls: bool) -> Router {
             get(workspace::security_events),
         )
         .route(
+            "/k/{clinic}/ansatt/tilgangsgjennomgang",
+            get(workspace::access_review),
+        )
+        .route(
+            "/k/{clinic}/ansatt/tilgangsgjennomgang/{id}",
+            post(workspace::review_grant),
+        )
+        .route(
             "/k/{clinic}/ansatt/nodtilgang/{id}",
             post(workspace::review),
         )

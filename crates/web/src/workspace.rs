@@ -121,9 +121,18 @@ pub(crate) async fn home(
     }
     let csrf = escape(session.csrf_token());
     let admin = if roles.contains(&Role::ClinicAdmin) {
+        let due = clinic.reviews_due().await?.len();
+        let reminder = if due > 0 {
+            format!(
+                "<p class=\"advarsel\"><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{due} tilganger må gjennomgås</a></p>\n"
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>"
+            "{reminder}<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>"
         )
     } else {
         String::new()
@@ -476,4 +485,103 @@ pub(crate) async fn security_events(
         events.len()
     );
     Ok(Html(page("Sikkerhetshendelser", &body)).into_response())
+}
+
+/// `GET /k/{clinic}/ansatt/tilgangsgjennomgang`: the yearly access review (S2): every
+/// authorisation in force, those due marked, each to confirm or revoke.
+pub(crate) async fn access_review(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/tilgangsgjennomgang");
+    let (_, session) = match require_admin(&clinic, &headers, &here, state.app.now()).await? {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    let due: Vec<_> = clinic
+        .reviews_due()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let csrf = escape(session.csrf_token());
+    let mut rows = String::new();
+    for a in clinic.access_review().await? {
+        let who = clinic
+            .staff_member(a.staff)
+            .await
+            .map(|s| s.name.as_str().to_owned())
+            .unwrap_or_else(|_| "Ukjent".into());
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
+             <form method=\"post\" action=\"/k/{org}/ansatt/tilgangsgjennomgang/{id}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\" name=\"beslutning\" value=\"behold\">Behold</button>\
+             <button type=\"submit\" name=\"beslutning\" value=\"avslutt\">Avslutt</button></form></td></tr>\n",
+            escape(&who),
+            escape(a.role.display_name()),
+            escape(&a.valid_until.oslo_minutes()),
+            if due.contains(&a.id) { "Må gjennomgås" } else { "Gjennomgått siste år" },
+            id = a.id,
+        ));
+    }
+    let body = format!(
+        "<h1>Tilgangsgjennomgang</h1>\n<p>Gå gjennom alle tilganger minst én gang i året, og etter avvik eller \
+         omorganisering. Behold det som trengs i arbeidet; avslutt resten.</p>\n\
+         <table>\n<caption>{} tilganger, {} må gjennomgås</caption>\n<thead><tr><th scope=\"col\">Person</th>\
+         <th scope=\"col\">Rolle</th><th scope=\"col\">Gyldig til</th><th scope=\"col\">Status</th><th scope=\"col\">Beslutning</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        rows.matches("<tr>").count(),
+        due.len()
+    );
+    Ok(Html(page("Tilgangsgjennomgang", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GrantReviewForm {
+    csrf: String,
+    beslutning: String,
+}
+
+pub(crate) async fn review_grant(
+    State(state): State<AppState>,
+    Path((clinic, id)): Path<(String, String)>,
+    source: RequestSource,
+    headers: HeaderMap,
+    Form(form): Form<GrantReviewForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let id = fortrolig_domain::GrantId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/tilgangsgjennomgang");
+    let (staff, session) = match require_admin(&clinic, &headers, &here, state.app.now()).await? {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let keep = match form.beslutning.as_str() {
+        "behold" => true,
+        "avslutt" => false,
+        _ => {
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                "Ukjent beslutning",
+                "Velg «Behold» eller «Avslutt».",
+                &org,
+            ));
+        }
+    };
+    let ctx = admin_context(
+        &clinic,
+        staff,
+        source.in_session(&session),
+        "tilgangsgjennomgang",
+    );
+    clinic.review_grant(&ctx, id, keep).await?;
+    Ok(see_other(&here, None))
 }

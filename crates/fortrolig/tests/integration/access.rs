@@ -300,7 +300,75 @@ async fn authorisations_must_be_time_limited_s2(env: &TestEnv) -> TestResult {
     Ok(())
 }
 
+async fn yearly_access_review_reminds_confirms_and_revokes_s2(env: &TestEnv) -> TestResult {
+    let start = Timestamp(1_800_000_000_000_000);
+    let clock = Arc::new(ManualClock::new(start));
+    let app = env.app_with_clock(clock.clone()).await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Gjennomgangsklinikken")
+        .await?;
+    let admin = ctx(ORG_A);
+    let until = Timestamp(start.0 + 3 * 365 * DAY);
+    let keep = clinic
+        .add_staff(&admin, &PersonName::parse("Blir Værende")?, None)
+        .await?;
+    let go = clinic
+        .add_staff(&admin, &PersonName::parse("Skal Ut")?, None)
+        .await?;
+    let keep_grant = clinic
+        .grant_role(&admin, keep, Role::Doctor, start, until)
+        .await?;
+    let go_grant = clinic
+        .grant_role(&admin, go, Role::Secretary, start, until)
+        .await?;
+    assert!(
+        clinic.reviews_due().await?.is_empty(),
+        "nothing is due in the first year"
+    );
+
+    clock.advance_micros(366 * DAY);
+    let due: Vec<_> = clinic
+        .reviews_due()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(due.len(), 2, "both are due after a year");
+    clinic.review_grant(&admin, keep_grant, true).await?;
+    clinic.review_grant(&admin, go_grant, false).await?;
+    assert!(clinic.reviews_due().await?.is_empty());
+    assert!(
+        clinic.roles_at(go, clock_now(&clock)).await?.is_empty(),
+        "a revoked grant ends at once"
+    );
+    assert_eq!(
+        clinic.roles_at(keep, clock_now(&clock)).await?,
+        vec![Role::Doctor]
+    );
+    assert!(
+        clinic.review_grant(&admin, go_grant, true).await.is_err(),
+        "an ended grant is not reviewed"
+    );
+
+    clock.advance_micros(366 * DAY);
+    let due: Vec<_> = clinic
+        .reviews_due()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(
+        due,
+        vec![keep_grant],
+        "a year after its confirmation it is due again"
+    );
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
     health_data_needs_role_need_and_level_and_refusals_are_audited_s1_s3_x2_x3,
-    authorisations_must_be_time_limited_s2
+    authorisations_must_be_time_limited_s2,
+    yearly_access_review_reminds_confirms_and_revokes_s2
 );

@@ -74,6 +74,10 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         (format!("/k/{ORG_A}/ansatt/pasient/{p}"), DataClass::Health),
                         (format!("/k/{ORG_A}/ansatt/nodtilgang"), DataClass::People),
                         (format!("/k/{ORG_A}/ansatt/hendelser"), DataClass::People),
+                        (
+                            format!("/k/{ORG_A}/ansatt/tilgangsgjennomgang"),
+                            DataClass::People,
+                        ),
                     ] {
                         let request = Request {
                             clinic: org(ORG_A),
@@ -115,7 +119,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 2 * 2 * 2 * 3);
+    assert_eq!(checked, Role::ALL.len() * 2 * 2 * 2 * 4);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

@@ -250,6 +250,38 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     .await?;
     assert_eq!(not_admin.status, StatusCode::FORBIDDEN);
 
+    // The access review lists the grants in force; the administrator can end one.
+    let review = call(
+        &routes,
+        get(
+            &format!("/k/{ORG_A}/ansatt/tilgangsgjennomgang"),
+            Some(&ada),
+        )?,
+    )
+    .await?;
+    assert!(
+        review.body.contains("Dr. Helse") && review.body.contains("Lege"),
+        "{}",
+        review.body
+    );
+    let grant = review
+        .body
+        .split("/ansatt/tilgangsgjennomgang/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or("form")?
+        .to_owned();
+    let bad = call(
+        &routes,
+        post(
+            &format!("/k/{ORG_A}/ansatt/tilgangsgjennomgang/{grant}"),
+            &ada,
+            &format!("csrf={}&beslutning=kanskje", review.csrf()),
+        )?,
+    )
+    .await?;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
     // Acts done in a session name it in the audit log (X3).
     let entries = clinic.store().entries_for_patient(&own.to_string()).await?;
     assert!(
