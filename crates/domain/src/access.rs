@@ -197,6 +197,9 @@ pub enum DenyReason {
     NotOwnData,
     /// Patient data asked for without naming the patient.
     NoPatient,
+    /// The clinic requires training on the solution before first access (S6), and the
+    /// person has none recorded. Decided by the service, which knows the records.
+    TrainingMissing,
 }
 
 impl DenyReason {
@@ -207,6 +210,7 @@ impl DenyReason {
             DenyReason::NoWorkRelatedNeed => "no-work-related-need",
             DenyReason::NotOwnData => "not-own-data",
             DenyReason::NoPatient => "no-patient",
+            DenyReason::TrainingMissing => "training-missing",
         }
     }
 }

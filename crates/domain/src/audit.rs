@@ -53,10 +53,12 @@ pub enum Action {
     SessionEnded,
     LoginFailed,
     AuthorisationReviewed,
+    TrainingRecorded,
+    SettingChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -77,6 +79,8 @@ impl Action {
         Action::SessionEnded,
         Action::LoginFailed,
         Action::AuthorisationReviewed,
+        Action::TrainingRecorded,
+        Action::SettingChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +105,8 @@ impl Action {
             Action::SessionEnded => "session.ended",
             Action::LoginFailed => "login.failed",
             Action::AuthorisationReviewed => "authorisation.reviewed",
+            Action::TrainingRecorded => "training.recorded",
+            Action::SettingChanged => "clinic.setting_changed",
         }
     }
 

@@ -95,6 +95,26 @@ pub enum StaffCommand {
         #[arg(long)]
         patient: String,
     },
+    /// Record that a member of staff completed training on the solution (S6).
+    Trained {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        staff: String,
+        #[arg(long, default_value = "fortrolig-grunnkurs")]
+        course: String,
+    },
+    /// Require (or stop requiring) the basic course before first access to health data.
+    RequireTraining {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        required: bool,
+    },
     /// Deactivate a member of staff who leaves: every role ends and every session closes.
     Deactivate {
         #[command(flatten)]

@@ -93,6 +93,49 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             app.close().await;
             result
         }
+        StaffCommand::Trained {
+            storage,
+            clinic,
+            staff,
+            course,
+        } => {
+            let org = parse_org(&clinic)?;
+            let staff = StaffId::parse(&staff).map_err(|e| usage("staff id", e))?;
+            let app = open_args(&storage, Create::Never).await?;
+            let result = async {
+                app.clinic(&org)
+                    .await?
+                    .record_training(&admin(&org, "opplæring"), staff, &course)
+                    .await?;
+                println!("training «{}» recorded for staff {staff}", course.trim());
+                Ok(ExitCode::SUCCESS)
+            }
+            .await;
+            app.close().await;
+            result
+        }
+        StaffCommand::RequireTraining {
+            storage,
+            clinic,
+            required,
+        } => {
+            let org = parse_org(&clinic)?;
+            let app = open_args(&storage, Create::Never).await?;
+            let result = async {
+                app.clinic(&org)
+                    .await?
+                    .set_training_required(&admin(&org, "innstilling"), required)
+                    .await?;
+                println!(
+                    "clinic {org}: training {} before first access to health data",
+                    if required { "required" } else { "not required" }
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            .await;
+            app.close().await;
+            result
+        }
         StaffCommand::Deactivate {
             storage,
             clinic,

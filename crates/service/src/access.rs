@@ -119,6 +119,11 @@ impl Clinic {
         ))
     }
 
+    /// False only when the clinic requires training and the person has none (S6).
+    async fn trained_enough(&self, staff: StaffId) -> Result<bool, ServiceError> {
+        Ok(!self.training_required().await? || self.has_training(staff).await?)
+    }
+
     /// Records a refused attempt as a security event (X3) and returns the refusal.
     async fn refuse(
         &self,
@@ -180,6 +185,9 @@ impl Clinic {
             need,
         };
         match fortrolig_domain::access::decide(&subject, &request) {
+            Decision::Allow if !self.trained_enough(who.staff).await? => Err(self
+                .refuse(&ctx, patient, DenyReason::TrainingMissing)
+                .await),
             Decision::Allow => Ok(HealthAccess {
                 clinic: self,
                 actor: ctx,
@@ -223,6 +231,11 @@ impl Clinic {
             need: Need::Emergency,
         };
         match fortrolig_domain::access::decide(&subject, &request) {
+            Decision::Allow if !self.trained_enough(who.staff).await? => {
+                return Err(self
+                    .refuse(&ctx, patient, DenyReason::TrainingMissing)
+                    .await);
+            }
             Decision::Allow => {}
             Decision::StepUp(level) => return Err(AccessError::StepUp(level)),
             Decision::Deny(reason) => return Err(self.refuse(&ctx, patient, reason).await),

@@ -18,7 +18,9 @@ pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
-pub use people::{Authorisation, MAX_AUTHORISATION_MICROS, Staff};
+pub use people::{
+    Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
+};
 pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
     SessionSubject, SessionToken,

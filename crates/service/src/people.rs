@@ -12,6 +12,10 @@ use crate::clinic::{ActContext, Clinic, people_key_context};
 use crate::error::ServiceError;
 use crate::keys::{key_id, random_key_id};
 
+/// The clinic's basic course on the solution (S6).
+pub const BASIC_COURSE: &str = "fortrolig-grunnkurs";
+const TRAINING_REQUIRED: &str = "training_required";
+
 /// Rights are reviewed at least yearly (S2).
 pub const REVIEW_INTERVAL_MICROS: i64 = 365 * 24 * 3600 * 1_000_000;
 
@@ -400,6 +404,71 @@ impl Clinic {
                     Ok(())
                 })
             },
+        )
+        .await
+    }
+
+    /// Records that a person completed training on the solution (S6).
+    pub async fn record_training(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        course: &str,
+    ) -> Result<(), ServiceError> {
+        let course = course.trim().to_owned();
+        if course.is_empty() || course.chars().count() > 100 {
+            return Err(ServiceError::Invalid(
+                "the course name must be 1-100 characters".into(),
+            ));
+        }
+        self.store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)?;
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        self.write(
+            ctx,
+            Action::TrainingRecorded,
+            None,
+            &format!("staff:{staff} course:{course}"),
+            |tx| {
+                Box::pin(async move {
+                    tx.insert_training(staff.as_bytes(), &course, &by, now)
+                        .await
+                })
+            },
+        )
+        .await
+    }
+
+    /// Whether the person has completed the clinic's basic course.
+    pub async fn has_training(&self, staff: StaffId) -> Result<bool, ServiceError> {
+        Ok(!self
+            .store
+            .training_of(staff.as_bytes(), BASIC_COURSE)
+            .await?
+            .is_empty())
+    }
+
+    /// Whether the clinic requires the basic course before a person's first access to
+    /// health data (S6).
+    pub async fn training_required(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.setting(TRAINING_REQUIRED).await?.as_deref() == Some("true"))
+    }
+
+    pub async fn set_training_required(
+        &self,
+        ctx: &ActContext,
+        required: bool,
+    ) -> Result<(), ServiceError> {
+        let value = if required { "true" } else { "false" };
+        self.write(
+            ctx,
+            Action::SettingChanged,
+            None,
+            &format!("{TRAINING_REQUIRED}={value}"),
+            |tx| Box::pin(async move { tx.set_setting(TRAINING_REQUIRED, value).await }),
         )
         .await
     }

@@ -34,6 +34,7 @@ const CLINIC: &[Migration] = &[
     migration!(4, "clinic_0004_sessions"),
     migration!(5, "clinic_0005_staff_identity"),
     migration!(6, "clinic_0006_access_reviews"),
+    migration!(7, "clinic_0007_training"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -209,6 +209,26 @@ impl ClinicStore {
 }
 
 impl ClinicStore {
+    /// When the person completed `course`, latest first.
+    pub async fn training_of(&self, staff_id: &[u8], course: &str) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT completed_at FROM training WHERE staff_id = $1 AND course = $2 ORDER BY completed_at DESC",
+        )
+        .bind(staff_id)
+        .bind(course)
+        .fetch_all(&self.db().pool)
+        .await?)
+    }
+
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM clinic_settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.db().pool)
+                .await?,
+        )
+    }
+
     /// The time of the latest access review of each authorisation that has one.
     pub async fn latest_reviews(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
         Ok(sqlx::query_as(
@@ -240,6 +260,34 @@ impl ClinicStore {
 }
 
 impl ClinicTx {
+    pub async fn insert_training(
+        &mut self,
+        staff_id: &[u8],
+        course: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO training (staff_id, course, completed_at, recorded_by) VALUES ($1, $2, $3, $4)")
+            .bind(staff_id)
+            .bind(course)
+            .bind(now)
+            .bind(by)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_setting(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO clinic_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     pub async fn insert_access_review(
         &mut self,
         grant_id: &[u8],

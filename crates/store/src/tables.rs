@@ -121,6 +121,21 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "training",
+        order_by: "staff_id, course, completed_at",
+        columns: &[
+            ("staff_id", Bytes),
+            ("course", Text),
+            ("completed_at", Int),
+            ("recorded_by", Text),
+        ],
+    },
+    TableSpec {
+        name: "clinic_settings",
+        order_by: "name",
+        columns: &[("name", Text), ("value", Text)],
+    },
+    TableSpec {
         name: "care_relationships",
         order_by: "staff_id, patient_id, since",
         columns: &[

@@ -243,6 +243,13 @@ pub(crate) async fn patient(
             );
             Ok((StatusCode::FORBIDDEN, Html(page("Ingen tilgang", &body))).into_response())
         }
+        Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(refuse(
+            StatusCode::FORBIDDEN,
+            "Opplæring mangler",
+            "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
+             Kontakt klinikkens administrator.",
+            &org,
+        )),
         Err(AccessError::Denied(_)) => Ok(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",

@@ -367,8 +367,106 @@ async fn yearly_access_review_reminds_confirms_and_revokes_s2(env: &TestEnv) -> 
     Ok(())
 }
 
+async fn clinic_can_require_training_before_first_access_s6(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Opplæringsklinikken")
+        .await?;
+    let admin = ctx(ORG_A);
+    let p = clinic
+        .add_patient(&admin, &patient(&synthetic_fnr(1101), "Pasient Kurs"))
+        .await?;
+    let doctor = clinic
+        .add_staff(&admin, &PersonName::parse("Ny Lege")?, None)
+        .await?;
+    let now = app.now();
+    clinic
+        .grant_role(
+            &admin,
+            doctor,
+            Role::Doctor,
+            now,
+            Timestamp(now.0 + 30 * DAY),
+        )
+        .await?;
+    clinic.start_care(&admin, doctor, p).await?;
+    assert!(
+        clinic
+            .health_access(&actor(doctor, Level::High), p, "behandling")
+            .await
+            .is_ok(),
+        "not required by default"
+    );
+    app.close().await;
+
+    let out = env.cli(&[
+        "staff",
+        "require-training",
+        "--clinic",
+        ORG_A,
+        "--required",
+        "true",
+    ]);
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let app = env.app().await?;
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    assert_eq!(
+        denied(
+            clinic
+                .health_access(&actor(doctor, Level::High), p, "behandling")
+                .await
+        ),
+        Some(DenyReason::TrainingMissing)
+    );
+    assert_eq!(
+        denied(
+            clinic
+                .emergency_access(
+                    &actor(doctor, Level::High),
+                    p,
+                    "akutt, pasienten er dårlig",
+                    30
+                )
+                .await
+        ),
+        Some(DenyReason::TrainingMissing)
+    );
+    app.close().await;
+    let out = env.cli(&[
+        "staff",
+        "trained",
+        "--clinic",
+        ORG_A,
+        "--staff",
+        &doctor.to_string(),
+    ]);
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let app = env.app().await?;
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    assert!(clinic.has_training(doctor).await?);
+    assert!(
+        clinic
+            .health_access(&actor(doctor, Level::High), p, "behandling")
+            .await
+            .is_ok(),
+        "trained: allowed"
+    );
+    let refusals = clinic.store().entries_for_patient(&p.to_string()).await?;
+    assert_eq!(
+        refusals
+            .iter()
+            .filter(|e| e.reason.contains("training-missing"))
+            .count(),
+        2,
+        "each refusal is logged"
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
     health_data_needs_role_need_and_level_and_refusals_are_audited_s1_s3_x2_x3,
     authorisations_must_be_time_limited_s2,
-    yearly_access_review_reminds_confirms_and_revokes_s2
+    yearly_access_review_reminds_confirms_and_revokes_s2,
+    clinic_can_require_training_before_first_access_s6
 );
