@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::Level;
 use fortrolig_domain::{OrgNumber, PersonNumber, Source};
@@ -21,6 +21,9 @@ use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
 use crate::source::RequestSource;
+
+/// The cookie that binds a login under way to the browser that started it.
+pub(crate) const BINDING_COOKIE: &str = "fortrolig_innlogging";
 
 /// A login waits at most this long for the user to come back.
 const PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -38,6 +41,9 @@ pub struct LoginFlow {
 #[derive(Debug)]
 struct Waiting {
     login: PendingLogin,
+    /// The random value of the browser's binding cookie: a login can only be completed in
+    /// the browser that started it (no login CSRF with someone else's code and state).
+    binding: String,
     clinic: OrgNumber,
     next: String,
     started: Instant,
@@ -118,13 +124,28 @@ async fn begin(
     };
     let (url, pending) = flow.provider.begin(level, None);
     let home = format!("/k/{clinic}/{home}");
+    let binding: String = fortrolig_vault::random_bytes::<16>()
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     flow.remember(Waiting {
         login: pending,
+        binding: binding.clone(),
         next: safe_next(&home, query.neste.as_deref()),
         clinic,
         started: Instant::now(),
     })?;
-    Ok(Redirect::to(&url).into_response())
+    let mut response = Redirect::to(&url).into_response();
+    // Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{BINDING_COOKIE}={binding}; Path=/innlogging; HttpOnly; SameSite=Lax; Max-Age=600{secure}"
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 /// `GET /k/{clinic}/innlogging`: a patient logs in through ID-porten.
@@ -168,6 +189,7 @@ async fn come_back(
     state: &AppState,
     flow: Option<&Arc<LoginFlow>>,
     query: &CallbackQuery,
+    binding: Option<&str>,
     source: &Source,
 ) -> Result<Returned, WebError> {
     let Some(flow) = flow else {
@@ -186,6 +208,21 @@ async fn come_back(
         )));
     };
     let clinic = state.app.clinic(&waiting.clinic).await?;
+    if binding != Some(waiting.binding.as_str()) {
+        let _ = clinic
+            .login_failed(
+                "innlogging:annen-nettleser",
+                source,
+                "innlogging fullført i en annen nettleser",
+            )
+            .await;
+        return Ok(Returned::Refused(message(
+            StatusCode::BAD_REQUEST,
+            "Innloggingen kan ikke fullføres",
+            "Innloggingen må fullføres i samme nettleser som den ble startet i. Start innloggingen på nytt.",
+            "/",
+        )));
+    }
     let provider = flow.provider.kind().as_str();
     if let Some(error) = &query.error {
         let _ = clinic
@@ -338,15 +375,17 @@ async fn known(
 async fn finish_login(
     state: &AppState,
     source: &RequestSource,
+    headers: &HeaderMap,
     query: &CallbackQuery,
     audience: Audience,
 ) -> Result<Response, WebError> {
     let source = source.0.clone();
+    let binding = crate::session::cookie(headers, BINDING_COOKIE);
     let flow = match audience {
         Audience::Patient => state.idporten.as_ref(),
         Audience::Staff => state.helseid.as_ref(),
     };
-    let (identity, waiting) = match come_back(state, flow, query, &source).await? {
+    let (identity, waiting) = match come_back(state, flow, query, binding, &source).await? {
         Returned::Identity(identity, waiting) => (identity, waiting),
         Returned::Refused(response) => return Ok(response),
     };
@@ -361,18 +400,20 @@ async fn finish_login(
 pub(crate) async fn callback(
     State(state): State<AppState>,
     source: RequestSource,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    finish_login(&state, &source, &query, Audience::Patient).await
+    finish_login(&state, &source, &headers, &query, Audience::Patient).await
 }
 
 /// `GET /innlogging/helseid/tilbake`: a member of staff comes back from HelseID.
 pub(crate) async fn staff_callback(
     State(state): State<AppState>,
     source: RequestSource,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    finish_login(&state, &source, &query, Audience::Staff).await
+    finish_login(&state, &source, &headers, &query, Audience::Staff).await
 }
 
 #[cfg(test)]

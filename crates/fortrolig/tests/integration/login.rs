@@ -10,7 +10,7 @@ use fortrolig_identity::ProviderKind;
 use fortrolig_web::{AppState, IDPORTEN_CALLBACK, LoginFlow, router};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient};
-use crate::web_support::{Res, call, get, login, post, provider};
+use crate::web_support::{Res, call, get, login, login_elsewhere, post, provider};
 
 async fn portal(
     env: &TestEnv,
@@ -80,6 +80,22 @@ async fn patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2(
     );
     assert_eq!(home.header(header::CACHE_CONTROL), "no-store");
     let csrf = home.csrf();
+
+    // Someone else's code and state, completed in this browser: refused (login CSRF).
+    let elsewhere = login_elsewhere(
+        &routes,
+        &format!("/k/{ORG_A}/innlogging?nivaa=hoy"),
+        "21879498012",
+        IDPORTEN_CALLBACK,
+    )
+    .await?;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+    assert!(
+        elsewhere.body.contains("samme nettleser"),
+        "{}",
+        elsewhere.body
+    );
+    assert!(elsewhere.headers.get(header::SET_COOKIE).is_none());
 
     // A callback with a state that was never issued (or was already used).
     let replay = call(

@@ -125,5 +125,29 @@ pub async fn login(
         .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
         .collect::<Vec<_>>()
         .join("&");
+    // The browser carries the binding cookie the start set.
+    let binding = start.cookie();
+    call(routes, get(&format!("{callback}?{query}"), Some(&binding))?).await
+}
+
+/// Like `login`, but the provider's answer arrives in another browser (no binding
+/// cookie): a login-CSRF attempt.
+pub async fn login_elsewhere(
+    routes: &axum::Router,
+    start_path: &str,
+    hint: &str,
+    callback: &str,
+) -> Res<Page> {
+    let start = call(routes, get(start_path, None)?).await?;
+    let back = fortrolig_identity::testing::browse(
+        &format!("{}&login_hint={hint}", start.location()),
+        &format!("{BASE}{callback}"),
+    )
+    .await;
+    let query: String = back
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
+        .collect::<Vec<_>>()
+        .join("&");
     call(routes, get(&format!("{callback}?{query}"), None)?).await
 }
