@@ -5,11 +5,25 @@ use std::process::ExitCode;
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{HprNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp};
 
-use crate::cli::StaffCommand;
+use fortrolig_service::Fortrolig;
+
+use crate::cli::{StaffCommand, StorageArgs};
 use crate::commands::{CliError, admin, parse_org};
 use crate::system::{Create, open_args};
 
 const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Opens the stores, runs `act`, and closes them again whatever `act` returned.
+async fn in_app<F, Fut>(storage: &StorageArgs, act: F) -> Result<ExitCode, CliError>
+where
+    F: FnOnce(Fortrolig) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode, CliError>>,
+{
+    let app = open_args(storage, Create::Never).await?;
+    let result = act(app.clone()).await;
+    app.close().await;
+    result
+}
 
 fn usage(what: &str, e: impl std::fmt::Display) -> CliError {
     CliError::Usage(format!("{what}: {e}"))
@@ -46,8 +60,7 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
                         .into(),
                 ));
             }
-            let app = open_args(&storage, Create::Never).await?;
-            let result = async {
+            in_app(&storage, |app| async move {
                 let clinic = app.clinic(&org).await?;
                 let ctx = admin(&org, "personaladministrasjon");
                 if clinic.staff_id_by_number(&number).await?.is_some() {
@@ -66,10 +79,8 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
                     until.oslo_minutes()
                 );
                 Ok(ExitCode::SUCCESS)
-            }
-            .await;
-            app.close().await;
-            result
+            })
+            .await
         }
         StaffCommand::Care {
             storage,
@@ -80,18 +91,15 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             let org = parse_org(&clinic)?;
             let staff = StaffId::parse(&staff).map_err(|e| usage("staff id", e))?;
             let patient = PatientId::parse(&patient).map_err(|e| usage("patient id", e))?;
-            let app = open_args(&storage, Create::Never).await?;
-            let result = async {
+            in_app(&storage, |app| async move {
                 app.clinic(&org)
                     .await?
                     .start_care(&admin(&org, "behandlingsrelasjon"), staff, patient)
                     .await?;
                 println!("care relationship started: staff {staff} and patient {patient}");
                 Ok(ExitCode::SUCCESS)
-            }
-            .await;
-            app.close().await;
-            result
+            })
+            .await
         }
         StaffCommand::Trained {
             storage,
@@ -101,18 +109,15 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
         } => {
             let org = parse_org(&clinic)?;
             let staff = StaffId::parse(&staff).map_err(|e| usage("staff id", e))?;
-            let app = open_args(&storage, Create::Never).await?;
-            let result = async {
+            in_app(&storage, |app| async move {
                 app.clinic(&org)
                     .await?
                     .record_training(&admin(&org, "opplæring"), staff, &course)
                     .await?;
                 println!("training «{}» recorded for staff {staff}", course.trim());
                 Ok(ExitCode::SUCCESS)
-            }
-            .await;
-            app.close().await;
-            result
+            })
+            .await
         }
         StaffCommand::RequireTraining {
             storage,
@@ -120,8 +125,7 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             required,
         } => {
             let org = parse_org(&clinic)?;
-            let app = open_args(&storage, Create::Never).await?;
-            let result = async {
+            in_app(&storage, |app| async move {
                 app.clinic(&org)
                     .await?
                     .set_training_required(&admin(&org, "innstilling"), required)
@@ -131,10 +135,8 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
                     if required { "required" } else { "not required" }
                 );
                 Ok(ExitCode::SUCCESS)
-            }
-            .await;
-            app.close().await;
-            result
+            })
+            .await
         }
         StaffCommand::Deactivate {
             storage,
@@ -143,18 +145,15 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
         } => {
             let org = parse_org(&clinic)?;
             let staff = StaffId::parse(&staff).map_err(|e| usage("staff id", e))?;
-            let app = open_args(&storage, Create::Never).await?;
-            let result = async {
+            in_app(&storage, |app| async move {
                 app.clinic(&org)
                     .await?
                     .deactivate_staff(&admin(&org, "fratreden"), staff)
                     .await?;
                 println!("staff {staff} deactivated: roles ended, sessions closed");
                 Ok(ExitCode::SUCCESS)
-            }
-            .await;
-            app.close().await;
-            result
+            })
+            .await
         }
     }
 }
