@@ -15,6 +15,8 @@ pub enum WebError {
     NotFound,
     #[error("forbidden (CSRF token missing or wrong)")]
     Forbidden,
+    #[error("too many requests from one address")]
+    TooMany,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -42,6 +44,11 @@ impl WebError {
     fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "Siden finnes ikke.", None),
+            WebError::TooMany => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "For mange forsøk fra denne adressen. Vent noen minutter og prøv igjen.",
+                None,
+            ),
             WebError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.",

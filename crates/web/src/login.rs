@@ -29,6 +29,9 @@ pub(crate) const BINDING_COOKIE: &str = "fortrolig_innlogging";
 const PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// At most this many logins wait at once (a flood of started logins cannot fill memory).
 const PENDING_MAX: usize = 10_000;
+/// At most this many logins may be started from one address in `PENDING_LIFETIME`, so
+/// that one address cannot use up the table for everyone else.
+const STARTS_PER_ADDRESS: usize = 30;
 
 /// One provider with the logins under way. Pending logins are kept in memory: a restart
 /// only means the user starts the login again.
@@ -38,12 +41,22 @@ pub struct LoginFlow {
     pending: Mutex<HashMap<String, Waiting>>,
 }
 
+/// Logins under way, counted per address.
+fn starts_from(pending: &HashMap<String, Waiting>, address: &str) -> usize {
+    pending
+        .values()
+        .filter(|w| w.address.as_deref() == Some(address))
+        .count()
+}
+
 #[derive(Debug)]
 struct Waiting {
     login: PendingLogin,
     /// The random value of the browser's binding cookie: a login can only be completed in
     /// the browser that started it (no login CSRF with someone else's code and state).
     binding: String,
+    /// Where the login was started from, for the per-address limit.
+    address: Option<String>,
     clinic: OrgNumber,
     next: String,
     started: Instant,
@@ -65,6 +78,11 @@ impl LoginFlow {
         pending.retain(|_, w| w.started.elapsed() < PENDING_LIFETIME);
         if pending.len() >= PENDING_MAX {
             return Err(WebError::Unavailable("too many logins under way".into()));
+        }
+        if let Some(address) = &waiting.address
+            && starts_from(&pending, address) >= STARTS_PER_ADDRESS
+        {
+            return Err(WebError::TooMany);
         }
         pending.insert(waiting.login.state.clone(), waiting);
         Ok(())
@@ -103,6 +121,7 @@ async fn begin(
     clinic: &str,
     query: &StartQuery,
     home: &str,
+    source: &RequestSource,
 ) -> Result<Response, WebError> {
     let clinic = clinic_of(clinic)?;
     state
@@ -132,6 +151,7 @@ async fn begin(
     flow.remember(Waiting {
         login: pending,
         binding: binding.clone(),
+        address: source.0.address.clone(),
         next: safe_next(&home, query.neste.as_deref()),
         clinic,
         started: Instant::now(),
@@ -152,18 +172,36 @@ async fn begin(
 pub(crate) async fn start(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, WebError> {
-    begin(&state, state.idporten.as_ref(), &clinic, &query, "").await
+    begin(
+        &state,
+        state.idporten.as_ref(),
+        &clinic,
+        &query,
+        "",
+        &source,
+    )
+    .await
 }
 
 /// `GET /k/{clinic}/ansatt/innlogging`: a member of staff logs in through HelseID.
 pub(crate) async fn start_staff(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    source: RequestSource,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, WebError> {
-    begin(&state, state.helseid.as_ref(), &clinic, &query, "ansatt/").await
+    begin(
+        &state,
+        state.helseid.as_ref(),
+        &clinic,
+        &query,
+        "ansatt/",
+        &source,
+    )
+    .await
 }
 
 /// The provider's answer: `code` and `state` (and `iss`), or `error` and `state`.

@@ -205,7 +205,41 @@ async fn substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9(
     Ok(())
 }
 
+async fn one_address_cannot_fill_the_table_of_logins_under_way_x9(env: &TestEnv) -> TestResult {
+    use axum::extract::ConnectInfo;
+    let (app, _op, routes) = portal(env, "Kari Flom").await?;
+    let start = |ip: [u8; 4]| -> Res<axum::http::Request<axum::body::Body>> {
+        let addr = std::net::SocketAddr::from((ip, 40000));
+        Ok(
+            axum::http::Request::get(format!("/k/{ORG_A}/innlogging?nivaa=hoy"))
+                .extension(ConnectInfo(addr))
+                .body(axum::body::Body::empty())?,
+        )
+    };
+    for _ in 0..30 {
+        assert_eq!(
+            call(&routes, start([203, 0, 113, 9])?).await?.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let refused = call(&routes, start([203, 0, 113, 9])?).await?;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.body.contains("For mange forsøk"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        call(&routes, start([198, 51, 100, 7])?).await?.status,
+        StatusCode::SEE_OTHER,
+        "others are not affected"
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    one_address_cannot_fill_the_table_of_logins_under_way_x9,
     patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2,
     substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9
 );
