@@ -69,6 +69,14 @@ fn staff_aad(clinic: &str, id: &StaffId) -> Aad {
 }
 
 impl Clinic {
+    /// The stored row of a member of staff, or `NoSuchStaff`.
+    async fn staff_row(&self, staff: StaffId) -> Result<StaffRow, ServiceError> {
+        self.store
+            .staff(staff.as_bytes())
+            .await?
+            .ok_or(ServiceError::NoSuchStaff)
+    }
+
     /// The clinic's key for staff data, made on first use.
     async fn people_key(&self) -> Result<DataKey, ServiceError> {
         let org = self.org().as_str();
@@ -136,10 +144,7 @@ impl Clinic {
         staff: StaffId,
         number: &PersonNumber,
     ) -> Result<(), ServiceError> {
-        self.store
-            .staff(staff.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        self.staff_row(staff).await?;
         let index = self
             .keys
             .read()
@@ -187,11 +192,7 @@ impl Clinic {
     }
 
     pub async fn staff_member(&self, id: StaffId) -> Result<Staff, ServiceError> {
-        let row = self
-            .store
-            .staff(id.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        let row = self.staff_row(id).await?;
         let key = self.people_key().await?;
         let name = key.open(&staff_aad(self.org().as_str(), &id), &row.name)?;
         let name = String::from_utf8(name).map_err(|_| malformed("staff name is not UTF-8"))?;
@@ -228,11 +229,7 @@ impl Clinic {
                 "an authorisation may last at most three years; renew it after review".into(),
             ));
         }
-        let member = self
-            .store
-            .staff(staff.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        let member = self.staff_row(staff).await?;
         if !member.active {
             return Err(ServiceError::Invalid(
                 "this person has left the clinic; reactivate before granting".into(),
@@ -287,10 +284,7 @@ impl Clinic {
         ctx: &ActContext,
         staff: StaffId,
     ) -> Result<(), ServiceError> {
-        self.store
-            .staff(staff.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        self.staff_row(staff).await?;
         let by = ctx.actor.id.clone();
         let now = self.clock.now().as_micros();
         self.write(
@@ -421,10 +415,7 @@ impl Clinic {
                 "the course name must be 1-100 characters".into(),
             ));
         }
-        self.store
-            .staff(staff.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        self.staff_row(staff).await?;
         let by = ctx.actor.id.clone();
         let now = self.clock.now().as_micros();
         self.write(
@@ -479,10 +470,7 @@ impl Clinic {
         staff: StaffId,
         patient: PatientId,
     ) -> Result<(), ServiceError> {
-        self.store
-            .staff(staff.as_bytes())
-            .await?
-            .ok_or(ServiceError::NoSuchStaff)?;
+        self.staff_row(staff).await?;
         self.store
             .patient(patient.as_bytes())
             .await?
