@@ -6,7 +6,7 @@ use std::fmt;
 
 use fortrolig_domain::access::Level;
 use fortrolig_domain::{Action, Actor, Outcome, PatientId, Source, StaffId, Timestamp};
-use fortrolig_store::SessionRow;
+use fortrolig_store::{SessionRow, StoreError};
 use ring::digest::{SHA256, digest};
 
 use crate::clinic::{ActContext, Clinic};
@@ -205,7 +205,6 @@ impl Clinic {
             ended_at: None,
             end_reason: None,
         };
-        self.store.insert_session(&row).await?;
         let ctx = self.subject_context(
             subject,
             source,
@@ -215,13 +214,10 @@ impl Clinic {
             SessionSubject::Patient(p) => Some(p),
             SessionSubject::Staff(_) => None,
         };
-        self.record(
-            &ctx,
-            Action::SessionStarted,
-            patient,
-            "session",
-            &ctx.reason,
-        )
+        let stored = row.clone();
+        self.write(&ctx, Action::SessionStarted, patient, "session", |tx| {
+            Box::pin(async move { tx.insert_session(&stored).await })
+        })
         .await?;
         Ok((token, session_of(row)?))
     }
@@ -258,16 +254,25 @@ impl Clinic {
         source: &Source,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now().as_micros();
-        if self
-            .store
-            .end_session(&session.token_hash, "logout", now)
-            .await?
-        {
-            let ctx = self.subject_context(session.subject, source, "utlogging");
-            self.record(&ctx, Action::SessionEnded, None, "session", "utlogging")
-                .await?;
+        let ctx = self.subject_context(session.subject, source, "utlogging");
+        // Ending and recording are one transaction; a session that had already ended
+        // (a race with expiry) makes the transaction roll back, unrecorded.
+        let ended = self
+            .write(&ctx, Action::SessionEnded, None, "session", |tx| {
+                let token_hash = session.token_hash.clone();
+                Box::pin(async move {
+                    if tx.end_session(&token_hash, "logout", now).await? {
+                        Ok(())
+                    } else {
+                        Err(StoreError::NotOpen)
+                    }
+                })
+            })
+            .await;
+        match ended {
+            Err(ServiceError::Store(StoreError::NotOpen)) => Ok(()),
+            other => other,
         }
-        Ok(())
     }
 
     /// The open sessions of a subject, for "your sessions" and "log out everywhere".

@@ -2,6 +2,8 @@
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    NativeSqlite(#[from] rusqlite::Error),
     #[error("cannot prepare the data directory {path}: {source}")]
     Directory {
         path: String,
@@ -13,6 +15,8 @@ pub enum StoreError {
     ClinicExists(String),
     #[error("a patient with this identity number is already registered at the clinic")]
     PatientExists,
+    #[error("the session was no longer open")]
+    NotOpen,
     #[error("the stored data is malformed: {0}")]
     Malformed(String),
     #[error("the database URL is not a usable postgres:// URL: {0}")]

@@ -1,6 +1,6 @@
 //! Sessions and failed-login counts in a clinic's store.
 
-use crate::clinic::ClinicStore;
+use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,26 +55,6 @@ const SESSION: &str = "SELECT token_hash, subject_kind, subject_id, level, provi
      created_at, last_seen, expires_at, ended_at, end_reason FROM sessions";
 
 impl ClinicStore {
-    pub async fn insert_session(&self, row: &SessionRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
-             created_at, last_seen, expires_at, ended_at, end_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)",
-        )
-        .bind(&row.token_hash)
-        .bind(&row.subject_kind)
-        .bind(&row.subject_id)
-        .bind(&row.level)
-        .bind(&row.provider)
-        .bind(row.provider_sid.as_deref())
-        .bind(&row.csrf_token)
-        .bind(row.created_at)
-        .bind(row.last_seen)
-        .bind(row.expires_at)
-        .execute(&self.db().pool)
-        .await?;
-        Ok(())
-    }
-
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
         let row: Option<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SESSION} WHERE token_hash = $1"
@@ -111,21 +91,14 @@ impl ClinicStore {
         Ok(())
     }
 
-    /// Ends one session; true if it was still open.
+    /// Ends one session on expiry; true if it was still open.
     pub async fn end_session(
         &self,
         token_hash: &[u8],
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(token_hash)
-            .execute(&self.db().pool)
-            .await?
-            .rows_affected();
-        Ok(n > 0)
+        end_session(&self.db().pool, token_hash, reason, now).await
     }
 
     /// Ends every open session of a subject (a person who leaves, "log out everywhere").
@@ -178,4 +151,55 @@ impl ClinicStore {
             .await?;
         Ok(())
     }
+}
+
+impl ClinicTx {
+    /// In the transaction that records the login, so that no session exists unlogged.
+    pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
+             created_at, last_seen, expires_at, ended_at, end_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)",
+        )
+        .bind(&row.token_hash)
+        .bind(&row.subject_kind)
+        .bind(&row.subject_id)
+        .bind(&row.level)
+        .bind(&row.provider)
+        .bind(row.provider_sid.as_deref())
+        .bind(&row.csrf_token)
+        .bind(row.created_at)
+        .bind(row.last_seen)
+        .bind(row.expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Ends one session in the transaction that records the logout; true if it was open.
+    pub async fn end_session(
+        &mut self,
+        token_hash: &[u8],
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        end_session(self.conn(), token_hash, reason, now).await
+    }
+}
+
+async fn end_session<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    token_hash: &[u8],
+    reason: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(token_hash)
+    .execute(on)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }

@@ -14,6 +14,7 @@ mod audit_log;
 mod backup_restore;
 mod cli_errors;
 mod crash;
+mod crash_server;
 mod keys;
 mod login;
 mod matrix;
