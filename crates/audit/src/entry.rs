@@ -43,20 +43,64 @@ impl LogEntry {
     /// Length-prefixed fields in a fixed order: two different entries never encode alike.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160);
+        self.fields().encode_into(&mut out);
+        out
+    }
+
+    pub fn fields(&self) -> EntryFields<'_> {
+        EntryFields {
+            seq: self.seq,
+            at: self.at,
+            actor_id: &self.actor_id,
+            actor_role: &self.actor_role,
+            actor_clinic: &self.actor_clinic,
+            actor_hpr: self.actor_hpr.as_deref(),
+            patient: self.patient.as_deref(),
+            action: &self.action,
+            object: &self.object,
+            reason: &self.reason,
+            outcome: &self.outcome,
+            source_session: self.source_session.as_deref(),
+            source_address: self.source_address.as_deref(),
+        }
+    }
+}
+
+/// An entry's fields borrowed from wherever they lie (a database row), so that a bulk
+/// reader can hash entries without allocating a `LogEntry` for each.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryFields<'a> {
+    pub seq: u64,
+    pub at: i64,
+    pub actor_id: &'a str,
+    pub actor_role: &'a str,
+    pub actor_clinic: &'a str,
+    pub actor_hpr: Option<&'a str>,
+    pub patient: Option<&'a str>,
+    pub action: &'a str,
+    pub object: &'a str,
+    pub reason: &'a str,
+    pub outcome: &'a str,
+    pub source_session: Option<&'a str>,
+    pub source_address: Option<&'a str>,
+}
+
+impl EntryFields<'_> {
+    /// Appends the canonical encoding (see `LogEntry::encode`) to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"fortrolig/audit/v1");
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.at.to_be_bytes());
-        for field in [&self.actor_id, &self.actor_role, &self.actor_clinic] {
-            put_str(&mut out, field);
+        for field in [self.actor_id, self.actor_role, self.actor_clinic] {
+            put_str(out, field);
         }
-        put_opt(&mut out, self.actor_hpr.as_deref());
-        put_opt(&mut out, self.patient.as_deref());
-        for field in [&self.action, &self.object, &self.reason, &self.outcome] {
-            put_str(&mut out, field);
+        put_opt(out, self.actor_hpr);
+        put_opt(out, self.patient);
+        for field in [self.action, self.object, self.reason, self.outcome] {
+            put_str(out, field);
         }
-        put_opt(&mut out, self.source_session.as_deref());
-        put_opt(&mut out, self.source_address.as_deref());
-        out
+        put_opt(out, self.source_session);
+        put_opt(out, self.source_address);
     }
 }
 

@@ -5,7 +5,7 @@ mod merkle;
 mod tree_head;
 mod verify;
 
-pub use entry::LogEntry;
+pub use entry::{EntryFields, LogEntry};
 pub use merkle::{
     Frontier, Hash, inclusion_proof, leaf_hash, node_hash, root_of, verify_inclusion,
 };

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::entry::LogEntry;
-use crate::merkle::{Frontier, leaf_hash};
+use crate::merkle::{Frontier, Hash, leaf_hash};
 use crate::tree_head::SignedTreeHead;
 
 /// What is wrong with a log, naming the first entry that can no longer be trusted.
@@ -66,7 +66,9 @@ pub struct LogVerifier {
     frontier: Frontier,
     /// The frontier at the last head that matched, and what came after it.
     trusted: Frontier,
-    pending: Vec<(u64, [u8; 32], Vec<u8>)>,
+    /// (seq, leaf, stored root); a stored root of the wrong length is kept as `None`,
+    /// which matches nothing.
+    pending: Vec<(u64, Hash, Option<Hash>)>,
 }
 
 impl LogVerifier {
@@ -98,21 +100,30 @@ impl LogVerifier {
     }
 
     pub fn push(&mut self, entry: &LogEntry, stored_root_after: &[u8]) -> Result<(), Fault> {
+        self.push_leaf(entry.seq, leaf_hash(&entry.encode()), stored_root_after)
+    }
+
+    /// `push` for a reader that hashed the entry itself (see `EntryFields`).
+    pub fn push_leaf(
+        &mut self,
+        seq: u64,
+        leaf: Hash,
+        stored_root_after: &[u8],
+    ) -> Result<(), Fault> {
         let expected = self.frontier.size() + 1;
-        if entry.seq != expected {
+        if seq != expected {
             self.locate_changed()?;
             return Err(Fault::OutOfSequence {
                 expected,
-                found: entry.seq,
+                found: seq,
             });
         }
-        let leaf = leaf_hash(&entry.encode());
         self.frontier.push(leaf);
         self.pending
-            .push((entry.seq, leaf, stored_root_after.to_vec()));
+            .push((seq, leaf, stored_root_after.try_into().ok()));
         let mut root = None;
         while let Some(head) = self.heads.get(self.next_head) {
-            if head.head.size != entry.seq {
+            if head.head.size != seq {
                 break;
             }
             let root = *root.get_or_insert_with(|| self.frontier.root());
@@ -120,7 +131,7 @@ impl LogVerifier {
                 self.locate_changed()?;
                 return Err(Fault::Rewritten {
                     first: self.trusted.size() + 1,
-                    last: entry.seq,
+                    last: seq,
                 });
             }
             self.next_head += 1;
@@ -137,7 +148,7 @@ impl LogVerifier {
         let mut replay = self.trusted.clone();
         for (seq, leaf, stored) in &self.pending {
             replay.push(*leaf);
-            if replay.root().as_slice() != stored.as_slice() {
+            if *stored != Some(replay.root()) {
                 return Err(Fault::EntryChanged { seq: *seq });
             }
         }

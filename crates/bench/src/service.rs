@@ -105,15 +105,15 @@ pub async fn verify_through_store(
     let mut rows = 0u64;
     clinic
         .store()
-        .for_each_entry(|entry, root| {
+        .for_each_leaf(|seq, leaf, root| {
             rows += 1;
-            std::hint::black_box((entry, root));
+            std::hint::black_box((seq, leaf, root));
             Ok(())
         })
         .await??;
     let read = watch.stop()?;
     report.info(
-        "  of which reading rows (for_each_entry)",
+        "  of which reading and hashing rows (for_each_leaf)",
         &format!(
             "{} rows in {} ({} CPU) = {} per row; the rest is LogVerifier",
             report::count(rows),

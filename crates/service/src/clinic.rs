@@ -557,7 +557,7 @@ impl Clinic {
         }
         let mut verifier = LogVerifier::new(&self.public_keys().await?, heads).map_err(broken)?;
         self.store
-            .for_each_entry(|entry, root| verifier.push(&entry, root))
+            .for_each_leaf(|seq, leaf, root| verifier.push_leaf(seq, leaf, root))
             .await?
             .map_err(broken)?;
         verifier.finish().map_err(broken)

@@ -43,6 +43,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// The database file, on SQLite (for the native audit scan).
+    pub sqlite_file: Option<PathBuf>,
 }
 
 impl Db {
@@ -235,7 +237,14 @@ async fn connect(url: &str, dialect: Dialect) -> Result<Db, StoreError> {
         })
         .connect_with(options)
         .await?;
-    Ok(Db { pool, dialect })
+    let sqlite_file = url
+        .strip_prefix("sqlite://")
+        .map(|rest| PathBuf::from(rest.split_once('?').map_or(rest, |(path, _)| path)));
+    Ok(Db {
+        pool,
+        dialect,
+        sqlite_file,
+    })
 }
 
 async fn ensure_pg_database(base: &str, name: &str, query: &str) -> Result<(), StoreError> {

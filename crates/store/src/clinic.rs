@@ -1,6 +1,6 @@
 //! One clinic's store: patients (ciphertext only) and the audit log.
 
-use fortrolig_audit::{Frontier, LogEntry, SignedTreeHead, TreeHead};
+use fortrolig_audit::{Frontier, Hash, LogEntry, SignedTreeHead, TreeHead, leaf_hash};
 use fortrolig_domain::OrgNumber;
 use sqlx::{Any, AssertSqlSafe, Executor, Transaction};
 
@@ -161,11 +161,14 @@ impl ClinicStore {
             .collect()
     }
 
-    /// Streams the log in order of `seq`, in batches, to `visit` (entry, stored root).
-    pub async fn for_each_entry(
+    /// Streams the log in order of `seq` to `visit` (seq, leaf hash, stored root after).
+    pub async fn for_each_leaf(
         &self,
-        mut visit: impl FnMut(LogEntry, &[u8]) -> Result<(), fortrolig_audit::Fault>,
+        mut visit: impl FnMut(u64, Hash, &[u8]) -> Result<(), fortrolig_audit::Fault>,
     ) -> Result<Result<(), fortrolig_audit::Fault>, StoreError> {
+        if let Some(file) = &self.db.sqlite_file {
+            return crate::audit_scan::scan_sqlite(file.clone(), ENTRY_COLUMNS, visit).await;
+        }
         const BATCH: i64 = 20_000;
         let mut after: i64 = i64::MIN;
         loop {
@@ -179,7 +182,7 @@ impl ClinicStore {
             for row in rows {
                 let (entry, root) = entry_from_row(&row)?;
                 after = entry.seq as i64;
-                if let Err(fault) = visit(entry, &root) {
+                if let Err(fault) = visit(entry.seq, leaf_hash(&entry.encode()), &root) {
                     return Ok(Err(fault));
                 }
             }

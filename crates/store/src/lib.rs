@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit_scan;
 mod backend;
 mod clinic;
 mod directory;
