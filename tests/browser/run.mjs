@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Fortrolig's browser tests as one command:
-//   node tests/browser/run.mjs            (needs `npm ci` in tests/browser and tests/oidc, and a built binary)
+//   node tests/browser/run.mjs            (needs `npm ci` in tests/browser and tests/oidc, a built binary,
+//                                          and python3, with which a test ages a stored session)
 // Starts the mock ID-porten (tests/oidc/mock-op.mjs) and a Fortrolig server with a clinic and a
 // patient in a temporary directory, runs tests/browser/*.test.mjs with Node's test runner (TAP:
 // `# pass N` / `# fail M`), and stops everything again, also on failure and on Ctrl-C.
 // Exits non-zero on any failure.
 //
 // Environment:
-//   FORTROLIG_BIN     the fortrolig binary (default: target/debug/fortrolig of this repository)
+//   FORTROLIG_BIN     the fortrolig binary (default: debug/fortrolig in $CARGO_TARGET_DIR if set,
+//                     as cargo builds it there, else target/debug/fortrolig of this repository)
 //   BROWSER_CHROMIUM  Chromium (default /usr/bin/chromium)
 //   BROWSER_KEEP=1    keep the temporary directory (logs, data) after the run
 import { spawn, execFile } from 'node:child_process';
@@ -21,7 +23,9 @@ import { promisify } from 'node:util';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
-const BIN = path.resolve(HERE, process.env.FORTROLIG_BIN || '../../target/debug/fortrolig');
+// A relative CARGO_TARGET_DIR is relative to where cargo ran; the same working directory is assumed.
+const BIN = process.env.FORTROLIG_BIN ? path.resolve(HERE, process.env.FORTROLIG_BIN)
+  : path.resolve(process.env.CARGO_TARGET_DIR || path.join(REPO, 'target'), 'debug/fortrolig');
 const MOCK_OP = path.join(REPO, 'tests/oidc/mock-op.mjs');
 const ARTIFACTS = path.join(REPO, 'target/browser');
 const CLINIC = { org: '923456783', name: 'Normland legesenter' };
@@ -200,7 +204,7 @@ key_id = ${q(KEY_ID)}
   const server = start('fortrolig', BIN, ['serve', '--config', config], { env: serverEnv, logFile: path.join(tmp, 'server.log') });
   server.proc.stdout.pipe(fs.createWriteStream(path.join(tmp, 'server.log'), { flags: 'a' }));
   await waitForHealth(server, `http://127.0.0.1:${port}/healthz`);
-  log(`fortrolig at ${base} (data and logs in ${tmp})`);
+  log(`fortrolig (${BIN}) at ${base} (data and logs in ${tmp})`);
   return { server, base, issuer };
 }
 
@@ -278,6 +282,7 @@ try {
     BROWSER_PATIENT_FNR: PATIENT.fnr,
     BROWSER_PATIENT_NAME: PATIENT.name,
     BROWSER_TMP: path.join(tmp, 'chromium'), // browser profiles: removed with the rest of the run
+    BROWSER_DATA_DIR: path.join(tmp, 'data'), // the server's data directory (SQLite), for tests that age a session
   });
   exitCode = code === 0 ? 0 : 1;
   if (code !== 0 && !interrupted) {

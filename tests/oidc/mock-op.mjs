@@ -73,6 +73,11 @@ function pickAcr(acrValues) {
 // login_hint -> accountId: "PID" (idporten) or "PID" / "PID:HPR" (helseid).
 const hintPattern = HELSEID ? /^\d{11}(:\d{1,9})?$/ : /^\d{11}$/;
 const accountFor = (hint) => (hint === undefined || hint === '' ? DEFAULT_PID : hint);
+// Without login_hint, the cookie `mock_op_login_hint` (on the provider's origin) stands in for
+// it: a browser test cannot add login_hint to a login its client starts inside a redirect chain
+// (a step-up), so it names the person with this cookie instead.
+const cookieHint = (req) => /(?:^|;\s*)mock_op_login_hint=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
+const loginHint = (params, req) => params.login_hint ?? cookieHint(req);
 const sha = (s) => crypto.createHash('sha256').update(s).digest('base64url');
 const salt = crypto.randomBytes(16).toString('hex');
 // locale (ui_locales) and acr of the last login per accountId, for claims issued later at /token
@@ -106,7 +111,8 @@ policy.get('login').checks.push(new interactionPolicy.Check('mock_relogin', 'log
   'login_required', (ctx) => {
     const { session, params } = ctx.oidc;
     if (!session.accountId) return false;
-    if (params.login_hint !== undefined && params.login_hint !== session.accountId) return true;
+    const hint = loginHint(params, ctx.req);
+    if (hint !== undefined && hint !== session.accountId) return true;
     return profile.acrValues.indexOf(pickAcr(params.acr_values)) > profile.acrValues.indexOf(session.acr);
   }));
 
@@ -192,7 +198,7 @@ async function interaction(req, res) {
   const d = await oidc.interactionDetails(req, res);
   const { prompt, params } = d;
   if (prompt.name === 'login') {
-    const accountId = accountFor(params.login_hint);
+    const accountId = accountFor(loginHint(params, req));
     if (!hintPattern.test(accountId)) {
       // `fail` (or any malformed hint): the user "cancels" -> error=access_denied at the client
       return oidc.interactionFinished(req, res,
