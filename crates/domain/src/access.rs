@@ -108,20 +108,26 @@ pub enum DataClass {
     People,
     /// Running the service: health checks, backups, key rotation. *High*.
     Operations,
+    /// Proving who a person is and handing them a way to log in (an activation code for a
+    /// passkey). *High*: the code leads to a login at level high.
+    Identity,
 }
 
 impl DataClass {
-    pub const ALL: [DataClass; 4] = [
+    pub const ALL: [DataClass; 5] = [
         DataClass::Administrative,
         DataClass::Health,
         DataClass::People,
         DataClass::Operations,
+        DataClass::Identity,
     ];
 
     pub fn required_level(self) -> Level {
         match self {
             DataClass::Administrative => Level::Substantial,
-            DataClass::Health | DataClass::People | DataClass::Operations => Level::High,
+            DataClass::Health | DataClass::People | DataClass::Operations | DataClass::Identity => {
+                Level::High
+            }
         }
     }
 
@@ -131,6 +137,7 @@ impl DataClass {
             DataClass::Health => "health",
             DataClass::People => "people",
             DataClass::Operations => "operations",
+            DataClass::Identity => "identity",
         }
     }
 }
@@ -249,6 +256,10 @@ pub fn decide(subject: &Subject, request: &Request) -> Decision {
                 DataClass::Health => any(Role::is_clinical),
                 DataClass::People => any(|r| r == Role::ClinicAdmin),
                 DataClass::Operations => any(|r| r == Role::Operator),
+                // The people at the desk and in the consulting room check identity papers.
+                DataClass::Identity => {
+                    any(|r| r.is_clinical() || r == Role::Secretary || r == Role::ClinicAdmin)
+                }
             };
             if !role_ok {
                 return Decision::Deny(DenyReason::Role);

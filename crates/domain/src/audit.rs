@@ -55,10 +55,13 @@ pub enum Action {
     AuthorisationReviewed,
     TrainingRecorded,
     SettingChanged,
+    ActivationIssued,
+    PasskeyEnrolled,
+    PasskeysRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 25] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -81,6 +84,9 @@ impl Action {
         Action::AuthorisationReviewed,
         Action::TrainingRecorded,
         Action::SettingChanged,
+        Action::ActivationIssued,
+        Action::PasskeyEnrolled,
+        Action::PasskeysRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +113,9 @@ impl Action {
             Action::AuthorisationReviewed => "authorisation.reviewed",
             Action::TrainingRecorded => "training.recorded",
             Action::SettingChanged => "clinic.setting_changed",
+            Action::ActivationIssued => "identity.activation_issued",
+            Action::PasskeyEnrolled => "passkey.enrolled",
+            Action::PasskeysRevoked => "passkey.revoked",
         }
     }
 

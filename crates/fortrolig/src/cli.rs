@@ -59,6 +59,35 @@ pub enum Command {
     /// The clinic's people: staff, their roles and care relationships.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Bootstrapping a clinic's administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Register a member of staff (e.g. the clinic's first administrator) and print a
+    /// one-time link with which they enrol a passkey. The link works once, for 24 hours;
+    /// hand it over only to the person named.
+    Invite {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        name: String,
+        /// lege, sykepleier, fysioterapeut, psykolog, sekretaer, klinikkadministrator, operator
+        #[arg(long)]
+        role: String,
+        /// The address users type (the server's public_url); the link starts with it.
+        #[arg(long, default_value = "http://localhost:8080")]
+        url: String,
+        #[arg(long)]
+        hpr: Option<String>,
+        /// How many days the role is granted (at most 3 years).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

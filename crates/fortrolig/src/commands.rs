@@ -185,6 +185,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Staff(command) => crate::staff::run(command).await,
+        Command::Admin(command) => crate::admin::run(command).await,
         Command::Keys(KeysCommand::Rotate { storage, clinic }) => {
             let org = parse_org(&clinic)?;
             let config = crate::system::config_for(&storage)?;
@@ -310,11 +311,19 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
             login_flow(fortrolig_identity::ProviderKind::HelseId, s).await?,
         )),
     };
+    let passkeys = match fortrolig_identity::PasskeyRp::new(&config.public_url, "Fortrolig") {
+        Ok(rp) => Some(std::sync::Arc::new(fortrolig_web::PasskeyFlow::new(rp))),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off: set public_url to the address users type");
+            None
+        }
+    };
     let settings = fortrolig_web::ServerSettings {
         listen: config.listen,
         tls: config.tls.clone(),
         idporten,
         helseid,
+        passkeys,
         demo_login,
     };
     let result = fortrolig_web::serve(app.clone(), settings)

@@ -82,6 +82,9 @@ pub struct ProviderSettings {
 #[serde(deny_unknown_fields)]
 struct FileServer {
     listen: Option<String>,
+    /// The address users type, e.g. https://fortrolig.klinikk.no (passkeys are bound to
+    /// its host name, and links printed by the CLI start with it).
+    public_url: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
 }
@@ -112,6 +115,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    pub public_url: String,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub data_dir: PathBuf,
     pub vault_dir: PathBuf,
@@ -126,6 +130,7 @@ pub struct Config {
 
 const ENV_KEYS: &[&str] = &[
     "FORTROLIG_LISTEN",
+    "FORTROLIG_PUBLIC_URL",
     "FORTROLIG_TLS_CERT",
     "FORTROLIG_TLS_KEY",
     "FORTROLIG_DATA_DIR",
@@ -211,6 +216,16 @@ impl Config {
             )));
         }
 
+        let public_url = match get("FORTROLIG_PUBLIC_URL").or(parsed.server.public_url) {
+            Some(url) => public_url(&url)?,
+            // Browsers treat localhost as a secure context, and WebAuthn refuses IP addresses.
+            None => format!(
+                "{}://localhost:{}",
+                if tls.is_some() { "https" } else { "http" },
+                listen.port()
+            ),
+        };
+
         let data_dir = get("FORTROLIG_DATA_DIR")
             .map(PathBuf::from)
             .or(parsed.storage.data_dir)
@@ -265,6 +280,7 @@ impl Config {
         let helseid = provider_settings("helseid", parsed.helseid, &vault_dir)?;
         Ok(Self {
             listen,
+            public_url,
             tls,
             data_dir,
             vault_dir,
@@ -277,6 +293,21 @@ impl Config {
             helseid,
         })
     }
+}
+
+/// `https://host[:port]` (or `http://localhost…` for tests), without a trailing slash.
+fn public_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://localhost").map(|_| ""));
+    let valid = rest.is_some_and(|r| !r.contains('/') && !r.contains('?') && !r.contains('#'));
+    if !valid {
+        return Err(ConfigError::Invalid(format!(
+            "public_url {url:?} must be https://host[:port] (http only for localhost), with no path"
+        )));
+    }
+    Ok(url.to_owned())
 }
 
 fn provider_settings(

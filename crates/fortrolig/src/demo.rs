@@ -42,6 +42,8 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
     config.master_key_file = config.vault_dir.join("master.key");
     config.data_dir = data;
     config.listen = listen;
+    // Passkeys need a host name; browsers treat localhost as secure without TLS.
+    config.public_url = format!("http://localhost:{}", listen.port());
     config.database_url = None;
     config.log_format = LogFormat::Pretty;
     if !listen.ip().is_loopback() {
@@ -101,9 +103,10 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> Result<ExitCode, CliError
         "Data (SQLite, encrypted per field): {}",
         config.data_dir.display()
     );
-    println!("Open http://{listen}/ in a browser. Stop with Ctrl-C.");
+    let url = &config.public_url;
+    println!("Open {url}/ in a browser. Stop with Ctrl-C.");
     println!(
-        "Test login (demo only, no real eID): http://{listen}/k/{DEMO_ORG}/testinnlogging — patient 12858010053, doctor 29906410093, administrator 07849310059"
+        "Test login (demo only, no real eID): {url}/k/{DEMO_ORG}/testinnlogging — patient 12858010053, doctor 29906410093, administrator 07849310059"
     );
     crate::commands::serve(config, true).await
 }

@@ -1,5 +1,6 @@
 //! `fortrolig`: the one binary. See `fortrolig --help`.
 
+mod admin;
 mod cli;
 mod commands;
 mod config;

@@ -14,7 +14,7 @@ use crate::system::{Create, open_args};
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Opens the stores, runs `act`, and closes them again whatever `act` returned.
-async fn in_app<F, Fut>(storage: &StorageArgs, act: F) -> Result<ExitCode, CliError>
+pub(crate) async fn in_app<F, Fut>(storage: &StorageArgs, act: F) -> Result<ExitCode, CliError>
 where
     F: FnOnce(Fortrolig) -> Fut,
     Fut: std::future::Future<Output = Result<ExitCode, CliError>>,
@@ -27,6 +27,24 @@ where
 
 fn usage(what: &str, e: impl std::fmt::Display) -> CliError {
     CliError::Usage(format!("{what}: {e}"))
+}
+
+pub(crate) fn parse_role(text: &str) -> Result<Role, CliError> {
+    Role::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        CliError::Usage(format!("role: choose one of {}", known.join(", ")))
+    })
+}
+
+/// `--days` as a span of time: 1 day to three years.
+pub(crate) fn authorisation_span(days: u32) -> Result<i64, CliError> {
+    let span = i64::from(days) * DAY_MICROS;
+    if days == 0 || span > fortrolig_service::MAX_AUTHORISATION_MICROS {
+        return Err(CliError::Usage(
+            "--days: an authorisation lasts 1 day to three years; renew it after review".into(),
+        ));
+    }
+    Ok(span)
 }
 
 pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
@@ -42,10 +60,7 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
         } => {
             let org = parse_org(&clinic)?;
             let name = PersonName::parse(&name).map_err(|e| usage("name", e))?;
-            let role = Role::parse(&role).ok_or_else(|| {
-                let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                CliError::Usage(format!("role: choose one of {}", known.join(", ")))
-            })?;
+            let role = parse_role(&role)?;
             let number = PersonNumber::parse(&fnr).map_err(|e| usage("identity number", e))?;
             let hpr = hpr
                 .as_deref()
@@ -53,13 +68,7 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
                 .transpose()
                 .map_err(|e| usage("HPR number", e))?;
             // Checked before anything is written, so a refused grant leaves no half-made person.
-            let span = i64::from(days) * DAY_MICROS;
-            if days == 0 || span > fortrolig_service::MAX_AUTHORISATION_MICROS {
-                return Err(CliError::Usage(
-                    "--days: an authorisation lasts 1 day to three years; renew it after review"
-                        .into(),
-                ));
-            }
+            let span = authorisation_span(days)?;
             in_app(&storage, |app| async move {
                 let clinic = app.clinic(&org).await?;
                 let ctx = admin(&org, "personaladministrasjon");

@@ -3,11 +3,13 @@
 mod claims;
 mod client_key;
 mod error;
+mod passkey;
 mod provider;
 
 pub use claims::NorwayClaims;
 pub use client_key::ClientKey;
 pub use error::LoginError;
+pub use passkey::{Enrolment, NewPasskey, PasskeyError, PasskeyLogin, PasskeyRp, Presented};
 pub use provider::{Identity, PendingLogin, Provider, ProviderConfig, ProviderKind};
 
 #[cfg(feature = "testing")]

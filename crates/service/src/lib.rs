@@ -5,6 +5,7 @@ pub mod backup;
 mod clinic;
 mod error;
 mod keys;
+mod passkeys;
 mod people;
 mod sessions;
 
@@ -18,6 +19,10 @@ pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
+pub use passkeys::{
+    ACTIVATION_LIFETIME_MICROS, Activation, ActivationCode, IdentityProof, IssuedActivation,
+    PasskeyInfo, StoredPasskey,
+};
 pub use people::{
     Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
 };

@@ -78,7 +78,7 @@ impl Clinic {
     }
 
     /// The clinic's key for staff data, made on first use.
-    async fn people_key(&self) -> Result<DataKey, ServiceError> {
+    pub(crate) async fn people_key(&self) -> Result<DataKey, ServiceError> {
         let org = self.org().as_str();
         let keys = self.keys.read().await;
         if self.keyring.people_key(org).await?.is_none() {
@@ -292,7 +292,14 @@ impl Clinic {
             Action::StaffDeactivated,
             None,
             &format!("staff:{staff}"),
-            |tx| Box::pin(async move { tx.deactivate_staff(staff.as_bytes(), &by, now).await }),
+            |tx| {
+                Box::pin(async move {
+                    tx.deactivate_staff(staff.as_bytes(), &by, now).await?;
+                    // A passkey must not outlive the person's place at the clinic.
+                    tx.revoke_passkeys("staff", staff.as_bytes(), now).await?;
+                    Ok(())
+                })
+            },
         )
         .await?;
         // Their sessions end at once, not at the next timeout (S2).

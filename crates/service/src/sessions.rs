@@ -25,24 +25,32 @@ pub enum SessionSubject {
 }
 
 impl SessionSubject {
-    fn kind(self) -> &'static str {
+    pub(crate) fn kind(self) -> &'static str {
         match self {
             SessionSubject::Staff(_) => "staff",
             SessionSubject::Patient(_) => "patient",
         }
     }
 
-    fn id_bytes(&self) -> &[u8; 16] {
+    pub(crate) fn id_bytes(&self) -> &[u8; 16] {
         match self {
             SessionSubject::Staff(id) => id.as_bytes(),
             SessionSubject::Patient(id) => id.as_bytes(),
         }
     }
 
-    fn actor_id(self) -> String {
+    pub(crate) fn actor_id(self) -> String {
         match self {
             SessionSubject::Staff(id) => format!("staff:{id}"),
             SessionSubject::Patient(id) => format!("patient:{id}"),
+        }
+    }
+
+    /// The patient, for audit entries about a patient's own account.
+    pub fn patient(self) -> Option<PatientId> {
+        match self {
+            SessionSubject::Patient(id) => Some(id),
+            SessionSubject::Staff(_) => None,
         }
     }
 }
@@ -158,7 +166,7 @@ fn failure_key(what: &str, value: &str) -> Vec<u8> {
 }
 
 impl Clinic {
-    fn subject_context(
+    pub(crate) fn subject_context(
         &self,
         subject: SessionSubject,
         source: &Source,

@@ -35,6 +35,7 @@ const CLINIC: &[Migration] = &[
     migration!(5, "clinic_0005_staff_identity"),
     migration!(6, "clinic_0006_access_reviews"),
     migration!(7, "clinic_0007_training"),
+    migration!(8, "clinic_0008_passkeys"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -160,6 +160,36 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("review_note", Text),
         ],
     },
+    TableSpec {
+        name: "activation_codes",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("code_hash", Bytes),
+            ("subject_kind", Text),
+            ("subject_id", Bytes),
+            ("identity_proof", Text),
+            ("issued_by", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("used_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "passkeys",
+        order_by: "credential_id",
+        columns: &[
+            ("credential_id", Bytes),
+            ("subject_kind", Text),
+            ("subject_id", Bytes),
+            ("user_handle", Bytes),
+            ("passkey", Bytes),
+            ("activation_id", Bytes),
+            ("created_at", Int),
+            ("last_used_at", Int),
+            ("revoked_at", Int),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableSpec> {

@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 
+mod activation;
 mod error;
 pub mod headers;
 mod html;
 mod innsyn;
 mod login;
 mod pages;
+mod passkeys;
+mod pending;
 mod portal;
 mod respond;
 mod router;
@@ -18,5 +21,6 @@ mod workspace;
 pub use error::WebError;
 pub use headers::RequestId;
 pub use login::LoginFlow;
+pub use passkeys::PasskeyFlow;
 pub use router::{AppState, HELSEID_CALLBACK, IDPORTEN_CALLBACK, router};
 pub use server::{ServerError, ServerSettings, serve};

@@ -58,6 +58,15 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str
     Ok("ready")
 }
 
+/// The one script: runs the passkey ceremonies (WebAuthn needs JavaScript).
+pub(crate) async fn passkey_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/passnokkel.js"),
+    )
+        .into_response()
+}
+
 pub(crate) async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],

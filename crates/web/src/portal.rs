@@ -39,7 +39,10 @@ pub(crate) async fn home(
         let body = format!(
             "<h1>{name}</h1>\n\
              <p>Her kan du sende meldinger til klinikken og se svar, trygt og uten å laste ned noe.</p>\n\
-             <p><a class=\"knapp\" href=\"/k/{org}/innlogging?nivaa=hoy\">Logg inn med ID-porten</a></p>\n{demo}\
+             <p><a class=\"knapp\" href=\"/k/{org}/innlogging?nivaa=hoy\">Logg inn med ID-porten</a></p>\n\
+             <p>Har du ikke BankID? Klinikken kan gi deg en aktiveringskode når du møter opp med legitimasjon. \
+             <a href=\"/k/{org}/aktiver\">Aktiver passnøkkel</a> eller \
+             <a href=\"/k/{org}/passnokkel\">logg inn med passnøkkel</a>.</p>\n{demo}\
              <h2>Før du logger inn</h2>\n<ul>\n\
              <li>Bruk din egen telefon eller datamaskin, ikke en som andre deler.</li>\n\
              <li>Du logger inn med BankID eller en annen eID på høyt nivå gjennom ID-porten.</li>\n\

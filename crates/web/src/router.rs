@@ -10,7 +10,8 @@ use std::sync::Arc;
 use axum::routing::post;
 
 use crate::login::{self, LoginFlow};
-use crate::{error, headers, innsyn, pages, portal, testlogin, workspace};
+use crate::passkeys::PasskeyFlow;
+use crate::{activation, error, headers, innsyn, pages, passkeys, portal, testlogin, workspace};
 
 /// Where ID-porten sends patients back (register this path with the provider).
 pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
@@ -24,6 +25,8 @@ pub struct AppState {
     pub idporten: Option<Arc<LoginFlow>>,
     /// Staff login through HelseID, when configured.
     pub helseid: Option<Arc<LoginFlow>>,
+    /// Passkeys (staff, and patients without BankID), when the public address allows.
+    pub passkeys: Option<Arc<PasskeyFlow>>,
     /// Whether cookies get `Secure` (always, except plain HTTP on loopback).
     pub secure_cookies: bool,
     /// The demo's test login; only `fortrolig demo` turns it on.
@@ -36,6 +39,7 @@ impl AppState {
             app,
             idporten: None,
             helseid: None,
+            passkeys: None,
             secure_cookies: false,
             demo_login: false,
         }
@@ -50,6 +54,22 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/readyz", get(pages::readyz))
         .route("/static/fortrolig.css", get(pages::stylesheet))
         .route("/favicon.ico", get(pages::favicon))
+        .route("/static/passnokkel.js", get(pages::passkey_script))
+        .route("/k/{clinic}/aktiver", get(passkeys::activation_page))
+        .route(
+            "/k/{clinic}/aktiver/start",
+            post(passkeys::activation_start),
+        )
+        .route(
+            "/k/{clinic}/aktiver/fullfor",
+            post(passkeys::activation_finish),
+        )
+        .route("/k/{clinic}/passnokkel", get(passkeys::login_page))
+        .route("/k/{clinic}/passnokkel/start", post(passkeys::login_start))
+        .route(
+            "/k/{clinic}/passnokkel/fullfor",
+            post(passkeys::login_finish),
+        )
         .route("/k/{clinic}/", get(portal::home))
         .route("/k/{clinic}/innlogging", get(login::start))
         .route("/k/{clinic}/utlogging", post(portal::logout))
@@ -63,6 +83,10 @@ pub fn router(state: AppState, tls: bool) -> Router {
         )
         .route("/k/{clinic}/ansatt/", get(workspace::home))
         .route("/k/{clinic}/ansatt/sok", post(workspace::search))
+        .route(
+            "/k/{clinic}/ansatt/aktivering",
+            get(activation::form).post(activation::issue),
+        )
         .route(
             "/k/{clinic}/ansatt/pasient/{patient}",
             get(workspace::patient),

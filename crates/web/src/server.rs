@@ -23,6 +23,8 @@ pub struct ServerSettings {
     pub idporten: Option<Arc<crate::login::LoginFlow>>,
     /// Staff login through HelseID, when configured.
     pub helseid: Option<Arc<crate::login::LoginFlow>>,
+    /// Passkeys, when the public address can be a WebAuthn relying party.
+    pub passkeys: Option<Arc<crate::passkeys::PasskeyFlow>>,
     /// The demo's marked test login (only `fortrolig demo` sets this).
     pub demo_login: bool,
 }
@@ -115,6 +117,7 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
         AppState {
             app,
             idporten: settings.idporten.clone(),
+            passkeys: settings.passkeys.clone(),
             helseid: settings.helseid.clone(),
             secure_cookies: tls.is_some(),
             demo_login: settings.demo_login,

@@ -82,7 +82,8 @@ pub(crate) async fn home(
     let here = format!("/k/{org}/ansatt/");
     if current(&clinic, &headers).await?.is_none() {
         let body = format!(
-            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>{}",
+            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>\n\
+             <p><a href=\"/k/{org}/passnokkel\">Logg inn med passnøkkel</a></p>{}",
             if state.demo_login {
                 format!(
                     "\n<p><a href=\"/k/{org}/testinnlogging\">Testinnlogging (bare i demo)</a></p>"
@@ -139,6 +140,7 @@ pub(crate) async fn home(
     };
     let body = format!(
         "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
+         <p><a href=\"/k/{org}/ansatt/aktivering\">Aktiveringskode for pasient uten BankID</a></p>\n\
          <h2>Mine pasienter</h2>\n<ul>{list}</ul>\n\
          <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
@@ -322,6 +324,27 @@ async fn require_admin(
     here: &str,
     now: fortrolig_domain::Timestamp,
 ) -> Result<Result<(StaffId, Session), Response>, WebError> {
+    require_class(
+        clinic,
+        headers,
+        here,
+        now,
+        fortrolig_domain::access::DataClass::People,
+        "Bare klinikkens administrator kontrollerer nødtilganger.",
+    )
+    .await
+}
+
+/// The staff session of this request if the access rule lets its roles touch `class`;
+/// otherwise a step-up, or a refusal saying `denied`.
+pub(crate) async fn require_class(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    here: &str,
+    now: fortrolig_domain::Timestamp,
+    class: fortrolig_domain::access::DataClass,
+    denied: &str,
+) -> Result<Result<(StaffId, Session), Response>, WebError> {
     let (staff, session) = match staff_session(clinic, headers, here).await? {
         Ok(pair) => pair,
         Err(redirect) => return Ok(Err(redirect)),
@@ -334,7 +357,7 @@ async fn require_admin(
     };
     let request = fortrolig_domain::access::Request {
         clinic: clinic.org().clone(),
-        class: fortrolig_domain::access::DataClass::People,
+        class,
         patient: None,
         need: Need::None,
     };
@@ -348,7 +371,7 @@ async fn require_admin(
         fortrolig_domain::access::Decision::Deny(_) => Ok(Err(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
-            "Bare klinikkens administrator kontrollerer nødtilganger.",
+            denied,
             clinic.org(),
         ))),
     }
