@@ -29,11 +29,8 @@ async fn portal(
         .await?;
     let (op, provider) = provider(ProviderKind::IdPorten, IDPORTEN_CALLBACK).await?;
     let state = AppState {
-        app: app.clone(),
         idporten: Some(Arc::new(LoginFlow::new(provider))),
-        helseid: None,
-        secure_cookies: false,
-        demo_login: false,
+        ..AppState::new(app.clone())
     };
     Ok((app, op, router(state, false)))
 }

@@ -19,6 +19,7 @@ mod keys;
 mod login;
 mod matrix;
 mod migrations;
+mod passkeys;
 mod plaintext;
 mod separation;
 mod sessions;

@@ -71,11 +71,8 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     let (_op, provider) = provider(ProviderKind::HelseId, HELSEID_CALLBACK).await?;
     let routes = router(
         AppState {
-            app: app.clone(),
-            idporten: None,
             helseid: Some(Arc::new(LoginFlow::new(provider))),
-            secure_cookies: false,
-            demo_login: false,
+            ..AppState::new(app.clone())
         },
         false,
     );
