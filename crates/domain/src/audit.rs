@@ -55,10 +55,15 @@ pub enum Action {
     AuthorisationReviewed,
     TrainingRecorded,
     SettingChanged,
+    TeamCreated,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamCareStarted,
+    TeamCareEnded,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 27] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -81,6 +86,11 @@ impl Action {
         Action::AuthorisationReviewed,
         Action::TrainingRecorded,
         Action::SettingChanged,
+        Action::TeamCreated,
+        Action::TeamMemberAdded,
+        Action::TeamMemberRemoved,
+        Action::TeamCareStarted,
+        Action::TeamCareEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +117,11 @@ impl Action {
             Action::AuthorisationReviewed => "authorisation.reviewed",
             Action::TrainingRecorded => "training.recorded",
             Action::SettingChanged => "clinic.setting_changed",
+            Action::TeamCreated => "team.created",
+            Action::TeamMemberAdded => "team.member_added",
+            Action::TeamMemberRemoved => "team.member_removed",
+            Action::TeamCareStarted => "team.care_started",
+            Action::TeamCareEnded => "team.care_ended",
         }
     }
 

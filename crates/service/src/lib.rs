@@ -4,9 +4,11 @@ mod access;
 pub mod backup;
 mod clinic;
 mod error;
+mod grants;
 mod keys;
 mod people;
 mod sessions;
+mod teams;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ pub use error::ServiceError;
 pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
+pub use grants::{Grantor, SharedGrant};
 use fortrolig_vault::MasterKey;
 pub use people::{
     Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
@@ -25,6 +28,7 @@ pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
     SessionSubject, SessionToken,
 };
+pub use teams::{MAX_TEAM_NAME, Membership, Team, TeamCare};
 use tokio::sync::Mutex;
 
 /// The system clock, the only place that reads the wall time.

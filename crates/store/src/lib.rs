@@ -10,6 +10,7 @@ mod migrate;
 mod people;
 mod sessions;
 pub mod tables;
+mod teams;
 
 pub use backend::{Backend, Db, Dialect, Stores};
 pub use clinic::{AuditAppend, ClinicStore, ClinicTx, PatientRow};
@@ -19,3 +20,4 @@ pub use keyring::{ClinicKeyRow, KeyRing, PatientKeyRow, SigningKeyRow};
 pub use migrate::{Migration, Schema};
 pub use people::{AuthorisationRow, EmergencyRow, StaffRow};
 pub use sessions::SessionRow;
+pub use teams::{SpellRow, TeamRow};
