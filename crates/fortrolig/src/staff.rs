@@ -221,7 +221,12 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             let grant = GrantId::parse(&grant).map_err(|e| usage("grant id", e))?;
             in_app(&storage, |app| async move {
                 let ended = app
-                    .end_grant_everywhere(&Grantor::OperatorCli, &org, grant, "personaladministrasjon")
+                    .end_grant_everywhere(
+                        &Grantor::OperatorCli,
+                        &org,
+                        grant,
+                        "personaladministrasjon",
+                    )
                     .await?;
                 println!("grant {grant} ended in clinic(s) {}", org_list(&ended));
                 Ok(ExitCode::SUCCESS)

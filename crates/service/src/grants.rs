@@ -18,11 +18,11 @@
 
 use std::sync::Arc;
 
+use fortrolig_domain::Timestamp;
 use fortrolig_domain::access::{
     DataClass, Decision, DenyReason, Level, Need, Request, Role, Subject, decide,
 };
 use fortrolig_domain::{Action, Actor, GrantId, OrgNumber, Outcome, PersonNumber, Source, StaffId};
-use fortrolig_domain::Timestamp;
 
 use crate::Fortrolig;
 use crate::access::AccessError;
@@ -181,7 +181,9 @@ impl Fortrolig {
         orgs.sort();
         orgs.dedup();
         if orgs.is_empty() {
-            return Err(ServiceError::Invalid("name the clinics the authorisation covers".into()).into());
+            return Err(
+                ServiceError::Invalid("name the clinics the authorisation covers".into()).into(),
+            );
         }
         let opened = self.open_all(&orgs).await?;
         let id = GrantId::from_bytes(fortrolig_vault::random_bytes::<16>()?);

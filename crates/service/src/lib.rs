@@ -19,8 +19,8 @@ pub use error::ServiceError;
 pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
-pub use grants::{Grantor, SharedGrant};
 use fortrolig_vault::MasterKey;
+pub use grants::{Grantor, SharedGrant};
 pub use people::{
     Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
 };

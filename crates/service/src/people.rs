@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{
-    Action, GrantId, HprNumber, OrgNumber, PatientId, PersonName, PersonNumber, StaffId,
-    Timestamp,
+    Action, GrantId, HprNumber, OrgNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp,
 };
 use fortrolig_store::{AuthorisationRow, PatientKeyRow, StaffRow, StoreError};
 use fortrolig_vault::{Aad, DataKey, Wrapped};
@@ -332,7 +331,10 @@ impl Clinic {
     }
 
     /// One authorisation of this clinic, current or past.
-    pub async fn authorisation(&self, grant: GrantId) -> Result<Option<Authorisation>, ServiceError> {
+    pub async fn authorisation(
+        &self,
+        grant: GrantId,
+    ) -> Result<Option<Authorisation>, ServiceError> {
         let Some(row) = self.store.authorisation(grant.as_bytes()).await? else {
             return Ok(None);
         };

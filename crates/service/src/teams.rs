@@ -116,9 +116,13 @@ impl Clinic {
             created_at: self.clock.now().as_micros(),
         };
         // The audit entry names the team by id only: the name may be sensitive.
-        self.write(ctx, Action::TeamCreated, None, &format!("team:{id}"), |tx| {
-            Box::pin(async move { tx.insert_team(&row).await })
-        })
+        self.write(
+            ctx,
+            Action::TeamCreated,
+            None,
+            &format!("team:{id}"),
+            |tx| Box::pin(async move { tx.insert_team(&row).await }),
+        )
         .await?;
         Ok(id)
     }

@@ -383,11 +383,13 @@ impl ClinicTx {
             .await?
             .rows_affected();
         // Someone who leaves leaves their teams too, so the record shows when (S1, S2).
-        sqlx::query("UPDATE team_members SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL")
-            .bind(now)
-            .bind(staff_id)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE team_members SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(staff_id)
+        .execute(self.conn())
+        .await?;
         Ok(ended)
     }
 

@@ -85,7 +85,11 @@ impl ClinicStore {
         Ok(rows.into_iter().map(spell_from).collect())
     }
 
-    pub async fn is_team_member(&self, team_id: &[u8], staff_id: &[u8]) -> Result<bool, StoreError> {
+    pub async fn is_team_member(
+        &self,
+        team_id: &[u8],
+        staff_id: &[u8],
+    ) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM team_members WHERE team_id = $1 AND staff_id = $2 AND ended_at IS NULL",
         )
@@ -96,7 +100,11 @@ impl ClinicStore {
         Ok(n > 0)
     }
 
-    pub async fn team_in_care(&self, team_id: &[u8], patient_id: &[u8]) -> Result<bool, StoreError> {
+    pub async fn team_in_care(
+        &self,
+        team_id: &[u8],
+        patient_id: &[u8],
+    ) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM team_care WHERE team_id = $1 AND patient_id = $2 AND ended_at IS NULL",
         )
