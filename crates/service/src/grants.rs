@@ -18,11 +18,12 @@
 
 use std::sync::Arc;
 
-use fortrolig_domain::Timestamp;
 use fortrolig_domain::access::{
     DataClass, Decision, DenyReason, Level, Need, Request, Role, Subject, decide,
 };
-use fortrolig_domain::{Action, Actor, GrantId, OrgNumber, Outcome, PersonNumber, Source, StaffId};
+use fortrolig_domain::{
+    Action, Actor, GrantId, OrgNumber, Outcome, PersonNumber, Source, StaffId, Timestamp,
+};
 
 use crate::Fortrolig;
 use crate::access::AccessError;
