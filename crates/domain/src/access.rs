@@ -145,7 +145,8 @@ impl DataClass {
 /// Why a member of staff may reach a patient's data (tjenstlig behov, S1, S3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Need {
-    /// A care relationship: the person or their team treats the patient.
+    /// A care relationship: the person treats the patient, or a team they are a current
+    /// member of does (the service finds which; the rule is the same).
     CareRelationship,
     /// Emergency access (nødrett): stated reason, time-limited, flagged for review.
     Emergency,

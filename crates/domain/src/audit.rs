@@ -58,10 +58,15 @@ pub enum Action {
     ActivationIssued,
     PasskeyEnrolled,
     PasskeysRevoked,
+    TeamCreated,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamCareStarted,
+    TeamCareEnded,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 30] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -87,6 +92,11 @@ impl Action {
         Action::ActivationIssued,
         Action::PasskeyEnrolled,
         Action::PasskeysRevoked,
+        Action::TeamCreated,
+        Action::TeamMemberAdded,
+        Action::TeamMemberRemoved,
+        Action::TeamCareStarted,
+        Action::TeamCareEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +126,11 @@ impl Action {
             Action::ActivationIssued => "identity.activation_issued",
             Action::PasskeyEnrolled => "passkey.enrolled",
             Action::PasskeysRevoked => "passkey.revoked",
+            Action::TeamCreated => "team.created",
+            Action::TeamMemberAdded => "team.member_added",
+            Action::TeamMemberRemoved => "team.member_removed",
+            Action::TeamCareStarted => "team.care_started",
+            Action::TeamCareEnded => "team.care_ended",
         }
     }
 

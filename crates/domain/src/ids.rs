@@ -68,6 +68,10 @@ random_id!(
     /// One emergency access (nødrett).
     EmergencyId
 );
+random_id!(
+    /// A team of the clinic, which can hold care relationships for its members (S1).
+    TeamId
+);
 
 fn parse_hex16(text: &str) -> Result<[u8; 16], IdError> {
     let bytes = text.as_bytes();

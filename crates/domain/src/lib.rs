@@ -10,5 +10,5 @@ pub mod patient;
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};
 pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
-pub use ids::{EmergencyId, GrantId, IdError, PatientId, StaffId};
+pub use ids::{EmergencyId, GrantId, IdError, PatientId, StaffId, TeamId};
 pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

@@ -8,7 +8,11 @@ fn docs_access_table_matches_the_code_s1() {
     let doc = format!(
         "# Who may see what\n\nGenerated from `fortrolig_domain::access::decide` by \
          `crates/domain/tests/access_doc.rs` (S1, S3, X2). *løft til high* means the user is sent to \
-         log in again at level high. A patient sees only their own administrative and health data.\n\n{table}"
+         log in again at level high. A patient sees only their own administrative and health data. \
+         *behandlingsrelasjon* is the person's own care relationship with the patient or one held by \
+         a team they are a current member of; ending either ends the access. Roles come only from \
+         authorisations in the clinic's own store: an authorisation covering several clinics is \
+         recorded in each, and one in another clinic counts for nothing here.\n\n{table}"
     );
     if std::env::var("UPDATE_ACCESS_DOC").as_deref() == Ok("1") {
         std::fs::write(path, &doc).unwrap();

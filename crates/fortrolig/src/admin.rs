@@ -7,7 +7,7 @@ use fortrolig_service::{IdentityProof, SessionSubject};
 
 use crate::cli::AdminCommand;
 use crate::commands::{CliError, admin, parse_org};
-use crate::staff::{authorisation_span, in_app, parse_role};
+use crate::staff::{grant_span, in_app, parse_role};
 
 pub async fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
     match command {
@@ -29,7 +29,7 @@ pub async fn run(command: AdminCommand) -> Result<ExitCode, CliError> {
                 .map(HprNumber::parse)
                 .transpose()
                 .map_err(|e| CliError::Usage(format!("HPR number: {e}")))?;
-            let span = authorisation_span(days)?;
+            let span = grant_span(days)?;
             let url = url.trim_end_matches('/').to_owned();
             if !url.starts_with("https://") && !url.starts_with("http://localhost") {
                 return Err(CliError::Usage(

@@ -101,9 +101,10 @@ pub enum StaffCommand {
         clinic: String,
         #[arg(long)]
         name: String,
-        /// lege, sykepleier, fysioterapeut, psykolog, sekretaer, klinikkadministrator, operator
+        /// lege, sykepleier, fysioterapeut, psykolog, sekretaer, klinikkadministrator, operator.
+        /// Leave out to register the person only (e.g. before `staff grant` across clinics).
         #[arg(long)]
-        role: String,
+        role: Option<String>,
         /// Identity number, for login through HelseID.
         #[arg(long)]
         fnr: String,
@@ -152,6 +153,110 @@ pub enum StaffCommand {
         clinic: String,
         #[arg(long)]
         staff: String,
+    },
+    /// Grant one person a role covering several clinics (S2), as the operator: one
+    /// authorisation with a shared id, recorded and audited in every covered clinic's
+    /// store. The person must be registered as staff in each clinic (`staff add`).
+    Grant {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// A clinic the authorisation covers; repeat, or separate with commas.
+        #[arg(long = "clinic", required = true, value_delimiter = ',')]
+        clinics: Vec<String>,
+        /// The person's identity number, by which each clinic knows them.
+        #[arg(long)]
+        fnr: String,
+        #[arg(long)]
+        role: String,
+        /// How many days the role is granted (at most 3 years).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// End an authorisation now: in this clinic and in every other clinic it covers.
+    EndGrant {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        grant: String,
+    },
+    /// List a member of staff's authorisations, current and past, with the clinics each
+    /// covers.
+    Grants {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        staff: String,
+    },
+    /// Teams and their care relationships (S1).
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team in a clinic. Prints the team id.
+    Create {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a member of staff to a team, from now.
+    Add {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        staff: String,
+    },
+    /// Remove a member of staff from a team now; their access through it ends at once.
+    Remove {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        staff: String,
+    },
+    /// Start a care relationship between a team and a patient.
+    Care {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        patient: String,
+    },
+    /// End a team's care relationship with a patient now.
+    EndCare {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        patient: String,
+    },
+    /// List the clinic's teams: id, name, current members and patients.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        clinic: String,
     },
 }
 

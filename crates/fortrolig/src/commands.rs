@@ -17,6 +17,8 @@ pub enum CliError {
     #[error(transparent)]
     Service(#[from] ServiceError),
     #[error(transparent)]
+    Access(#[from] fortrolig_service::AccessError),
+    #[error(transparent)]
     Vault(#[from] fortrolig_vault::VaultError),
     #[error("{0}")]
     Usage(String),

@@ -8,6 +8,7 @@ mod demo;
 mod logging;
 mod staff;
 mod system;
+mod team;
 
 use std::process::ExitCode;
 

@@ -1,11 +1,14 @@
-//! `fortrolig staff …`: the clinic's people from the command line (S1, S2).
+//! `fortrolig staff …`: the clinic's people from the command line (S1, S2), and
+//! authorisations covering several clinics, granted and ended by the operator.
 
 use std::process::ExitCode;
 
 use fortrolig_domain::access::Role;
-use fortrolig_domain::{HprNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp};
+use fortrolig_domain::{
+    GrantId, HprNumber, OrgNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp,
+};
 
-use fortrolig_service::Fortrolig;
+use fortrolig_service::{Fortrolig, Grantor};
 
 use crate::cli::{StaffCommand, StorageArgs};
 use crate::commands::{CliError, admin, parse_org};
@@ -25,7 +28,7 @@ where
     result
 }
 
-fn usage(what: &str, e: impl std::fmt::Display) -> CliError {
+pub(crate) fn usage(what: &str, e: impl std::fmt::Display) -> CliError {
     CliError::Usage(format!("{what}: {e}"))
 }
 
@@ -36,8 +39,9 @@ pub(crate) fn parse_role(text: &str) -> Result<Role, CliError> {
     })
 }
 
-/// `--days` as a span of time: 1 day to three years.
-pub(crate) fn authorisation_span(days: u32) -> Result<i64, CliError> {
+/// The length of a grant, checked before anything is written, so a refused grant leaves
+/// no half-made person.
+pub(crate) fn grant_span(days: u32) -> Result<i64, CliError> {
     let span = i64::from(days) * DAY_MICROS;
     if days == 0 || span > fortrolig_service::MAX_AUTHORISATION_MICROS {
         return Err(CliError::Usage(
@@ -60,15 +64,14 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
         } => {
             let org = parse_org(&clinic)?;
             let name = PersonName::parse(&name).map_err(|e| usage("name", e))?;
-            let role = parse_role(&role)?;
+            let role = role.as_deref().map(parse_role).transpose()?;
             let number = PersonNumber::parse(&fnr).map_err(|e| usage("identity number", e))?;
             let hpr = hpr
                 .as_deref()
                 .map(HprNumber::parse)
                 .transpose()
                 .map_err(|e| usage("HPR number", e))?;
-            // Checked before anything is written, so a refused grant leaves no half-made person.
-            let span = authorisation_span(days)?;
+            let span = grant_span(days)?;
             in_app(&storage, |app| async move {
                 let clinic = app.clinic(&org).await?;
                 let ctx = admin(&org, "personaladministrasjon");
@@ -79,6 +82,10 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
                 }
                 let id = clinic.add_staff(&ctx, &name, hpr.as_ref()).await?;
                 clinic.link_staff_identity(&ctx, id, &number).await?;
+                let Some(role) = role else {
+                    println!("staff {id} added to clinic {org} without a role");
+                    return Ok(ExitCode::SUCCESS);
+                };
                 let now = app.now();
                 let until = Timestamp(now.0 + span);
                 clinic.grant_role(&ctx, id, role, now, until).await?;
@@ -164,5 +171,107 @@ pub async fn run(command: StaffCommand) -> Result<ExitCode, CliError> {
             })
             .await
         }
+        StaffCommand::Grant {
+            storage,
+            clinics,
+            fnr,
+            role,
+            days,
+        } => {
+            let orgs = clinics
+                .iter()
+                .map(|c| parse_org(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let role = parse_role(&role)?;
+            let number = PersonNumber::parse(&fnr).map_err(|e| usage("identity number", e))?;
+            let span = grant_span(days)?;
+            in_app(&storage, |app| async move {
+                let now = app.now();
+                let grant = app
+                    .grant_across_clinics(
+                        &Grantor::OperatorCli,
+                        &number,
+                        role,
+                        now,
+                        Timestamp(now.0 + span),
+                        &orgs,
+                        "personaladministrasjon",
+                    )
+                    .await?;
+                println!(
+                    "grant {} as {} until {} covers clinic(s) {}",
+                    grant.id,
+                    role.display_name(),
+                    grant.valid_until.oslo_minutes(),
+                    org_list(&grant.clinics())
+                );
+                for (org, staff) in &grant.holders {
+                    println!("  clinic {org}: staff {staff}");
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+        StaffCommand::EndGrant {
+            storage,
+            clinic,
+            grant,
+        } => {
+            let org = parse_org(&clinic)?;
+            let grant = GrantId::parse(&grant).map_err(|e| usage("grant id", e))?;
+            in_app(&storage, |app| async move {
+                let ended = app
+                    .end_grant_everywhere(
+                        &Grantor::OperatorCli,
+                        &org,
+                        grant,
+                        "personaladministrasjon",
+                    )
+                    .await?;
+                println!("grant {grant} ended in clinic(s) {}", org_list(&ended));
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+        StaffCommand::Grants {
+            storage,
+            clinic,
+            staff,
+        } => {
+            let org = parse_org(&clinic)?;
+            let staff = StaffId::parse(&staff).map_err(|e| usage("staff id", e))?;
+            in_app(&storage, |app| async move {
+                let clinic = app.clinic(&org).await?;
+                clinic.staff_member(staff).await?;
+                let now = app.now();
+                for a in clinic.authorisation_history(staff).await? {
+                    let status = match a.ended_at {
+                        Some(at) => format!("ended {}", at.oslo_minutes()),
+                        None if a.valid_until <= now => "expired".to_owned(),
+                        None if a.valid_from > now => "not yet in force".to_owned(),
+                        None => "in force".to_owned(),
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        a.id,
+                        a.role,
+                        a.valid_from.oslo_minutes(),
+                        a.valid_until.oslo_minutes(),
+                        status,
+                        org_list(&a.covers)
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+        StaffCommand::Team(command) => crate::team::run(command).await,
     }
+}
+
+fn org_list(orgs: &[OrgNumber]) -> String {
+    orgs.iter()
+        .map(OrgNumber::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
 }

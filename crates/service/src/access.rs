@@ -2,12 +2,15 @@
 //!
 //! `Clinic::health_access` and `Clinic::emergency_access` are the two doors: each asks
 //! `fortrolig_domain::access::decide` with the person's roles in force, the session's
-//! level and the recorded need, writes refused attempts to the audit log as security
-//! events, and only on success hands out a `HealthAccess` — the capability that health
-//! data is read through. It cannot be built any other way outside this module.
+//! level and the recorded need (their own care relationship, one of a team they are a
+//! current member of, or emergency access), writes refused attempts to the audit log as
+//! security events, and only on success hands out a `HealthAccess` — the capability that
+//! health data is read through. It cannot be built any other way outside this module.
 
 use fortrolig_domain::access::{DataClass, Decision, DenyReason, Level, Need, Request, Subject};
-use fortrolig_domain::{Action, EmergencyId, Outcome, PatientId, Source, StaffId, Timestamp};
+use fortrolig_domain::{
+    Action, EmergencyId, Outcome, PatientId, Source, StaffId, TeamId, Timestamp,
+};
 use fortrolig_store::EmergencyRow;
 
 use crate::clinic::{ActContext, Clinic, Patient, aad};
@@ -53,6 +56,7 @@ pub struct HealthAccess<'c> {
     actor: ActContext,
     patient: PatientId,
     need: Need,
+    team: Option<TeamId>,
 }
 
 impl HealthAccess<'_> {
@@ -62,6 +66,12 @@ impl HealthAccess<'_> {
 
     pub fn need(&self) -> Need {
         self.need
+    }
+
+    /// The team whose care relationship allowed the access, when it was not the person's
+    /// own.
+    pub fn team(&self) -> Option<TeamId> {
+        self.team
     }
 
     /// The patient's record; the read is audited with the need that allowed it.
@@ -160,13 +170,27 @@ impl Clinic {
         purpose: &str,
     ) -> Result<HealthAccess<'_>, AccessError> {
         let (subject, roles) = self.subject(who).await?;
-        let ctx = staff_context(self, who, &roles, purpose);
+        let mut ctx = staff_context(self, who, &roles, purpose);
         let now = self.clock.now().as_micros();
+        let mut team = None;
         let need = if self
             .store
             .in_care_relationship(who.staff.as_bytes(), patient.as_bytes())
             .await?
         {
+            Need::CareRelationship
+        } else if let Some(id) = self
+            .store
+            .care_team_of(who.staff.as_bytes(), patient.as_bytes())
+            .await?
+        {
+            // Through a team the person is a current member of (S1). The reads record
+            // which team, so a review can see why the access was allowed.
+            let id = TeamId::from_slice(&id).ok_or_else(|| {
+                ServiceError::from(fortrolig_store::StoreError::Malformed("team id".into()))
+            })?;
+            ctx.reason = format!("{purpose}; via team:{id}");
+            team = Some(id);
             Need::CareRelationship
         } else if self
             .store
@@ -193,6 +217,7 @@ impl Clinic {
                 actor: ctx,
                 patient,
                 need,
+                team,
             }),
             Decision::StepUp(level) => Err(AccessError::StepUp(level)),
             Decision::Deny(reason) => Err(self.refuse(&ctx, patient, reason).await),
@@ -277,6 +302,7 @@ impl Clinic {
             actor: ctx,
             patient,
             need: Need::Emergency,
+            team: None,
         })
     }
 

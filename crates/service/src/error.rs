@@ -16,6 +16,20 @@ pub enum ServiceError {
     NoSuchPatient,
     #[error("no such member of staff")]
     NoSuchStaff,
+    #[error("no such team")]
+    NoSuchTeam,
+    /// A change across clinics went through in some clinics' stores but not all. Each
+    /// clinic is its own database, so there is no transaction across them; this names
+    /// where the authorisation is still in force, so it can be ended there (X5, S2).
+    #[error(
+        "authorisation {grant} is still in force in clinic(s) {}: {cause}; run the command again to finish",
+        .in_force.join(", ")
+    )]
+    Incomplete {
+        grant: String,
+        in_force: Vec<String>,
+        cause: Box<ServiceError>,
+    },
     #[error("this patient's data has been deleted (crypto-shredded)")]
     Shredded,
     #[error("the audit log of clinic {clinic} failed verification: {fault}")]

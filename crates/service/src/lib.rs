@@ -4,10 +4,12 @@ mod access;
 pub mod backup;
 mod clinic;
 mod error;
+mod grants;
 mod keys;
 mod passkeys;
 mod people;
 mod sessions;
+mod teams;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
+pub use grants::{Grantor, SharedGrant};
 pub use passkeys::{
     ACTIVATION_LIFETIME_MICROS, Activation, ActivationCode, IdentityProof, IssuedActivation,
     PasskeyInfo, StoredPasskey,
@@ -30,6 +33,7 @@ pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
     SessionSubject, SessionToken,
 };
+pub use teams::{MAX_TEAM_NAME, Membership, Team, TeamCare};
 use tokio::sync::Mutex;
 
 /// The system clock, the only place that reads the wall time.

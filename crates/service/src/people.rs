@@ -1,9 +1,11 @@
 //! The clinic's people: staff, their time-limited authorisations (S2) and care
 //! relationships (S1). Every change is an audited act; nothing is deleted.
 
+use std::collections::HashMap;
+
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{
-    Action, GrantId, HprNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp,
+    Action, GrantId, HprNumber, OrgNumber, PatientId, PersonName, PersonNumber, StaffId, Timestamp,
 };
 use fortrolig_store::{AuthorisationRow, PatientKeyRow, StaffRow, StoreError};
 use fortrolig_vault::{Aad, DataKey, Wrapped};
@@ -44,14 +46,37 @@ pub struct Authorisation {
     pub granted_at: Timestamp,
     pub ended_at: Option<Timestamp>,
     pub ended_by: Option<String>,
+    /// The clinics the authorisation was granted for, in org-number order: this clinic
+    /// alone, or several when it was granted across clinics (S2). `id` is then the shared
+    /// reference every covered clinic's store records it under.
+    pub covers: Vec<OrgNumber>,
 }
 
-fn malformed(what: &str) -> ServiceError {
+impl Authorisation {
+    /// Granted for more than this clinic (S2).
+    pub fn is_shared(&self) -> bool {
+        self.covers.len() > 1
+    }
+}
+
+pub(crate) fn malformed(what: &str) -> ServiceError {
     StoreError::Malformed(what.to_owned()).into()
 }
 
-fn authorisation(row: AuthorisationRow) -> Result<Authorisation, ServiceError> {
+/// The clinics each shared authorisation covers, by grant id.
+type Coverage = HashMap<Vec<u8>, Vec<OrgNumber>>;
+
+fn authorisation(
+    row: AuthorisationRow,
+    coverage: &Coverage,
+    own: &OrgNumber,
+) -> Result<Authorisation, ServiceError> {
+    let covers = coverage
+        .get(&row.id)
+        .cloned()
+        .unwrap_or_else(|| vec![own.clone()]);
     Ok(Authorisation {
+        covers,
         id: GrantId::from_slice(&row.id).ok_or_else(|| malformed("grant id"))?,
         staff: StaffId::from_slice(&row.staff_id).ok_or_else(|| malformed("staff id"))?,
         role: Role::parse(&row.role).ok_or_else(|| malformed("unknown role"))?,
@@ -64,13 +89,36 @@ fn authorisation(row: AuthorisationRow) -> Result<Authorisation, ServiceError> {
     })
 }
 
+/// Org numbers as the audit log and the command line show them: `A,B`.
+pub(crate) fn org_list(orgs: &[OrgNumber]) -> String {
+    orgs.iter()
+        .map(OrgNumber::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An authorisation has an end, after its start, at most three years on (S2).
+pub(crate) fn check_period(from: Timestamp, until: Timestamp) -> Result<(), ServiceError> {
+    if until <= from {
+        return Err(ServiceError::Invalid(
+            "an authorisation must end after it starts".into(),
+        ));
+    }
+    if until.0 - from.0 > MAX_AUTHORISATION_MICROS {
+        return Err(ServiceError::Invalid(
+            "an authorisation may last at most three years; renew it after review".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn staff_aad(clinic: &str, id: &StaffId) -> Aad {
     Aad::new(clinic, "staff", id.as_bytes(), "name")
 }
 
 impl Clinic {
     /// The stored row of a member of staff, or `NoSuchStaff`.
-    async fn staff_row(&self, staff: StaffId) -> Result<StaffRow, ServiceError> {
+    pub(crate) async fn staff_row(&self, staff: StaffId) -> Result<StaffRow, ServiceError> {
         self.store
             .staff(staff.as_bytes())
             .await?
@@ -210,7 +258,8 @@ impl Clinic {
         })
     }
 
-    /// Grants `role` from `from` until `until` (S2). The end date is required.
+    /// Grants `role` from `from` until `until` (S2), for this clinic alone. The end date
+    /// is required.
     pub async fn grant_role(
         &self,
         ctx: &ActContext,
@@ -219,23 +268,42 @@ impl Clinic {
         from: Timestamp,
         until: Timestamp,
     ) -> Result<GrantId, ServiceError> {
-        if until <= from {
-            return Err(ServiceError::Invalid(
-                "an authorisation must end after it starts".into(),
-            ));
-        }
-        if until.0 - from.0 > MAX_AUTHORISATION_MICROS {
-            return Err(ServiceError::Invalid(
-                "an authorisation may last at most three years; renew it after review".into(),
-            ));
-        }
+        check_period(from, until)?;
+        self.grantable(staff).await?;
+        let id = GrantId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        self.insert_grant(ctx, staff, role, from, until, id, &[])
+            .await?;
+        Ok(id)
+    }
+
+    /// Refuses a grant to someone unknown here or who has left.
+    pub(crate) async fn grantable(&self, staff: StaffId) -> Result<(), ServiceError> {
         let member = self.staff_row(staff).await?;
         if !member.active {
             return Err(ServiceError::Invalid(
                 "this person has left the clinic; reactivate before granting".into(),
             ));
         }
-        let id = GrantId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        Ok(())
+    }
+
+    /// Writes one authorisation and its audit entry in one transaction. `covers` lists
+    /// every clinic of a grant across clinics (empty: this clinic alone); it is recorded
+    /// with the grant and named in the audit entry.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one authorisation has this many parts"
+    )]
+    pub(crate) async fn insert_grant(
+        &self,
+        ctx: &ActContext,
+        staff: StaffId,
+        role: Role,
+        from: Timestamp,
+        until: Timestamp,
+        id: GrantId,
+        covers: &[OrgNumber],
+    ) -> Result<(), ServiceError> {
         let row = AuthorisationRow {
             id: id.as_bytes().to_vec(),
             staff_id: staff.as_bytes().to_vec(),
@@ -247,12 +315,39 @@ impl Clinic {
             ended_at: None,
             ended_by: None,
         };
-        let object = format!("staff:{staff} role:{role} grant:{id}");
+        let mut object = format!("staff:{staff} role:{role} grant:{id}");
+        if !covers.is_empty() {
+            object.push_str(&format!(" covers:{}", org_list(covers)));
+        }
+        let clinics: Vec<String> = covers.iter().map(ToString::to_string).collect();
         self.write(ctx, Action::AuthorisationGranted, None, &object, |tx| {
-            Box::pin(async move { tx.insert_authorisation(&row).await })
+            Box::pin(async move {
+                tx.insert_authorisation(&row).await?;
+                tx.insert_authorisation_clinics(row.id.as_slice(), &clinics)
+                    .await
+            })
         })
-        .await?;
-        Ok(id)
+        .await
+    }
+
+    /// One authorisation of this clinic, current or past.
+    pub async fn authorisation(
+        &self,
+        grant: GrantId,
+    ) -> Result<Option<Authorisation>, ServiceError> {
+        let Some(row) = self.store.authorisation(grant.as_bytes()).await? else {
+            return Ok(None);
+        };
+        authorisation(row, &self.coverage().await?, self.org()).map(Some)
+    }
+
+    async fn coverage(&self) -> Result<Coverage, ServiceError> {
+        let mut out = Coverage::new();
+        for (grant, org) in self.store.authorisation_clinics().await? {
+            let org = OrgNumber::parse(&org).map_err(|_| malformed("covered clinic"))?;
+            out.entry(grant).or_default().push(org);
+        }
+        Ok(out)
     }
 
     pub async fn end_grant(&self, ctx: &ActContext, grant: GrantId) -> Result<(), ServiceError> {
@@ -276,6 +371,26 @@ impl Clinic {
                 "no such authorisation in force".into(),
             ))
         }
+    }
+
+    /// Ends this clinic's copy of an authorisation across clinics, naming every clinic it
+    /// covers in the audit entry. False when it had already ended here.
+    pub(crate) async fn end_shared_grant(
+        &self,
+        ctx: &ActContext,
+        grant: GrantId,
+        covers: &[OrgNumber],
+    ) -> Result<bool, ServiceError> {
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        self.write(
+            ctx,
+            Action::AuthorisationEnded,
+            None,
+            &format!("grant:{grant} covers:{}", org_list(covers)),
+            |tx| Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await }),
+        )
+        .await
     }
 
     /// A person leaves: deactivated, every authorisation ended at once (S2).
@@ -333,11 +448,12 @@ impl Clinic {
         &self,
         staff: StaffId,
     ) -> Result<Vec<Authorisation>, ServiceError> {
+        let coverage = self.coverage().await?;
         self.store
             .authorisations_of(staff.as_bytes())
             .await?
             .into_iter()
-            .map(authorisation)
+            .map(|row| authorisation(row, &coverage, self.org()))
             .collect()
     }
 
@@ -345,11 +461,12 @@ impl Clinic {
     /// confirm or end.
     pub async fn access_review(&self) -> Result<Vec<Authorisation>, ServiceError> {
         let now = self.clock.now().as_micros();
+        let coverage = self.coverage().await?;
         self.store
             .authorisations_in_force(now)
             .await?
             .into_iter()
-            .map(authorisation)
+            .map(|row| authorisation(row, &coverage, self.org()))
             .collect()
     }
 

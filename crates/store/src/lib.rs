@@ -11,6 +11,7 @@ mod passkeys;
 mod people;
 mod sessions;
 pub mod tables;
+mod teams;
 
 pub use backend::{Backend, Db, Dialect, Stores};
 pub use clinic::{AuditAppend, ClinicStore, ClinicTx, PatientRow};
@@ -21,3 +22,4 @@ pub use migrate::{Migration, Schema};
 pub use passkeys::{ActivationRow, PasskeyRow};
 pub use people::{AuthorisationRow, EmergencyRow, StaffRow};
 pub use sessions::SessionRow;
+pub use teams::{SpellRow, TeamRow};

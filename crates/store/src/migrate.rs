@@ -36,6 +36,7 @@ const CLINIC: &[Migration] = &[
     migration!(6, "clinic_0006_access_reviews"),
     migration!(7, "clinic_0007_training"),
     migration!(8, "clinic_0008_passkeys"),
+    migration!(9, "clinic_0009_teams"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

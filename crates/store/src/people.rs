@@ -1,4 +1,5 @@
-//! Staff, authorisations, care relationships and emergency access in a clinic's store.
+//! Staff, authorisations (and the clinics they cover), care relationships and emergency
+//! access in a clinic's store.
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
@@ -238,12 +239,39 @@ impl ClinicStore {
         .await?)
     }
 
-    /// The patients a person is in a care relationship with now.
+    /// The patients a person is in a care relationship with now: their own, and those of
+    /// every team they are a current member of (each patient once).
     pub async fn patients_in_care_of(&self, staff_id: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT patient_id FROM care_relationships WHERE staff_id = $1 AND ended_at IS NULL ORDER BY since",
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT patient_id, MIN(since) AS first_since FROM (\
+               SELECT patient_id, since FROM care_relationships WHERE staff_id = $1 AND ended_at IS NULL \
+               UNION ALL \
+               SELECT c.patient_id, c.since FROM team_care c JOIN team_members m ON m.team_id = c.team_id \
+               WHERE m.staff_id = $1 AND m.ended_at IS NULL AND c.ended_at IS NULL\
+             ) AS cared GROUP BY patient_id ORDER BY first_since, patient_id",
         )
         .bind(staff_id)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// One authorisation by its grant id.
+    pub async fn authorisation(&self, id: &[u8]) -> Result<Option<AuthorisationRow>, StoreError> {
+        let row: Option<AuthTuple> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{AUTHS} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.map(auth_from))
+    }
+
+    /// The clinics each authorisation covering several clinics was granted for, as
+    /// `(grant id, org number)` pairs. Grants for this clinic alone have none.
+    pub async fn authorisation_clinics(&self) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT grant_id, org_number FROM authorisation_clinics ORDER BY grant_id, org_number",
+        )
         .fetch_all(&self.db().pool)
         .await?)
     }
@@ -354,6 +382,14 @@ impl ClinicTx {
             .execute(self.conn())
             .await?
             .rows_affected();
+        // Someone who leaves leaves their teams too, so the record shows when (S1, S2).
+        sqlx::query(
+            "UPDATE team_members SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(staff_id)
+        .execute(self.conn())
+        .await?;
         Ok(ended)
     }
 
@@ -373,6 +409,22 @@ impl ClinicTx {
         .bind(row.ended_by.as_deref())
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    /// Records the clinics an authorisation covering several clinics was granted for.
+    pub async fn insert_authorisation_clinics(
+        &mut self,
+        grant_id: &[u8],
+        clinics: &[String],
+    ) -> Result<(), StoreError> {
+        for org in clinics {
+            sqlx::query("INSERT INTO authorisation_clinics (grant_id, org_number) VALUES ($1, $2)")
+                .bind(grant_id)
+                .bind(org)
+                .execute(self.conn())
+                .await?;
+        }
         Ok(())
     }
 

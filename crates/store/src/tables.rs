@@ -146,6 +146,36 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "authorisation_clinics",
+        order_by: "grant_id, org_number",
+        columns: &[("grant_id", Bytes), ("org_number", Text)],
+    },
+    TableSpec {
+        name: "teams",
+        order_by: "id",
+        columns: &[("id", Bytes), ("name", Bytes), ("created_at", Int)],
+    },
+    TableSpec {
+        name: "team_members",
+        order_by: "team_id, staff_id, since",
+        columns: &[
+            ("team_id", Bytes),
+            ("staff_id", Bytes),
+            ("since", Int),
+            ("ended_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "team_care",
+        order_by: "team_id, patient_id, since",
+        columns: &[
+            ("team_id", Bytes),
+            ("patient_id", Bytes),
+            ("since", Int),
+            ("ended_at", Int),
+        ],
+    },
+    TableSpec {
         name: "emergency_access",
         order_by: "id",
         columns: &[

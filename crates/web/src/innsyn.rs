@@ -27,6 +27,8 @@ fn action_text(action: &str) -> &'static str {
         Some(Action::EmergencyReviewed) => "Kontrollerte en nødtilgang",
         Some(Action::CareStarted) => "Ble en av dine behandlere",
         Some(Action::CareEnded) => "Sluttet å være en av dine behandlere",
+        Some(Action::TeamCareStarted) => "Knyttet et behandlingsteam til deg",
+        Some(Action::TeamCareEnded) => "Avsluttet et behandlingsteams behandling av deg",
         Some(Action::SessionStarted) => "Innlogging",
         Some(Action::SessionEnded) => "Utlogging",
         Some(Action::PatientShredded) => "Slettet opplysningene dine",

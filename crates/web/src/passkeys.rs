@@ -114,20 +114,20 @@ async fn setup(
 }
 
 /// Only JSON from our own origin (see the module comment).
-fn from_our_page(flow: &PasskeyFlow, headers: &HeaderMap) -> Result<(), Response> {
+fn from_our_page(flow: &PasskeyFlow, headers: &HeaderMap) -> bool {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let json_body = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if origin == Some(flow.rp.origin()) && json_body {
-        Ok(())
-    } else {
-        Err(refusal(
-            StatusCode::FORBIDDEN,
-            "Forespørselen kom ikke fra denne tjenestens egen side.",
-        ))
-    }
+    origin == Some(flow.rp.origin()) && json_body
+}
+
+fn not_our_page() -> Response {
+    refusal(
+        StatusCode::FORBIDDEN,
+        "Forespørselen kom ikke fra denne tjenestens egen side.",
+    )
 }
 
 fn random_hex<const N: usize>() -> Result<String, WebError> {
@@ -255,8 +255,8 @@ pub(crate) async fn activation_start(
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if let Err(response) = from_our_page(&flow, &headers) {
-        return Ok(response);
+    if !from_our_page(&flow, &headers) {
+        return Ok(not_our_page());
     }
     let source = source.0;
     if clinic.activation_locked_out(&source).await? {
@@ -351,8 +351,8 @@ pub(crate) async fn activation_finish(
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if let Err(response) = from_our_page(&flow, &headers) {
-        return Ok(response);
+    if !from_our_page(&flow, &headers) {
+        return Ok(not_our_page());
     }
     let source = source.0;
     let Some(Ceremony::Enrol {
@@ -421,8 +421,8 @@ pub(crate) async fn login_start(
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if let Err(response) = from_our_page(&flow, &headers) {
-        return Ok(response);
+    if !from_our_page(&flow, &headers) {
+        return Ok(not_our_page());
     }
     let (options, login) = flow
         .rp
@@ -485,8 +485,8 @@ pub(crate) async fn login_finish(
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if let Err(response) = from_our_page(&flow, &headers) {
-        return Ok(response);
+    if !from_our_page(&flow, &headers) {
+        return Ok(not_our_page());
     }
     let source = source.0;
     let account = passkey_account(&source);

@@ -215,6 +215,16 @@ pub(crate) async fn patient(
     {
         Ok(access) => {
             let record = access.read_patient().await?;
+            let grounds = match access.team() {
+                Some(team) => match clinic.team(team).await {
+                    Ok(team) => format!(
+                        "behandlingsrelasjon gjennom teamet «{}»",
+                        escape(&team.name)
+                    ),
+                    Err(_) => "behandlingsrelasjon gjennom et team".to_owned(),
+                },
+                None => need_text(access.need()).to_owned(),
+            };
             let body = format!(
                 "<h1>{}</h1>\n<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
                  <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
@@ -222,7 +232,7 @@ pub(crate) async fn patient(
                 escape(record.person_number.as_str()),
                 escape(record.phone.as_ref().map_or("–", |p| p.as_str())),
                 escape(record.email.as_ref().map_or("–", |e| e.as_str())),
-                need_text(access.need()),
+                grounds,
             );
             Ok(Html(page("Pasient", &body)).into_response())
         }
@@ -459,6 +469,8 @@ fn event_text(action: &str) -> &'static str {
         "access.denied" => "Avvist forsøk på tilgang til helseopplysninger",
         "access.emergency" => "Nødtilgang",
         "login.failed" => "Mislykket innlogging",
+        "authorisation.granted" => "Avvist tildeling av tilgang",
+        "authorisation.ended" => "Avvist avslutning av tilgang",
         _ => "Avvist handling",
     }
 }
@@ -545,14 +557,26 @@ pub(crate) async fn access_review(
             .await
             .map(|s| s.name.as_str().to_owned())
             .unwrap_or_else(|_| "Ukjent".into());
+        // An authorisation across clinics shows every clinic it covers (S2); ending it
+        // here ends this clinic's part only, as each clinic decides over its own data.
+        let covers = if a.is_shared() {
+            a.covers
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            "Denne virksomheten".to_owned()
+        };
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
              <form method=\"post\" action=\"/k/{org}/ansatt/tilgangsgjennomgang/{id}\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\" name=\"beslutning\" value=\"behold\">Behold</button>\
              <button type=\"submit\" name=\"beslutning\" value=\"avslutt\">Avslutt</button></form></td></tr>\n",
             escape(&who),
             escape(a.role.display_name()),
+            escape(&covers),
             escape(&a.valid_until.oslo_minutes()),
             if due.contains(&a.id) { "Må gjennomgås" } else { "Gjennomgått siste år" },
             id = a.id,
@@ -562,7 +586,7 @@ pub(crate) async fn access_review(
         "<h1>Tilgangsgjennomgang</h1>\n<p>Gå gjennom alle tilganger minst én gang i året, og etter avvik eller \
          omorganisering. Behold det som trengs i arbeidet; avslutt resten.</p>\n\
          <table>\n<caption>{} tilganger, {} må gjennomgås</caption>\n<thead><tr><th scope=\"col\">Person</th>\
-         <th scope=\"col\">Rolle</th><th scope=\"col\">Gyldig til</th><th scope=\"col\">Status</th><th scope=\"col\">Beslutning</th></tr></thead>\n\
+         <th scope=\"col\">Rolle</th><th scope=\"col\">Gjelder</th><th scope=\"col\">Gyldig til</th><th scope=\"col\">Status</th><th scope=\"col\">Beslutning</th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
         rows.matches("<tr>").count(),
         due.len()

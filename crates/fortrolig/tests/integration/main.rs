@@ -15,6 +15,7 @@ mod backup_restore;
 mod cli_errors;
 mod crash;
 mod crash_server;
+mod grants;
 mod keys;
 mod login;
 mod matrix;

@@ -1,5 +1,6 @@
 //! The authorization matrix (issue 3, S1, S3, X2): every staff route × every role × with
-//! and without a care relationship × own and other clinic × security level, against the
+//! a personal care relationship, through a team's care relationship, or without one ×
+//! own and other clinic × security level, against the
 //! one rule in `fortrolig_domain::access::decide` (the table in docs/ACCESS.md).
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
@@ -16,6 +17,15 @@ use crate::support::{
 };
 use crate::web_support::{call, get};
 
+/// How a member of staff is tied to the patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Care {
+    Personal,
+    /// A member of a team with a care relationship to the patient.
+    Team,
+    None,
+}
+
 async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
     env: &TestEnv,
 ) -> TestResult {
@@ -28,12 +38,14 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             &patient(&synthetic_fnr(1001), "Matrise Pasient"),
         )
         .await?;
+    let team = a.create_team(&ctx(ORG_A), "Matriseteamet").await?;
+    a.start_team_care(&ctx(ORG_A), team, p).await?;
     let routes = router(AppState::new(app.clone()), false);
     let now = app.now();
     let until = Timestamp(now.0 + 30 * 86_400_000_000);
     let mut checked = 0;
     for role in Role::ALL {
-        for care in [true, false] {
+        for care in [Care::Personal, Care::Team, Care::None] {
             for own_clinic in [true, false] {
                 let home = if own_clinic { &a } else { &b };
                 let home_org = if own_clinic { ORG_A } else { ORG_B };
@@ -46,8 +58,11 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                     .await?;
                 home.grant_role(&ctx(home_org), staff, role, now, until)
                     .await?;
-                if care && own_clinic {
-                    a.start_care(&ctx(ORG_A), staff, p).await?;
+                // Only clinic A's people can be in A's care relationships or teams.
+                match care {
+                    Care::Personal if own_clinic => a.start_care(&ctx(ORG_A), staff, p).await?,
+                    Care::Team if own_clinic => a.add_team_member(&ctx(ORG_A), team, staff).await?,
+                    _ => {}
                 }
                 for level in [Level::Substantial, Level::High] {
                     let (token, _) = home
@@ -65,7 +80,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         roles: vec![role],
                         level,
                     };
-                    let need = if care && own_clinic {
+                    let need = if care != Care::None && own_clinic {
                         Need::CareRelationship
                     } else {
                         Need::None
@@ -88,7 +103,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         let expected = decide(&subject, &request);
                         let page = call(&routes, get(&path, Some(&cookie))?).await?;
                         let what =
-                            format!("{role:?} care={care} own={own_clinic} {level:?} {path}");
+                            format!("{role:?} care={care:?} own={own_clinic} {level:?} {path}");
                         match expected {
                             Decision::Allow => assert_eq!(page.status, StatusCode::OK, "{what}"),
                             Decision::StepUp(_) => {
@@ -107,6 +122,13 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                                 assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}")
                             }
                         }
+                        if expected == Decision::Allow && class == DataClass::Health {
+                            assert_eq!(
+                                page.body.contains("gjennom teamet «Matriseteamet»"),
+                                care == Care::Team,
+                                "the page names the ground for access: {what}"
+                            );
+                        }
                         if expected != Decision::Allow {
                             assert!(
                                 !page.body.contains("Matrise Pasient"),
@@ -119,7 +141,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 2 * 2 * 2 * 4);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 4);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

@@ -67,6 +67,10 @@ async fn no_marker_in_stores_backups_or_logs_x6(env: &TestEnv) -> TestResult {
         clinic.emergency_reviews_pending().await?[0].reason,
         format!("Akutt: {reason_marker}")
     );
+    // A team's name is free text that could name a patient or a condition.
+    let team_marker = format!("Team{}", random_hex(8));
+    let team = clinic.create_team(&ctx(ORG_A), &team_marker).await?;
+    assert_eq!(clinic.team(team).await?.name, team_marker);
     app.close().await;
 
     // ... and through the command line, with debug logging on.
@@ -114,6 +118,9 @@ async fn no_marker_in_stores_backups_or_logs_x6(env: &TestEnv) -> TestResult {
         phone.as_str(),
         fnr.as_str(),
         fnr2.as_str(),
+        staff_marker.as_str(),
+        reason_marker.as_str(),
+        team_marker.as_str(),
     ] {
         let found = find_marker(&everything, needle.as_bytes());
         assert!(found.is_empty(), "plaintext {needle:?} found in {found:?}");

@@ -58,6 +58,13 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         .grant_role(&admin_ctx, doctor, Role::Doctor, now, year)
         .await?;
     clinic.start_care(&admin_ctx, doctor, own).await?;
+    // A patient of the doctor's team is one of their patients too (S1).
+    let teams = clinic
+        .add_patient(&admin_ctx, &patient(&synthetic_fnr(903), "Teamets Pasient"))
+        .await?;
+    let team = clinic.create_team(&admin_ctx, "Legeteamet").await?;
+    clinic.add_team_member(&admin_ctx, team, doctor).await?;
+    clinic.start_team_care(&admin_ctx, team, teams).await?;
     let admin = clinic
         .add_staff(&admin_ctx, &PersonName::parse("Ada Administrator")?, None)
         .await?;
@@ -96,9 +103,18 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
         home.body
     );
     assert!(
-        home.body.contains("Egen Pasient") && !home.body.contains("Annen Pasient"),
-        "own patients only"
+        home.body.contains("Egen Pasient")
+            && home.body.contains("Teamets Pasient")
+            && !home.body.contains("Annen Pasient"),
+        "own and the team's patients only"
     );
+    let page = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{teams}"), Some(&doc))?,
+    )
+    .await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("gjennom teamet «Legeteamet»"));
     let csrf = home.csrf();
 
     // Finding a patient by number; the number goes in a POST body, never in a URL.
