@@ -1,5 +1,6 @@
 // Shared helpers for Fortrolig's browser tests: Debian's Chromium driven by playwright-core,
 // axe-core for accessibility, and the addresses run.mjs passes in the environment.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,8 @@ export async function openBrowser({ timeout = 10_000 } = {}) {
 }
 
 let axeSource;
+/** The DevTools session a page's virtual authenticator lives in, by page (virtualAuthenticator). */
+const devtoolsSessions = new WeakMap();
 /**
  * Runs axe-core on the page as it is and returns its violations (an empty array is good).
  *
@@ -90,7 +93,9 @@ let axeSource;
  */
 export async function runAxe(page) {
   axeSource ??= fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  const cdp = await page.context().newCDPSession(page);
+  // A page with a virtual authenticator reuses that DevTools session (see virtualAuthenticator).
+  const kept = devtoolsSessions.get(page);
+  const cdp = kept ?? await page.context().newCDPSession(page);
   try {
     const injected = await cdp.send('Runtime.evaluate', {
       expression: `${axeSource}\n;typeof window.axe === 'object' && typeof window.axe.run === 'function'`,
@@ -100,7 +105,7 @@ export async function runAxe(page) {
       throw new Error(`axe-core could not be injected: ${JSON.stringify(injected.exceptionDetails ?? injected.result)}`);
     }
   } finally {
-    await cdp.detach().catch(() => {});
+    if (!kept) await cdp.detach().catch(() => {});
   }
   const result = await page.evaluate(() => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] },
@@ -149,4 +154,93 @@ export async function loginAsPerson(context, base, issuer, personNumber) {
 /** The visible text of the page's <main>. */
 export async function mainText(page) {
   return (await page.locator('main').innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A virtual authenticator on `page` (stack-notes §3(b)): a platform authenticator with
+ * resident keys and user verification that answers at once, without any browser dialog.
+ * It lives as long as its DevTools session, which is kept open for the page's life (it
+ * survives navigations). Returns { id, credentials(), addCredential(), remove() }.
+ *
+ * Chromium turns the virtual authenticator environment off, passkeys and all, whenever any
+ * DevTools session of the page is detached, not only the one that turned it on (seen with
+ * Chromium 156: navigator.credentials.create() then waits forever). So nothing else may open
+ * and close a session on such a page: runAxe borrows this one.
+ */
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  devtoolsSessions.set(page, cdp);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId: id } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    id,
+    /** The passkeys the authenticator holds (CDP WebAuthn.Credential: credentialId, rpId, userHandle, signCount …). */
+    async credentials() {
+      return (await cdp.send('WebAuthn.getCredentials', { authenticatorId: id })).credentials;
+    },
+    /** Puts a passkey into the authenticator (CDP WebAuthn.Credential, binary fields in base64). */
+    async addCredential(credential) {
+      await cdp.send('WebAuthn.addCredential', { authenticatorId: id, credential });
+    },
+    async remove() {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: id }).catch(() => {});
+      devtoolsSessions.delete(page);
+      await cdp.detach().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Runs the fortrolig binary the server runs (run.mjs passes it as BROWSER_FORTROLIG_BIN), e.g.
+ * `admin invite` against the server's data directory while it serves. Like run.mjs, without
+ * any FORTROLIG_* variable in its environment. Resolves with its standard output.
+ */
+export async function fortroligCommand(...args) {
+  const bin = process.env.BROWSER_FORTROLIG_BIN;
+  if (!bin) throw new Error('BROWSER_FORTROLIG_BIN is not set: run the browser tests through tests/browser/run.mjs');
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FORTROLIG_')));
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { env: cleanEnv, timeout: 20_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`fortrolig ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const SQL_SCRIPT = `
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], timeout=10)
+args = [bytes.fromhex(a[4:]) if isinstance(a, str) and a.startswith('hex:') else a for a in json.loads(sys.argv[3])]
+cur = con.execute(sys.argv[2], args)
+rows = [[r.hex() if isinstance(r, bytes) else r for r in row] for row in cur.fetchall()] if cur.description else []
+changed = cur.rowcount
+con.commit()
+con.close()
+print(json.dumps({'rows': rows, 'changed': changed}))
+`;
+/**
+ * One SQL statement on the clinic's database (SQLite under BROWSER_DATA_DIR), through python3's
+ * sqlite3 (Node 20 has none); the server keeps WAL mode and a busy timeout, so this is safe beside
+ * it. Arguments written `hex:…` are passed as blobs; blobs come back as hex. Resolves with
+ * { rows, changed }.
+ */
+export async function clinicSql(clinic, statement, ...args) {
+  const dir = process.env.BROWSER_DATA_DIR;
+  if (!dir) throw new Error('BROWSER_DATA_DIR is not set: run the browser tests through tests/browser/run.mjs');
+  const db = path.join(dir, 'clinics', `${clinic}.db`);
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', SQL_SCRIPT, db, statement, JSON.stringify(args)], { timeout: 15_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`SQL on ${db} failed: ${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
 }

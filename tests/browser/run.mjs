@@ -283,6 +283,7 @@ try {
     BROWSER_PATIENT_NAME: PATIENT.name,
     BROWSER_TMP: path.join(tmp, 'chromium'), // browser profiles: removed with the rest of the run
     BROWSER_DATA_DIR: path.join(tmp, 'data'), // the server's data directory (SQLite), for tests that age a session
+    BROWSER_FORTROLIG_BIN: BIN, // the same binary, for tests that run a command beside the server (admin invite)
   });
   exitCode = code === 0 ? 0 : 1;
   if (code !== 0 && !interrupted) {
