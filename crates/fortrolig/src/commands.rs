@@ -359,6 +359,7 @@ async fn login_flow(
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             redirect_url: config.redirect_url.clone(),
+            post_logout_redirect_url: Some(config.post_logout_redirect_url.clone()),
         },
         key,
     )
