@@ -310,9 +310,16 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
             login_flow(fortrolig_identity::ProviderKind::HelseId, s).await?,
         )),
     };
+    // The address users reach us at is https when a provider sends them back to one:
+    // plain HTTP on loopback then sits behind a TLS proxy, and cookies must be Secure.
+    let public_https = [&config.idporten, &config.helseid]
+        .into_iter()
+        .flatten()
+        .any(|p| p.redirect_url.starts_with("https://"));
     let settings = fortrolig_web::ServerSettings {
         listen: config.listen,
         tls: config.tls.clone(),
+        public_https,
         idporten,
         helseid,
         demo_login,
