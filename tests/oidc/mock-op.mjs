@@ -36,6 +36,9 @@ const OFFER_PAR = process.env.MOCK_OP_PAR !== '0';
 // `expired` signs every id_token properly but with a lifetime that ended 5 minutes ago.
 const ID_TOKEN_MODE = process.env.MOCK_OP_ID_TOKEN ?? 'valid';
 const TAMPERED_PID = '31129956715';
+// MOCK_OP_LOGIN_PAGE=1: a login without a person shows a page to pick one (like ID-porten's
+// TestID), for tests in a real browser. Otherwise such a login is the default person at once.
+const LOGIN_PAGE = process.env.MOCK_OP_LOGIN_PAGE === '1';
 if (!['valid', 'tampered', 'expired'].includes(ID_TOKEN_MODE)) {
   console.error('MOCK_OP_ID_TOKEN must be valid, tampered or expired');
   process.exit(2);
@@ -207,6 +210,14 @@ async function interaction(req, res) {
     // interaction URL), as on ID-porten's TestID page: a pushed request (PAR) cannot be
     // changed on the way, and a server that starts the login sends no hint.
     const chosen = new URL(req.url, issuer).searchParams.get('login_hint');
+    if (LOGIN_PAGE && chosen === null && params.login_hint === undefined) {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!DOCTYPE html><html lang="nb"><head><meta charset="utf-8"><title>TestID (mock-op)</title></head>
+<body><main><h1>Velg testperson</h1><form method="get" action="/interaction/${encodeURIComponent(d.uid)}">
+<label for="pid">Fødselsnummer</label> <input id="pid" name="login_hint" inputmode="numeric" autocomplete="off">
+<button type="submit">Logg inn</button></form></main></body></html>`);
+      return undefined;
+    }
     const accountId = accountFor(chosen ?? params.login_hint);
     if (!hintPattern.test(accountId)) {
       // `fail` (or any malformed hint): the user "cancels" -> error=access_denied at the client
@@ -267,10 +278,32 @@ function rewriteIdToken(res) {
   };
 }
 
+function postAsGet(req, res, pathname) {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => {
+    body += chunk;
+    if (body.length > 64 * 1024) req.destroy();
+  });
+  req.on('end', () => {
+    req.method = 'GET';
+    req.url = `${pathname}?${body}`;
+    delete req.headers['content-type'];
+    delete req.headers['content-length'];
+    callback(req, res);
+  });
+}
+
 const callback = oidc.callback();
 const server = http.createServer((req, res) => {
-  if (ID_TOKEN_MODE !== 'valid' && req.method === 'POST' && new URL(req.url, issuer).pathname === profile.routes.token) {
+  const { pathname } = new URL(req.url, issuer);
+  if (ID_TOKEN_MODE !== 'valid' && req.method === 'POST' && pathname === profile.routes.token) {
     rewriteIdToken(res);
+  }
+  if (req.method === 'POST' && pathname === profile.routes.end_session) {
+    // ID-porten recommends POST for logout. oidc-provider only takes POST here with
+    // SameSite=None cookies (which need https), so the form is handed on as a GET.
+    return postAsGet(req, res, pathname);
   }
   if (!req.url.startsWith('/interaction/')) return callback(req, res);
   return interaction(req, res).catch((err) => {

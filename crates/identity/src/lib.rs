@@ -8,7 +8,7 @@ mod provider;
 pub use claims::NorwayClaims;
 pub use client_key::ClientKey;
 pub use error::LoginError;
-pub use provider::{Identity, PendingLogin, Provider, ProviderConfig, ProviderKind};
+pub use provider::{Identity, LogoutRequest, PendingLogin, Provider, ProviderConfig, ProviderKind};
 
 #[cfg(feature = "testing")]
 pub mod testing;

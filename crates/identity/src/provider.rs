@@ -306,9 +306,9 @@ impl Provider {
     /// PAR endpoint with `private_key_jwt`, and returns the `request_uri`.
     async fn push(&self, endpoint: &Url, built: &Url, now_secs: i64) -> Result<String, LoginError> {
         // RFC 9126 §2: the issuer is the audience every provider must accept for PAR.
-        let assertion = self
-            .key
-            .assertion(&self.config.client_id, &self.config.issuer, now_secs)?;
+        let assertion =
+            self.key
+                .assertion(&self.config.client_id, &self.config.issuer, now_secs)?;
         let mut form: Vec<(String, String)> = built.query_pairs().into_owned().collect();
         form.push(("client_assertion_type".into(), JWT_BEARER.into()));
         form.push(("client_assertion".into(), assertion));
@@ -430,25 +430,63 @@ impl Provider {
         self.end_session_endpoint.as_ref().map(Url::as_str)
     }
 
-    /// Where to send the browser to log out at the provider as well (OpenID Connect
-    /// RP-Initiated Logout 1.0), or `None` if the provider has no logout endpoint.
-    /// `client_id` always goes along: ID-porten accepts `post_logout_redirect_uri` with
-    /// `id_token_hint` and/or `client_id`, so logout still works when the hint is gone
-    /// (a shredded patient key). `state` comes back with the user.
-    pub fn logout_url(&self, id_token_hint: Option<&str>, state: &str) -> Option<String> {
-        let mut url = self.end_session_endpoint.clone()?;
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some(hint) = id_token_hint {
-                query.append_pair("id_token_hint", hint);
-            }
-            query.append_pair("client_id", &self.config.client_id);
-            if let Some(back) = &self.config.post_logout_redirect_url {
-                query.append_pair("post_logout_redirect_uri", back);
-            }
-            query.append_pair("state", state);
+    /// How to log out at the provider as well (OpenID Connect RP-Initiated Logout 1.0),
+    /// or `None` if it has no logout endpoint. `client_id` always goes along: ID-porten
+    /// accepts `post_logout_redirect_uri` with `id_token_hint` and/or `client_id`, so
+    /// logout still works when the hint is gone (a shredded patient key). `state` comes
+    /// back with the user.
+    pub fn logout_request(
+        &self,
+        id_token_hint: Option<&str>,
+        state: &str,
+    ) -> Option<LogoutRequest> {
+        let endpoint = self.end_session_endpoint.clone()?;
+        let mut fields = Vec::new();
+        if let Some(hint) = id_token_hint {
+            fields.push(("id_token_hint".to_owned(), hint.to_owned()));
         }
-        Some(url.to_string())
+        fields.push(("client_id".to_owned(), self.config.client_id.clone()));
+        if let Some(back) = &self.config.post_logout_redirect_url {
+            fields.push(("post_logout_redirect_uri".to_owned(), back.clone()));
+        }
+        fields.push(("state".to_owned(), state.to_owned()));
+        Some(LogoutRequest { endpoint, fields })
+    }
+}
+
+/// A logout at the provider: its end-session endpoint and the parameters to send there.
+/// ID-porten recommends POST (a form the browser submits), which also keeps the id_token,
+/// and the identity number in it, out of addresses and browser history.
+#[derive(Clone)]
+pub struct LogoutRequest {
+    endpoint: Url,
+    pub fields: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for LogoutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoutRequest")
+            .field("endpoint", &self.endpoint.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogoutRequest {
+    /// Where the form goes.
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
+    /// The provider's origin (`scheme://host:port`), for the form-action of a page's CSP.
+    pub fn origin(&self) -> String {
+        self.endpoint.origin().ascii_serialization()
+    }
+
+    /// The same request as an address (GET), for clients that cannot post.
+    pub fn url(&self) -> String {
+        let mut url = self.endpoint.clone();
+        url.query_pairs_mut().extend_pairs(&self.fields);
+        url.to_string()
     }
 }
 

@@ -243,6 +243,33 @@ impl Browser {
             .send()
             .await
             .unwrap();
+        self.finish_logout(response, until).await
+    }
+
+    /// Like `logout`, posting `fields` to the end-session `endpoint` (what the page
+    /// Fortrolig answers a logout with does in a browser).
+    pub async fn logout_post(
+        &mut self,
+        endpoint: &str,
+        fields: &[(String, String)],
+        until: &str,
+    ) -> BTreeMap<String, String> {
+        let response = self
+            .http
+            .post(endpoint)
+            .header("cookie", self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.finish_logout(response, until).await
+    }
+
+    async fn finish_logout(
+        &mut self,
+        response: reqwest::Response,
+        until: &str,
+    ) -> BTreeMap<String, String> {
         self.keep_cookies(&response);
         let status = response.status();
         let body = response.text().await.unwrap();
@@ -277,7 +304,10 @@ impl Browser {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_else(|| panic!("no redirect after logout: {}", response.status()))
             .to_owned();
-        let next = reqwest::Url::parse(&action).unwrap().join(&location).unwrap();
+        let next = reqwest::Url::parse(&action)
+            .unwrap()
+            .join(&location)
+            .unwrap();
         if next.as_str().starts_with(until) {
             return query_of(&next);
         }

@@ -196,8 +196,17 @@ async fn par_sends_the_browser_with_client_id_and_request_uri_only_s4() {
     keys.sort();
     assert_eq!(keys, ["client_id", "request_uri"], "{url}");
     assert!(url.contains("request_uri=urn"), "{url}");
-    for private in ["code_challenge", "nonce", "state=", "acr_values", "login_hint"] {
-        assert!(!url.contains(private), "{private} travels in the pushed request: {url}");
+    for private in [
+        "code_challenge",
+        "nonce",
+        "state=",
+        "acr_values",
+        "login_hint",
+    ] {
+        assert!(
+            !url.contains(private),
+            "{private} travels in the pushed request: {url}"
+        );
     }
 
     // The pushed request is the one the provider acts on: its person, its level, its
@@ -278,37 +287,63 @@ async fn logout_at_the_provider_takes_the_id_token_as_hint_and_returns_state_s4(
         .start();
     let p = provider(ProviderKind::IdPorten, &op, key).await;
     let mut browser = testing::Browser::new();
-    let (url, pending) = p
-        .begin(Level::High, None, now())
-        .await
-        .expect("begin");
+    let (url, pending) = p.begin(Level::High, None, now()).await.expect("begin");
     let back = browser.follow(&url, REDIRECT, Some("21879498012")).await;
     let identity = complete(&p, &pending, &back).await.expect("login");
-    assert_eq!(identity.person_number, "21879498012", "picked at the provider");
+    assert_eq!(
+        identity.person_number, "21879498012",
+        "picked at the provider"
+    );
     assert!(
         !format!("{identity:?}").contains("21879498012"),
         "Debug hides the identity number"
     );
 
     let logout = p
-        .logout_url(Some(&identity.id_token), "utlogging-1")
+        .logout_request(Some(&identity.id_token), "utlogging-1")
         .expect("end_session_endpoint");
-    let mut keys = query_keys(&logout);
+    assert_eq!(Some(logout.endpoint()), p.end_session_url());
+    let mut keys: Vec<&str> = logout.fields.iter().map(|(k, _)| k.as_str()).collect();
     keys.sort();
     assert_eq!(
         keys,
-        ["client_id", "id_token_hint", "post_logout_redirect_uri", "state"]
+        [
+            "client_id",
+            "id_token_hint",
+            "post_logout_redirect_uri",
+            "state"
+        ]
     );
     // The provider checks the hint (its signature, issuer and audience) and sends the
-    // user back to our registered page with our state.
-    let returned = browser.logout(&logout, LOGGED_OUT).await;
-    assert_eq!(returned.get("state").map(String::as_str), Some("utlogging-1"));
+    // user back to our registered page with our state: posted, as ID-porten recommends.
+    let returned = browser
+        .logout_post(logout.endpoint(), &logout.fields, LOGGED_OUT)
+        .await;
+    assert_eq!(
+        returned.get("state").map(String::as_str),
+        Some("utlogging-1")
+    );
+
+    // The same as an address works too.
+    let (url, pending) = p.begin(Level::High, None, now()).await.expect("begin");
+    let back = browser.follow(&url, REDIRECT, Some("21879498012")).await;
+    let identity = complete(&p, &pending, &back).await.expect("login");
+    let logout = p
+        .logout_request(Some(&identity.id_token), "utlogging-2")
+        .expect("end_session_endpoint");
+    let returned = browser.logout(&logout.url(), LOGGED_OUT).await;
+    assert_eq!(
+        returned.get("state").map(String::as_str),
+        Some("utlogging-2")
+    );
 
     // A hint the provider did not sign is refused.
     let forged = p
-        .logout_url(Some("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA"), "x")
-        .expect("url");
-    let refused = fortrolig_identity::reqwest::get(&forged).await.unwrap();
+        .logout_request(Some("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA"), "x")
+        .expect("request");
+    let refused = fortrolig_identity::reqwest::get(&forged.url())
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
 }
 

@@ -78,7 +78,7 @@ impl Clinic {
     }
 
     /// The clinic's key for staff data, made on first use.
-    async fn people_key(&self) -> Result<DataKey, ServiceError> {
+    pub(crate) async fn people_key(&self) -> Result<DataKey, ServiceError> {
         let org = self.org().as_str();
         let keys = self.keys.read().await;
         if self.keyring.people_key(org).await?.is_none() {

@@ -35,6 +35,8 @@ const CLINIC: &[Migration] = &[
     migration!(5, "clinic_0005_staff_identity"),
     migration!(6, "clinic_0006_access_reviews"),
     migration!(7, "clinic_0007_training"),
+    // Version 8 is reserved for passkeys (another branch); see `RESERVED` in the tests.
+    migration!(9, "clinic_0009_session_id_token"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,11 +116,16 @@ fn split_statements(sql: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
+    /// Versions taken by work on another branch that is not merged yet: clinic version 8
+    /// (passkeys). Empty this when that branch is in, so no gap can hide a lost migration.
+    const RESERVED: &[(Schema, i64)] = &[(Schema::Clinic, 8)];
+
     #[test]
     fn every_schema_has_ordered_versions_from_one() {
         for schema in [Schema::Directory, Schema::KeyRing, Schema::Clinic] {
-            for (i, m) in schema.migrations().iter().enumerate() {
-                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            let mut expected = (1..).filter(|v| !RESERVED.contains(&(schema, *v)));
+            for m in schema.migrations() {
+                assert_eq!(Some(m.version), expected.next(), "{}", m.name);
             }
         }
     }

@@ -39,6 +39,9 @@ const STARTS_PER_ADDRESS: usize = 30;
 pub struct LoginFlow {
     provider: Provider,
     pending: Mutex<HashMap<String, Waiting>>,
+    /// Logouts sent on to the provider, by the `state` that comes back with the user:
+    /// where to offer them to go next (the clinic's portal or workspace).
+    logouts: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 /// Logins under way, counted per address.
@@ -67,7 +70,40 @@ impl LoginFlow {
         Self {
             provider,
             pending: Mutex::new(HashMap::new()),
+            logouts: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub(crate) fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Remembers a logout sent on to the provider; returns the `state` to send along.
+    pub(crate) fn remember_logout(&self, home: &str) -> Result<String, WebError> {
+        let state = random_hex()?;
+        let mut logouts = self
+            .logouts
+            .lock()
+            .map_err(|_| WebError::Internal("logout table poisoned".into()))?;
+        logouts.retain(|_, (_, at)| at.elapsed() < PENDING_LIFETIME);
+        // Only a logged-in user with the form's CSRF token gets here, so the table stays
+        // small; at the limit the page after logout is just less specific.
+        if logouts.len() < PENDING_MAX {
+            logouts.insert(state.clone(), (home.to_owned(), Instant::now()));
+        }
+        Ok(state)
+    }
+
+    /// Where a user who logged out (and comes back with `state`) may go next.
+    pub(crate) fn take_logout(&self, state: &str) -> Result<Option<String>, WebError> {
+        let mut logouts = self
+            .logouts
+            .lock()
+            .map_err(|_| WebError::Internal("logout table poisoned".into()))?;
+        Ok(logouts
+            .remove(state)
+            .filter(|(_, at)| at.elapsed() < PENDING_LIFETIME)
+            .map(|(home, _)| home))
     }
 
     fn remember(&self, waiting: Waiting) -> Result<(), WebError> {
@@ -104,6 +140,15 @@ impl LoginFlow {
 pub(crate) struct StartQuery {
     nivaa: Option<String>,
     neste: Option<String>,
+}
+
+/// 16 random bytes in hex: a cookie value or a `state`.
+fn random_hex() -> Result<String, WebError> {
+    Ok(fortrolig_vault::random_bytes::<16>()
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Only paths inside the same clinic's portal (or workspace) may be returned to, so a
@@ -159,11 +204,7 @@ async fn begin(
         }
     };
     let home = format!("/k/{clinic}/{home}");
-    let binding: String = fortrolig_vault::random_bytes::<16>()
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let binding = random_hex()?;
     flow.remember(Waiting {
         login: pending,
         binding: binding.clone(),
@@ -322,7 +363,7 @@ async fn come_back(
     }
 }
 
-fn provider_name(kind: ProviderKind) -> &'static str {
+pub(crate) fn provider_name(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::IdPorten => "ID-porten",
         ProviderKind::HelseId => "HelseID",
@@ -392,6 +433,7 @@ async fn welcome(
             identity.level,
             identity.kind.as_str(),
             identity.provider_session.as_deref(),
+            Some(&identity.id_token),
             source,
         )
         .await?;

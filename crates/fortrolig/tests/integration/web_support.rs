@@ -180,15 +180,55 @@ pub async fn login_elsewhere(
 ) -> Res<Page> {
     let start = call(routes, get(start_path, None)?).await?;
     let back = Browser::new()
-        .follow(
-            &start.location(),
-            &format!("{BASE}{callback}"),
-            Some(hint),
-        )
+        .follow(&start.location(), &format!("{BASE}{callback}"), Some(hint))
         .await;
     call(
         routes,
         get(&format!("{callback}?{}", query_string(&back)), None)?,
     )
     .await
+}
+
+/// `&amp;` and friends back to text (what `escape` in the web crate writes).
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attribute="…"` in one tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next().map(unescape)
+}
+
+/// The first form on a page: its action and its hidden fields, as a browser would send
+/// them.
+pub fn form_of(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    let form = body.split("<form").nth(1)?.split("</form>").next()?;
+    let action = attribute(form, "action")?;
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect();
+    Some((action, fields))
+}
+
+/// The sessions' rows on «Dine økter»: (whether it is this session, its reference).
+pub fn session_rows(body: &str) -> Vec<(bool, String)> {
+    body.split("<tr>")
+        .filter(|row| row.contains("name=\"okt\""))
+        .map(|row| {
+            let reference = row
+                .split("name=\"okt\" value=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            (row.contains("Denne økten"), reference)
+        })
+        .collect()
 }
