@@ -127,28 +127,27 @@ export function describeViolations(violations) {
 }
 
 /**
- * Makes the login the portal starts carry `login_hint`, the person number the mock ID-porten
- * logs in as (the portal sends none). playwright only routes the first URL of a redirect chain,
- * so the portal's own login start (`/k/ORG/innlogging`, which answers with a redirect to the
- * provider) is routed: the request goes to the server unchanged, and the `Location` of its
- * answer gets `login_hint` added. Returns the authorization URLs sent to the browser, for checks
- * on their parameters.
+ * Records the authorization requests the browser is sent to at the provider (`/authorize`), for
+ * checks on their parameters. With PAR they carry only `client_id` and `request_uri`.
  */
-export async function loginAsPerson(context, base, issuer, personNumber) {
+export function watchAuthorize(page, issuer) {
   const seen = [];
-  const start = (url) => url.origin === base && /^\/k\/[^/]+\/innlogging$/.test(url.pathname);
-  await context.route(start, async (route) => {
-    const response = await route.fetch({ maxRedirects: 0 });
-    const location = response.headers().location;
-    if (!(response.status() >= 300 && response.status() < 400) || !location) return route.fulfill({ response });
-    const url = new URL(location, route.request().url());
-    if (url.origin === issuer && url.pathname === '/authorize') {
-      url.searchParams.set('login_hint', personNumber);
-      seen.push(url);
-    }
-    return route.fulfill({ response, headers: { ...response.headers(), location: url.toString() } });
+  page.on('request', (r) => {
+    if (!r.isNavigationRequest()) return;
+    const url = new URL(r.url());
+    if (url.origin === issuer && url.pathname === '/authorize') seen.push(url);
   });
   return seen;
+}
+
+/**
+ * Picks the person to log in as on the mock ID-porten's page (run.mjs starts it with
+ * MOCK_OP_LOGIN_PAGE=1: «Velg testperson», like ID-porten's TestID). The login request itself was
+ * pushed (PAR), so the person cannot be added to the address as before.
+ */
+export async function pickTestPerson(page, personNumber) {
+  await page.getByLabel('Fødselsnummer').fill(personNumber);
+  await page.getByRole('button', { name: 'Logg inn' }).click();
 }
 
 /** The visible text of the page's <main>. */

@@ -113,8 +113,10 @@ function withTimeout(promise, ms, what) {
 
 /** Starts the mock provider and resolves with the issuer from its `ready URL` line. */
 async function startProvider(port, clientsFile) {
+  // The person is picked on the provider's page, as on ID-porten's TestID: the login
+  // request itself is pushed (PAR) and cannot be changed on the way.
   const op = start('mock-op', process.execPath, [MOCK_OP, '--port', String(port), '--profile', 'idporten', '--clients', clientsFile],
-    { logFile: path.join(tmp, 'mock-op.log') });
+    { logFile: path.join(tmp, 'mock-op.log'), env: { ...process.env, MOCK_OP_LOGIN_PAGE: '1' } });
   const ready = new Promise((resolve, reject) => {
     let buf = '';
     op.proc.stdout.setEncoding('utf8');
@@ -175,7 +177,7 @@ async function setUp() {
   fs.writeFileSync(clientsFile, JSON.stringify([{
     client_id: CLIENT_ID,
     redirect_uris: [redirect],
-    post_logout_redirect_uris: [`${base}/`],
+    post_logout_redirect_uris: [`${base}/innlogging/idporten/utlogget`],
     jwks: { keys: [jwk] },
   }], null, 2));
 

@@ -29,6 +29,20 @@ const CODE_TTL = envInt('MOCK_OP_CODE_TTL', 60); // authorization code, seconds
 // documented limit is 60 s; ID-porten documents none, 120 s here is our own choice.
 const ASSERTION_MAX_EXP = envInt('MOCK_OP_ASSERTION_MAX_EXP', HELSEID ? 60 : 120);
 const DEFAULT_PID = '01017040088';
+// PAR is offered unless MOCK_OP_PAR=0 (a provider without PAR, for the front-channel path).
+const OFFER_PAR = process.env.MOCK_OP_PAR !== '0';
+// A provider that misbehaves, for the client's negative tests: `tampered` changes the
+// person in every id_token but keeps the provider's signature (a forged token);
+// `expired` signs every id_token properly but with a lifetime that ended 5 minutes ago.
+const ID_TOKEN_MODE = process.env.MOCK_OP_ID_TOKEN ?? 'valid';
+const TAMPERED_PID = '31129956715';
+// MOCK_OP_LOGIN_PAGE=1: a login without a person shows a page to pick one (like ID-porten's
+// TestID), for tests in a real browser. Otherwise such a login is the default person at once.
+const LOGIN_PAGE = process.env.MOCK_OP_LOGIN_PAGE === '1';
+if (!['valid', 'tampered', 'expired'].includes(ID_TOKEN_MODE)) {
+  console.error('MOCK_OP_ID_TOKEN must be valid, tampered or expired');
+  process.exit(2);
+}
 
 // ---- profiles ---------------------------------------------------------------
 const H = 'helseid://claims/';
@@ -138,7 +152,7 @@ const oidc = new Provider(issuer, {
   pkce: { required: () => true }, // oidc-provider 9 only knows S256
   features: {
     devInteractions: { enabled: false },
-    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: process.env.MOCK_OP_REQUIRE_PAR === '1' },
+    pushedAuthorizationRequests: { enabled: OFFER_PAR, requirePushedAuthorizationRequests: process.env.MOCK_OP_REQUIRE_PAR === '1' },
     rpInitiatedLogout: { enabled: true, logoutSource },
     dPoP: { enabled: HELSEID }, // optional here; HelseID's APIs require it
     revocation: { enabled: true },
@@ -198,7 +212,19 @@ async function interaction(req, res) {
   const d = await oidc.interactionDetails(req, res);
   const { prompt, params } = d;
   if (prompt.name === 'login') {
-    const accountId = accountFor(loginHint(params, req));
+    // The person may also be chosen on the login page itself (`?login_hint=` on the
+    // interaction URL), as on ID-porten's TestID page: a pushed request (PAR) cannot be
+    // changed on the way, and a server that starts the login sends no hint.
+    const chosen = new URL(req.url, issuer).searchParams.get('login_hint');
+    if (LOGIN_PAGE && chosen === null && loginHint(params, req) === undefined) {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!DOCTYPE html><html lang="nb"><head><meta charset="utf-8"><title>TestID (mock-op)</title></head>
+<body><main><h1>Velg testperson</h1><form method="get" action="/interaction/${encodeURIComponent(d.uid)}">
+<label for="pid">Fødselsnummer</label> <input id="pid" name="login_hint" inputmode="numeric" autocomplete="off">
+<button type="submit">Logg inn</button></form></main></body></html>`);
+      return undefined;
+    }
+    const accountId = accountFor(chosen ?? loginHint(params, req));
     if (!hintPattern.test(accountId)) {
       // `fail` (or any malformed hint): the user "cancels" -> error=access_denied at the client
       return oidc.interactionFinished(req, res,
@@ -223,8 +249,68 @@ async function interaction(req, res) {
   return oidc.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
 }
 
+// ---- misbehaviour (MOCK_OP_ID_TOKEN) ---------------------------------------------
+const signingPrivate = crypto.createPrivateKey({ key: signingKey, format: 'jwk' });
+const b64json = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+function misbehave(idToken) {
+  const [header, payload, signature] = idToken.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  if (ID_TOKEN_MODE === 'tampered') {
+    if (HELSEID) claims[`${H}identity/pid`] = TAMPERED_PID; else claims.pid = TAMPERED_PID;
+    return `${header}.${b64json(claims)}.${signature}`;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  claims.iat = now - 420;
+  claims.exp = now - 300;
+  const input = `${header}.${b64json(claims)}`;
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), signingPrivate).toString('base64url')}`;
+}
+// Rewrites the id_token in a token response on its way out (Koa ends with the JSON text).
+function rewriteIdToken(res) {
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    let out = chunk;
+    try {
+      const body = res.statusCode === 200 && chunk ? JSON.parse(String(chunk)) : undefined;
+      if (body?.id_token) {
+        body.id_token = misbehave(body.id_token);
+        out = JSON.stringify(body);
+        if (!res.headersSent) res.setHeader('content-length', Buffer.byteLength(out));
+      }
+    } catch (err) {
+      console.error('mock-op misbehave:', err.message);
+    }
+    return end(out, ...rest);
+  };
+}
+
+function postAsGet(req, res, pathname) {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => {
+    body += chunk;
+    if (body.length > 64 * 1024) req.destroy();
+  });
+  req.on('end', () => {
+    req.method = 'GET';
+    req.url = `${pathname}?${body}`;
+    delete req.headers['content-type'];
+    delete req.headers['content-length'];
+    callback(req, res);
+  });
+}
+
 const callback = oidc.callback();
 const server = http.createServer((req, res) => {
+  const { pathname } = new URL(req.url, issuer);
+  if (ID_TOKEN_MODE !== 'valid' && req.method === 'POST' && pathname === profile.routes.token) {
+    rewriteIdToken(res);
+  }
+  if (req.method === 'POST' && pathname === profile.routes.end_session) {
+    // ID-porten recommends POST for logout. oidc-provider only takes POST here with
+    // SameSite=None cookies (which need https), so the form is handed on as a GET.
+    return postAsGet(req, res, pathname);
+  }
   if (!req.url.startsWith('/interaction/')) return callback(req, res);
   return interaction(req, res).catch((err) => {
     console.error('mock-op interaction error:', err.name, err.message);

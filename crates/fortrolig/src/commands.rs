@@ -320,9 +320,17 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
             None
         }
     };
+    // The address users reach us at is https when a provider sends them back to one:
+    // plain HTTP on loopback then sits behind a TLS proxy, and cookies must be Secure.
+    let public_https = [&config.idporten, &config.helseid]
+        .into_iter()
+        .flatten()
+        .any(|p| p.redirect_url.starts_with("https://"))
+        || config.public_url.starts_with("https://");
     let settings = fortrolig_web::ServerSettings {
         listen: config.listen,
         tls: config.tls.clone(),
+        public_https,
         idporten,
         helseid,
         passkeys,
@@ -370,6 +378,7 @@ async fn login_flow(
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             redirect_url: config.redirect_url.clone(),
+            post_logout_redirect_url: Some(config.post_logout_redirect_url.clone()),
         },
         key,
     )

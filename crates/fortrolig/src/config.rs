@@ -73,6 +73,9 @@ pub struct ProviderSettings {
     pub issuer: String,
     pub client_id: String,
     pub redirect_url: String,
+    /// Where the provider sends users after logging out there: `redirect_url` with
+    /// `/tilbake` replaced by `/utlogget` (register it with the provider too).
+    pub post_logout_redirect_url: String,
     /// Fortrolig's private key (PKCS#8) for private_key_jwt; created on first start.
     pub client_key_file: PathBuf,
     pub key_id: String,
@@ -341,6 +344,12 @@ fn provider_settings(
         key_id: i.key_id.unwrap_or_else(|| "fortrolig-1".into()),
         issuer: i.issuer,
         client_id: i.client_id,
+        post_logout_redirect_url: format!(
+            "{}/utlogget",
+            i.redirect_url
+                .strip_suffix("/tilbake")
+                .unwrap_or(&i.redirect_url)
+        ),
         redirect_url: i.redirect_url,
     }))
 }
@@ -436,6 +445,10 @@ mod tests {
         assert_eq!(
             h.client_key_file,
             PathBuf::from("fortrolig-data/vault/helseid-client.p8")
+        );
+        assert_eq!(
+            h.post_logout_redirect_url,
+            "https://klinikk.example/innlogging/helseid/utlogget"
         );
         for (bad, needle) in [
             (

@@ -10,7 +10,7 @@ pub use claims::NorwayClaims;
 pub use client_key::ClientKey;
 pub use error::LoginError;
 pub use passkey::{Enrolment, NewPasskey, PasskeyError, PasskeyLogin, PasskeyRp, Presented};
-pub use provider::{Identity, PendingLogin, Provider, ProviderConfig, ProviderKind};
+pub use provider::{Identity, LogoutRequest, PendingLogin, Provider, ProviderConfig, ProviderKind};
 
 #[cfg(feature = "testing")]
 pub mod testing;

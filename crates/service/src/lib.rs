@@ -30,7 +30,7 @@ pub use people::{
     Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
 };
 pub use sessions::{
-    ABSOLUTE_LIMIT_MICROS, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
+    ABSOLUTE_LIMIT_MICROS, EndOwn, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
     SessionSubject, SessionToken,
 };
 pub use teams::{MAX_TEAM_NAME, Membership, Team, TeamCare};

@@ -6,7 +6,7 @@ use std::fmt;
 
 use fortrolig_domain::{Action, PatientId, Source, StaffId, Timestamp};
 use fortrolig_store::{ActivationRow, PasskeyRow, StoreError};
-use fortrolig_vault::{Aad, DataKey};
+use fortrolig_vault::Aad;
 
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
@@ -182,16 +182,6 @@ impl Clinic {
         keys.blind.index("activation-code", &code.0).to_vec()
     }
 
-    /// The key a subject's passkeys are sealed with: the patient's own data key (so that
-    /// crypto-shredding a patient also destroys their passkeys), or the clinic's key for
-    /// staff data.
-    async fn passkey_key(&self, subject: SessionSubject) -> Result<DataKey, ServiceError> {
-        match subject {
-            SessionSubject::Patient(id) => self.data_key(id).await,
-            SessionSubject::Staff(_) => self.people_key().await,
-        }
-    }
-
     /// Issues a one-time code for `subject`, after their identity was proven as `proof`.
     /// The caller has checked that the actor may do so.
     pub async fn issue_activation(
@@ -297,7 +287,7 @@ impl Clinic {
             ));
         }
         let subject = activation.subject;
-        let key = self.passkey_key(subject).await?;
+        let key = self.subject_key(subject).await?;
         let now = self.clock.now().as_micros();
         let row = PasskeyRow {
             credential_id: credential_id.to_vec(),
@@ -340,7 +330,7 @@ impl Clinic {
             return Ok(None);
         }
         let subject = subject_of(&row.subject_kind, &row.subject_id)?;
-        let key = match self.passkey_key(subject).await {
+        let key = match self.subject_key(subject).await {
             Ok(key) => key,
             Err(ServiceError::Shredded) => return Ok(None),
             Err(e) => return Err(e),
@@ -370,7 +360,7 @@ impl Clinic {
     ) -> Result<(), ServiceError> {
         let sealed = match updated {
             Some(passkey) => Some(
-                self.passkey_key(subject)
+                self.subject_key(subject)
                     .await?
                     .seal(&passkey_aad(self.org().as_str(), credential_id), passkey)?,
             ),

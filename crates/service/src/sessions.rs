@@ -9,6 +9,8 @@ use fortrolig_domain::{Action, Actor, Outcome, PatientId, Source, StaffId, Times
 use fortrolig_store::{SessionRow, StoreError};
 use ring::digest::{SHA256, digest};
 
+use fortrolig_vault::{Aad, DataKey};
+
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
 
@@ -89,6 +91,8 @@ pub struct Session {
     pub expires_at: Timestamp,
     csrf: String,
     token_hash: Vec<u8>,
+    /// The provider's id_token, sealed (see `Clinic::id_token_hint`).
+    id_token: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -104,6 +108,11 @@ impl Session {
             "session:{}",
             hex(&self.token_hash[..self.token_hash.len().min(8)])
         )
+    }
+
+    /// Whether `other` is this same session (for "this session" in a list).
+    pub fn same_as(&self, other: &Session) -> bool {
+        self.token_hash == other.token_hash
     }
 
     /// Constant-time comparison of a presented CSRF token.
@@ -156,6 +165,7 @@ fn session_of(row: SessionRow) -> Result<Session, ServiceError> {
         expires_at: Timestamp(row.expires_at),
         csrf: String::from_utf8(row.csrf_token).map_err(|_| malformed())?,
         token_hash: row.token_hash,
+        id_token: row.id_token,
     })
 }
 
@@ -165,7 +175,33 @@ fn failure_key(what: &str, value: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// The id_token is bound to its clinic, table, session and column.
+fn id_token_aad(clinic: &str, token_hash: &[u8]) -> Aad {
+    Aad::new(clinic, "sessions", token_hash, "id_token")
+}
+
+/// What became of a request to end one of one's own sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndOwn {
+    Ended,
+    /// No open session of this person has that reference (already ended, or not theirs).
+    NotFound,
+}
+
 impl Clinic {
+    /// The key a person's own secrets (an id_token, a passkey) are sealed under: the
+    /// patient's data key, so that shredding the patient makes them unreadable too; the
+    /// clinic's staff data key for staff.
+    pub(crate) async fn subject_key(
+        &self,
+        subject: SessionSubject,
+    ) -> Result<DataKey, ServiceError> {
+        match subject {
+            SessionSubject::Patient(p) => self.data_key(p).await,
+            SessionSubject::Staff(_) => self.people_key().await,
+        }
+    }
+
     pub(crate) fn subject_context(
         &self,
         subject: SessionSubject,
@@ -184,13 +220,15 @@ impl Clinic {
         }
     }
 
-    /// Starts a session after a successful login; the login is an audited act.
+    /// Starts a session after a successful login; the login is an audited act. The
+    /// provider's `id_token`, if given, is kept sealed for logging out there later.
     pub async fn start_session(
         &self,
         subject: SessionSubject,
         level: Level,
         provider: &str,
         provider_sid: Option<&str>,
+        id_token: Option<&str>,
         source: &Source,
     ) -> Result<(SessionToken, Session), ServiceError> {
         let token = SessionToken(format!(
@@ -199,8 +237,16 @@ impl Clinic {
         ));
         let csrf = hex(&fortrolig_vault::random_bytes::<24>()?);
         let now = self.clock.now().as_micros();
+        let token_hash = token.hash();
+        let id_token = match id_token {
+            Some(jwt) => Some(self.subject_key(subject).await?.seal(
+                &id_token_aad(self.org().as_str(), &token_hash),
+                jwt.as_bytes(),
+            )?),
+            None => None,
+        };
         let row = SessionRow {
-            token_hash: token.hash(),
+            token_hash,
             subject_kind: subject.kind().into(),
             subject_id: subject.id_bytes().to_vec(),
             level: level.as_str().into(),
@@ -212,16 +258,14 @@ impl Clinic {
             expires_at: now + ABSOLUTE_LIMIT_MICROS,
             ended_at: None,
             end_reason: None,
+            id_token,
         };
         let ctx = self.subject_context(
             subject,
             source,
             &format!("innlogging via {provider}, nivå {}", level.as_str()),
         );
-        let patient = match subject {
-            SessionSubject::Patient(p) => Some(p),
-            SessionSubject::Staff(_) => None,
-        };
+        let patient = subject.patient();
         let stored = row.clone();
         self.write(&ctx, Action::SessionStarted, patient, "session", |tx| {
             Box::pin(async move { tx.insert_session(&stored).await })
@@ -281,6 +325,101 @@ impl Clinic {
             Err(ServiceError::Store(StoreError::NotOpen)) => Ok(()),
             other => other,
         }
+    }
+
+    /// The provider's id_token of an open session, for `id_token_hint` when logging out
+    /// at the provider. `None` if there is none, or if it can no longer be opened (the
+    /// patient's key was shredded): logout at the provider then goes by `client_id` alone.
+    pub async fn id_token_hint(&self, session: &Session) -> Result<Option<String>, ServiceError> {
+        let Some(sealed) = &session.id_token else {
+            return Ok(None);
+        };
+        let key = match self.subject_key(session.subject).await {
+            Ok(key) => key,
+            Err(ServiceError::Shredded) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let plain = key.open(
+            &id_token_aad(self.org().as_str(), &session.token_hash),
+            sealed,
+        )?;
+        Ok(String::from_utf8(plain).ok())
+    }
+
+    /// Ends one of the caller's own sessions, named by its `reference()` (from "your
+    /// sessions"). The change and its audit entry are one transaction (X3).
+    pub async fn end_own_session(
+        &self,
+        current: &Session,
+        reference: &str,
+        source: &Source,
+    ) -> Result<EndOwn, ServiceError> {
+        let Some(target) = self
+            .sessions_of(current.subject)
+            .await?
+            .into_iter()
+            .find(|s| s.reference() == reference)
+        else {
+            return Ok(EndOwn::NotFound);
+        };
+        let now = self.clock.now().as_micros();
+        let ctx = self.subject_context(
+            current.subject,
+            source,
+            "avsluttet en økt fra øktoversikten",
+        );
+        let token_hash = target.token_hash.clone();
+        let ended = self
+            .write(
+                &ctx,
+                Action::SessionEnded,
+                current.subject.patient(),
+                &target.reference(),
+                |tx| {
+                    Box::pin(async move {
+                        if tx
+                            .end_session(&token_hash, "ended by its owner", now)
+                            .await?
+                        {
+                            Ok(())
+                        } else {
+                            Err(StoreError::NotOpen)
+                        }
+                    })
+                },
+            )
+            .await;
+        match ended {
+            Ok(()) => Ok(EndOwn::Ended),
+            // Expired or logged out in the meantime: nothing to end, nothing recorded.
+            Err(ServiceError::Store(StoreError::NotOpen)) => Ok(EndOwn::NotFound),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// "Log out everywhere": ends every open session of the caller's subject, recorded in
+    /// the same transaction (X3). Returns how many were ended.
+    pub async fn end_all_own_sessions(
+        &self,
+        current: &Session,
+        source: &Source,
+    ) -> Result<u64, ServiceError> {
+        let now = self.clock.now().as_micros();
+        let subject = current.subject;
+        let ctx = self.subject_context(subject, source, "utlogging overalt");
+        self.write(
+            &ctx,
+            Action::SessionEnded,
+            subject.patient(),
+            "session:alle",
+            |tx| {
+                Box::pin(async move {
+                    tx.end_sessions_of(subject.kind(), subject.id_bytes(), "logout everywhere", now)
+                        .await
+                })
+            },
+        )
+        .await
     }
 
     /// The open sessions of a subject, for "your sessions" and "log out everywhere".

@@ -17,6 +17,8 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
+    /// The provider's id_token, sealed by the service; cleared when the session ends.
+    pub id_token: Option<Vec<u8>>,
 }
 
 type SessionTuple = (
@@ -32,6 +34,7 @@ type SessionTuple = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<Vec<u8>>,
 );
 
 fn session_from(t: SessionTuple) -> SessionRow {
@@ -48,11 +51,12 @@ fn session_from(t: SessionTuple) -> SessionRow {
         expires_at: t.9,
         ended_at: t.10,
         end_reason: t.11,
+        id_token: t.12,
     }
 }
 
 const SESSION: &str = "SELECT token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
-     created_at, last_seen, expires_at, ended_at, end_reason FROM sessions";
+     created_at, last_seen, expires_at, ended_at, end_reason, id_token FROM sessions";
 
 impl ClinicStore {
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
@@ -109,16 +113,7 @@ impl ClinicStore {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(kind)
-        .bind(subject)
-        .execute(&self.db().pool)
-        .await?
-        .rows_affected())
+        end_sessions_of(&self.db().pool, kind, subject, reason, now).await
     }
 
     pub async fn record_login_failure(&self, key_hash: &[u8], now: i64) -> Result<(), StoreError> {
@@ -158,7 +153,8 @@ impl ClinicTx {
     pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
-             created_at, last_seen, expires_at, ended_at, end_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)",
+             created_at, last_seen, expires_at, ended_at, end_reason, id_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11)",
         )
         .bind(&row.token_hash)
         .bind(&row.subject_kind)
@@ -170,6 +166,7 @@ impl ClinicTx {
         .bind(row.created_at)
         .bind(row.last_seen)
         .bind(row.expires_at)
+        .bind(row.id_token.as_deref())
         .execute(self.conn())
         .await?;
         Ok(())
@@ -184,6 +181,38 @@ impl ClinicTx {
     ) -> Result<bool, StoreError> {
         end_session(self.conn(), token_hash, reason, now).await
     }
+
+    /// Ends every open session of a subject in the transaction that records it.
+    pub async fn end_sessions_of(
+        &mut self,
+        kind: &str,
+        subject: &[u8],
+        reason: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        end_sessions_of(self.conn(), kind, subject, reason, now).await
+    }
+}
+
+// An ended session keeps no id_token: it was only kept for logging out at the provider.
+async fn end_sessions_of<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: &str,
+    subject: &[u8],
+    reason: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+         WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(kind)
+    .bind(subject)
+    .execute(on)
+    .await?
+    .rows_affected())
 }
 
 async fn end_session<'e>(
@@ -193,7 +222,8 @@ async fn end_session<'e>(
     now: i64,
 ) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL",
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+         WHERE token_hash = $3 AND ended_at IS NULL",
     )
     .bind(now)
     .bind(reason)

@@ -28,6 +28,28 @@ fn new_request_id() -> String {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Another site a page's form may post to (the provider's logout endpoint): the only
+/// change a handler can make to the policy, and only to `form-action`.
+#[derive(Debug, Clone)]
+pub(crate) struct FormTarget(pub String);
+
+/// The policy, with `form-action` also allowing `target` if it is a plain origin.
+fn policy(target: Option<&FormTarget>) -> HeaderValue {
+    let origin = target.map(|t| t.0.as_str()).filter(|o| {
+        (o.starts_with("https://") || o.starts_with("http://"))
+            && o.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b":/.-[]".contains(&b))
+    });
+    match origin {
+        Some(origin) => HeaderValue::from_str(&CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        ))
+        .unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+        None => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    }
+}
+
 pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: Next) -> Response {
     let request_id = new_request_id();
     request
@@ -49,9 +71,13 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
         response = (status, Html(body)).into_response();
     }
 
+    let form_target = response.extensions_mut().remove::<FormTarget>();
     let headers = response.headers_mut();
-    let fixed: [(header::HeaderName, &'static str); 7] = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        policy(form_target.as_ref()),
+    );
+    let fixed: [(header::HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -86,4 +112,31 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
         )
     });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_target_widens_only_form_action_and_only_for_a_plain_origin() {
+        let base = policy(None);
+        assert_eq!(base, CONTENT_SECURITY_POLICY);
+        let widened = policy(Some(&FormTarget("https://login.idporten.no".into())));
+        assert_eq!(
+            widened.to_str().unwrap_or_default(),
+            CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'",
+                "form-action 'self' https://login.idporten.no"
+            )
+        );
+        for evil in [
+            "https://x.example; script-src *",
+            "'unsafe-inline'",
+            "*",
+            "javascript:",
+        ] {
+            assert_eq!(policy(Some(&FormTarget(evil.into()))), base, "{evil}");
+        }
+    }
 }

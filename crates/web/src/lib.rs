@@ -6,6 +6,8 @@ pub mod headers;
 mod html;
 mod innsyn;
 mod login;
+mod logout;
+mod own_sessions;
 mod pages;
 mod passkeys;
 mod pending;
@@ -22,5 +24,7 @@ pub use error::WebError;
 pub use headers::RequestId;
 pub use login::LoginFlow;
 pub use passkeys::PasskeyFlow;
-pub use router::{AppState, HELSEID_CALLBACK, IDPORTEN_CALLBACK, router};
+pub use router::{
+    AppState, HELSEID_CALLBACK, HELSEID_LOGGED_OUT, IDPORTEN_CALLBACK, IDPORTEN_LOGGED_OUT, router,
+};
 pub use server::{ServerError, ServerSettings, serve};

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::Level;
 use fortrolig_domain::{OrgNumber, PersonNumber, Source};
-use fortrolig_identity::{Identity, LoginError, PendingLogin, Provider};
+use fortrolig_identity::{Identity, LoginError, PendingLogin, Provider, ProviderKind};
 use fortrolig_service::SessionSubject;
 use serde::Deserialize;
 
@@ -39,6 +39,9 @@ const STARTS_PER_ADDRESS: usize = 30;
 pub struct LoginFlow {
     provider: Provider,
     pending: Mutex<HashMap<String, Waiting>>,
+    /// Logouts sent on to the provider, by the `state` that comes back with the user:
+    /// where to offer them to go next (the clinic's portal or workspace).
+    logouts: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 /// Logins under way, counted per address.
@@ -67,7 +70,40 @@ impl LoginFlow {
         Self {
             provider,
             pending: Mutex::new(HashMap::new()),
+            logouts: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub(crate) fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Remembers a logout sent on to the provider; returns the `state` to send along.
+    pub(crate) fn remember_logout(&self, home: &str) -> Result<String, WebError> {
+        let state = random_hex()?;
+        let mut logouts = self
+            .logouts
+            .lock()
+            .map_err(|_| WebError::Internal("logout table poisoned".into()))?;
+        logouts.retain(|_, (_, at)| at.elapsed() < PENDING_LIFETIME);
+        // Only a logged-in user with the form's CSRF token gets here, so the table stays
+        // small; at the limit the page after logout is just less specific.
+        if logouts.len() < PENDING_MAX {
+            logouts.insert(state.clone(), (home.to_owned(), Instant::now()));
+        }
+        Ok(state)
+    }
+
+    /// Where a user who logged out (and comes back with `state`) may go next.
+    pub(crate) fn take_logout(&self, state: &str) -> Result<Option<String>, WebError> {
+        let mut logouts = self
+            .logouts
+            .lock()
+            .map_err(|_| WebError::Internal("logout table poisoned".into()))?;
+        Ok(logouts
+            .remove(state)
+            .filter(|(_, at)| at.elapsed() < PENDING_LIFETIME)
+            .map(|(home, _)| home))
     }
 
     fn remember(&self, waiting: Waiting) -> Result<(), WebError> {
@@ -106,6 +142,15 @@ pub(crate) struct StartQuery {
     neste: Option<String>,
 }
 
+/// 16 random bytes in hex: a cookie value or a `state`.
+fn random_hex() -> Result<String, WebError> {
+    Ok(fortrolig_vault::random_bytes::<16>()
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 /// Only paths inside the same clinic's portal (or workspace) may be returned to, so a
 /// login cannot be made into an open redirect.
 fn safe_next(home: &str, next: Option<&str>) -> String {
@@ -141,13 +186,25 @@ async fn begin(
         Some("betydelig") => Level::Substantial,
         _ => Level::High,
     };
-    let (url, pending) = flow.provider.begin(level, None);
+    let (url, pending) = match flow.provider.begin(level, None, now_secs(state)).await {
+        Ok(begun) => begun,
+        Err(e) => {
+            // The provider did not take the pushed request: its trouble (or ours), not
+            // the user's, so no failed login is counted against anyone.
+            tracing::warn!(error = %e, provider = flow.provider.kind().as_str(), "login could not start");
+            return Ok(message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Innloggingen kan ikke startes nå",
+                &format!(
+                    "{} svarer ikke akkurat nå. Prøv igjen om litt.",
+                    provider_name(flow.provider.kind())
+                ),
+                "/",
+            ));
+        }
+    };
     let home = format!("/k/{clinic}/{home}");
-    let binding: String = fortrolig_vault::random_bytes::<16>()
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let binding = random_hex()?;
     flow.remember(Waiting {
         login: pending,
         binding: binding.clone(),
@@ -293,22 +350,70 @@ async fn come_back(
         Ok(identity) => Ok(Returned::Identity(Box::new(identity), waiting)),
         Err(e) => {
             let _ = clinic
-                .login_failed(&format!("{provider}:ugyldig"), source, &e.to_string())
+                .login_failed(&format!("{provider}:ugyldig"), source, refusal_reason(&e))
                 .await;
             tracing::warn!(error = %e, provider, "login refused");
-            let text = match e {
-                LoginError::LevelTooLow => {
-                    "Denne siden krever innlogging på høyt sikkerhetsnivå (for eksempel BankID)."
-                }
-                _ => "Vi kunne ikke bekrefte innloggingen. Start innloggingen på nytt.",
-            };
             Ok(Returned::Refused(message(
                 StatusCode::UNAUTHORIZED,
                 "Innloggingen mislyktes",
-                text,
+                &refusal_text(&e, flow.provider.kind()),
                 "/",
             )))
         }
+    }
+}
+
+pub(crate) fn provider_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::IdPorten => "ID-porten",
+        ProviderKind::HelseId => "HelseID",
+    }
+}
+
+/// What the security log says about a refused login (X3): short Norwegian text for the
+/// clinic administrator's page. The technical detail goes to the server log only.
+fn refusal_reason(e: &LoginError) -> &'static str {
+    match e {
+        LoginError::BadSignature(_) => {
+            "id_token med ugyldig signatur (mulig forfalsket eller endret underveis)"
+        }
+        LoginError::Expired(_) => "utløpt id_token",
+        LoginError::InvalidIdToken(_) => "ugyldig id_token (feil nonce, utsteder eller mottaker)",
+        LoginError::NoIdToken => "manglende id_token",
+        LoginError::LevelTooLow => "for lavt sikkerhetsnivå",
+        LoginError::MissingClaim(_) => "id_token mangler fødselsnummer",
+        LoginError::StateMismatch => "feil state (mulig forfalsket svar)",
+        LoginError::IssuerMismatch => "svar fra feil utsteder (mulig forveksling)",
+        LoginError::TokenExchange(_) => "koden ble avvist av innloggingstjenesten",
+        LoginError::Discovery(_)
+        | LoginError::Request(_)
+        | LoginError::PushedRequest(_)
+        | LoginError::Provider(_)
+        | LoginError::ClientKey => "feil i innloggingen",
+    }
+}
+
+/// What the user is told when a login is refused: what happened, in plain words, and
+/// what to do.
+fn refusal_text(e: &LoginError, kind: ProviderKind) -> String {
+    let name = provider_name(kind);
+    match e {
+        LoginError::LevelTooLow => {
+            "Denne siden krever innlogging på høyt sikkerhetsnivå (for eksempel BankID).".into()
+        }
+        LoginError::BadSignature(_) => format!(
+            "Vi kunne ikke bekrefte at svaret kom fra {name}, så du er ikke logget inn. \
+             Start innloggingen på nytt. Skjer dette igjen, kontakt klinikken."
+        ),
+        LoginError::Expired(_) => format!(
+            "Bekreftelsen fra {name} var utløpt da den kom fram, så du er ikke logget inn. \
+             Start innloggingen på nytt."
+        ),
+        LoginError::MissingClaim(_) => format!(
+            "{name} oppga ikke fødselsnummeret ditt, så vi kan ikke finne deg. \
+             Kontakt klinikken."
+        ),
+        _ => "Vi kunne ikke bekrefte innloggingen. Start innloggingen på nytt.".into(),
     }
 }
 
@@ -328,6 +433,7 @@ async fn welcome(
             identity.level,
             identity.kind.as_str(),
             identity.provider_session.as_deref(),
+            Some(&identity.id_token),
             source,
         )
         .await?;

@@ -74,3 +74,12 @@ pub(crate) async fn stylesheet() -> Response {
     )
         .into_response()
 }
+
+/// The one script: sends a form marked `data-videre` on by itself (logout at the provider).
+pub(crate) async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/videre.js"),
+    )
+        .into_response()
+}

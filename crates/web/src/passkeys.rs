@@ -144,7 +144,7 @@ async fn welcome(
     source: &Source,
 ) -> Result<Response, WebError> {
     let (token, _) = clinic
-        .start_session(subject, Level::High, "passkey", None, source)
+        .start_session(subject, Level::High, "passkey", None, None, source)
         .await?;
     let next = match subject {
         SessionSubject::Patient(_) => format!("/k/{}/", clinic.org()),

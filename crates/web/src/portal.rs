@@ -1,17 +1,15 @@
-//! The patient portal's front page and logout (P1, P3, P11).
+//! The patient portal's front page (P1, P3, P11). Logout is in `logout.rs`.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use fortrolig_service::{ActContext, SessionSubject};
-use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::respond::{clinic_of, see_other};
+use crate::respond::clinic_of;
 use crate::router::AppState;
-use crate::session::{SESSION_COOKIE, clear_cookie, clinic_path, current};
+use crate::session::current;
 use crate::source::RequestSource;
 
 pub(crate) async fn home(
@@ -60,7 +58,7 @@ pub(crate) async fn home(
     let csrf = escape(session.csrf_token());
     let body = format!(
         "<h1>{name}</h1>\n<p>Du er logget inn som <strong>{}</strong> (sikkerhetsnivå {}).</p>\n\
-         <p>Du har {open} åpen(e) økt(er).</p>\n\
+         <p>Du har {open} åpen(e) økt(er). <a href=\"/k/{org}/okter\">Se og avslutt øktene dine</a></p>\n\
          <p><a href=\"/k/{org}/innsyn/logg\">Se hvem som har sett opplysningene dine</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <button type=\"submit\">Logg ut</button>\n\
@@ -73,43 +71,4 @@ pub(crate) async fn home(
         },
     );
     Ok(Html(page(&entry.name, &body)).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct LogoutForm {
-    csrf: String,
-    overalt: Option<String>,
-}
-
-pub(crate) async fn logout(
-    State(state): State<AppState>,
-    Path(clinic): Path<String>,
-    source: RequestSource,
-    headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
-) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let clinic = state.app.clinic(&org).await?;
-    let home = clinic_path(&org);
-    let Some(session) = current(&clinic, &headers).await? else {
-        return Ok(see_other(
-            &home,
-            Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),
-        ));
-    };
-    if !session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
-    if form.overalt.is_some() {
-        clinic
-            .end_all_sessions(session.subject, "utlogging overalt")
-            .await?;
-    }
-    clinic
-        .end_session(&session, &source.in_session(&session))
-        .await?;
-    Ok(see_other(
-        &home,
-        Some(&clear_cookie(SESSION_COOKIE, state.secure_cookies)),
-    ))
 }

@@ -11,12 +11,19 @@ use axum::routing::post;
 
 use crate::login::{self, LoginFlow};
 use crate::passkeys::PasskeyFlow;
-use crate::{activation, error, headers, innsyn, pages, passkeys, portal, testlogin, workspace};
+use crate::{
+    activation, error, headers, innsyn, logout, own_sessions, pages, passkeys, portal, testlogin,
+    workspace,
+};
 
 /// Where ID-porten sends patients back (register this path with the provider).
 pub const IDPORTEN_CALLBACK: &str = "/innlogging/idporten/tilbake";
 /// Where HelseID sends staff back.
 pub const HELSEID_CALLBACK: &str = "/innlogging/helseid/tilbake";
+/// Where ID-porten sends users after logging out there (register as post-logout URI).
+pub const IDPORTEN_LOGGED_OUT: &str = "/innlogging/idporten/utlogget";
+/// Where HelseID sends users after logging out there.
+pub const HELSEID_LOGGED_OUT: &str = "/innlogging/helseid/utlogget";
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -53,6 +60,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/static/fortrolig.css", get(pages::stylesheet))
+        .route("/static/videre.js", get(pages::script))
         .route("/favicon.ico", get(pages::favicon))
         .route("/static/passnokkel.js", get(pages::passkey_script))
         .route("/k/{clinic}/aktiver", get(passkeys::activation_page))
@@ -72,7 +80,16 @@ pub fn router(state: AppState, tls: bool) -> Router {
         )
         .route("/k/{clinic}/", get(portal::home))
         .route("/k/{clinic}/innlogging", get(login::start))
-        .route("/k/{clinic}/utlogging", post(portal::logout))
+        .route("/k/{clinic}/utlogging", post(logout::logout))
+        .route("/k/{clinic}/okter", get(own_sessions::patient_list))
+        .route("/k/{clinic}/okter/avslutt", post(own_sessions::patient_end))
+        .route("/k/{clinic}/ansatt/okter", get(own_sessions::staff_list))
+        .route(
+            "/k/{clinic}/ansatt/okter/avslutt",
+            post(own_sessions::staff_end),
+        )
+        .route(IDPORTEN_LOGGED_OUT, get(logout::idporten_logged_out))
+        .route(HELSEID_LOGGED_OUT, get(logout::helseid_logged_out))
         .route("/k/{clinic}/innsyn/logg", get(innsyn::access_log))
         .route(IDPORTEN_CALLBACK, get(login::callback))
         .route("/k/{clinic}/ansatt/innlogging", get(login::start_staff))

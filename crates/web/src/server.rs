@@ -19,6 +19,9 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Certificate chain and private key, PEM.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Users reach the server over https even though it serves plain HTTP (on loopback,
+    /// behind a TLS-terminating proxy): cookies are `Secure` then too.
+    pub public_https: bool,
     /// Patient login through ID-porten, when configured.
     pub idporten: Option<Arc<crate::login::LoginFlow>>,
     /// Staff login through HelseID, when configured.
@@ -96,6 +99,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Cookies are `Secure` (sent over https only) unless the server is reached over plain
+/// HTTP itself, which it allows on loopback only (a test or the demo on this machine).
+fn secure_cookies(tls: bool, public_https: bool) -> bool {
+    tls || public_https
+}
+
 /// Runs until SIGTERM or Ctrl-C, then drains requests in flight.
 pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), ServerError> {
     let tls = match &settings.tls {
@@ -119,7 +128,7 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
             idporten: settings.idporten.clone(),
             passkeys: settings.passkeys.clone(),
             helseid: settings.helseid.clone(),
-            secure_cookies: tls.is_some(),
+            secure_cookies: secure_cookies(tls.is_some(), settings.public_https),
             demo_login: settings.demo_login,
         },
         tls.is_some(),
@@ -182,4 +191,31 @@ async fn serve_tls(listener: TcpListener, routes: Router, config: rustls::Server
         });
     }
     graceful.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{clear_cookie, session_cookie};
+
+    #[test]
+    fn cookies_are_secure_except_over_plain_http_on_loopback_s4() {
+        // Plain HTTP on loopback with no https address anywhere: a test or the demo.
+        assert!(!secure_cookies(false, false));
+        // Under TLS, or behind a TLS proxy (the providers send users to https).
+        assert!(secure_cookies(true, false));
+        assert!(secure_cookies(false, true));
+        for cookie in [
+            session_cookie("fortrolig_okt", "v", true),
+            clear_cookie("fortrolig_okt", true),
+        ] {
+            assert!(
+                cookie.contains("HttpOnly")
+                    && cookie.contains("SameSite=Strict")
+                    && cookie.ends_with("; Secure"),
+                "{cookie}"
+            );
+        }
+        assert!(!session_cookie("fortrolig_okt", "v", false).contains("Secure"));
+    }
 }

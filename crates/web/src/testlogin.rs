@@ -100,7 +100,7 @@ pub(crate) async fn login(
         ));
     };
     let (token, _) = clinic
-        .start_session(subject, level, "testinnlogging", None, &source.0)
+        .start_session(subject, level, "testinnlogging", None, None, &source.0)
         .await?;
     Ok(see_other(
         &next,

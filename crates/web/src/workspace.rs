@@ -145,7 +145,11 @@ pub(crate) async fn home(
          <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <label for=\"fnr\">Fødselsnummer (11 siffer)</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Finn</button>\n</form>",
+         <button type=\"submit\">Finn</button>\n</form>\n\
+         <h2>Innlogging</h2>\n<p><a href=\"/k/{org}/ansatt/okter\">Mine økter</a></p>\n\
+         <form method=\"post\" action=\"/k/{org}/utlogging\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <button type=\"submit\">Logg ut</button>\n</form>",
         escape(me.name.as_str()),
         escape(&role_names.join(", ")),
     );

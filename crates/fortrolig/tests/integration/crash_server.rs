@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{PatientId, PersonName, PersonNumber, StaffId, Timestamp};
 use fortrolig_identity::ClientKey;
-use fortrolig_identity::testing::{MockOp, browse};
+use fortrolig_identity::testing::{MockOp, browse_as};
 use fortrolig_service::{SessionSubject, SessionToken};
 use fortrolig_web::HELSEID_CALLBACK;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -227,8 +227,8 @@ async fn login(port: u16, hint: &str) -> Result<Result<String, String>, NoReply>
         return Ok(Err(format!("login start answered {}", start.status)));
     };
     let callback = format!("http://127.0.0.1:{port}{HELSEID_CALLBACK}");
-    let back: BTreeMap<String, String> =
-        browse(&format!("{to_provider}&login_hint={hint}"), &callback).await;
+    // The request was pushed (PAR): the person is picked on the provider's login page.
+    let back: BTreeMap<String, String> = browse_as(&to_provider, &callback, hint).await;
     let query = back
         .iter()
         .map(|(k, v)| format!("{k}={}", encode(v)))

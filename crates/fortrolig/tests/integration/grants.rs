@@ -363,6 +363,7 @@ async fn only_an_administrator_of_every_covered_clinic_may_grant_across_them_s2(
             Level::High,
             "test",
             None,
+            None,
             &Source::default(),
         )
         .await?;

@@ -71,6 +71,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             level,
                             "test",
                             None,
+                            None,
                             &Source::default(),
                         )
                         .await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::{ManualClock, PersonName, Source, Timestamp};
-use fortrolig_service::{SessionProblem, SessionSubject, SessionToken};
+use fortrolig_service::{EndOwn, SessionProblem, SessionSubject, SessionToken};
 
 use crate::support::{
     ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, synthetic_fnr,
@@ -31,7 +31,14 @@ async fn sessions_expire_end_and_never_store_the_token_s4_x2(env: &TestEnv) -> T
     let subject = SessionSubject::Patient(p);
 
     let (token, session) = clinic
-        .start_session(subject, Level::High, "idporten", Some("sid-1"), &source())
+        .start_session(
+            subject,
+            Level::High,
+            "idporten",
+            Some("sid-1"),
+            None,
+            &source(),
+        )
         .await?;
     assert_eq!(session.level, Level::High);
     assert!(session.csrf_matches(session.csrf_token()) && !session.csrf_matches("feil"));
@@ -56,7 +63,7 @@ async fn sessions_expire_end_and_never_store_the_token_s4_x2(env: &TestEnv) -> T
 
     // Absolute limit: active all the time, still over after 120 minutes.
     let (token, _) = clinic
-        .start_session(subject, Level::High, "idporten", None, &source())
+        .start_session(subject, Level::High, "idporten", None, None, &source())
         .await?;
     for _ in 0..5 {
         clock.advance_micros(20 * MINUTE);
@@ -70,10 +77,17 @@ async fn sessions_expire_end_and_never_store_the_token_s4_x2(env: &TestEnv) -> T
 
     // Logout, and logout everywhere.
     let (one, s1) = clinic
-        .start_session(subject, Level::Substantial, "idporten", None, &source())
+        .start_session(
+            subject,
+            Level::Substantial,
+            "idporten",
+            None,
+            None,
+            &source(),
+        )
         .await?;
     let (two, _) = clinic
-        .start_session(subject, Level::High, "idporten", None, &source())
+        .start_session(subject, Level::High, "idporten", None, None, &source())
         .await?;
     assert_eq!(clinic.sessions_of(subject).await?.len(), 2);
     clinic.end_session(&s1, &source()).await?;
@@ -112,6 +126,7 @@ async fn sessions_expire_end_and_never_store_the_token_s4_x2(env: &TestEnv) -> T
             SessionSubject::Staff(staff),
             Level::High,
             "helseid",
+            None,
             None,
             &source(),
         )
@@ -184,7 +199,183 @@ async fn repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3(
     Ok(())
 }
 
+/// A stand-in for a provider's id_token: a JWT whose parts are easy to look for.
+const ID_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJwaWQiOiIyMTg3OTQ5ODAxMiJ9.c2lnbmF0dXItbWFya8O4cg";
+
+async fn sealed_id_tokens(clinic: &fortrolig_service::Clinic) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id_token IS NOT NULL")
+        .fetch_one(&clinic.store().db().pool)
+        .await
+}
+
+async fn id_token_is_kept_sealed_only_while_the_session_is_open_s4_x6_x4(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Tokenklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(710), "Token Pasient"))
+        .await?;
+    let staff = clinic
+        .add_staff(&ctx(ORG_A), &PersonName::parse("Token Ansatt")?, None)
+        .await?;
+    let (_, patient_session) = clinic
+        .start_session(
+            SessionSubject::Patient(p),
+            Level::High,
+            "idporten",
+            Some("sid-1"),
+            Some(ID_TOKEN),
+            &source(),
+        )
+        .await?;
+    let (_, staff_session) = clinic
+        .start_session(
+            SessionSubject::Staff(staff),
+            Level::High,
+            "helseid",
+            None,
+            Some(ID_TOKEN),
+            &source(),
+        )
+        .await?;
+
+    // Sealed at rest: neither the token nor any of its parts is in any stored byte (X6).
+    let stored = env.stored_bytes();
+    for part in ID_TOKEN.split('.') {
+        assert!(
+            find_marker(&stored, part.as_bytes()).is_empty(),
+            "{part} is stored in the clear"
+        );
+    }
+    assert_eq!(sealed_id_tokens(&clinic).await?, 2);
+    // Opened again for the logout at the provider, for patients and staff alike.
+    assert_eq!(
+        clinic.id_token_hint(&patient_session).await?.as_deref(),
+        Some(ID_TOKEN)
+    );
+    assert_eq!(
+        clinic.id_token_hint(&staff_session).await?.as_deref(),
+        Some(ID_TOKEN)
+    );
+
+    // Ending the session clears it: it was only kept for the logout.
+    clinic.end_session(&staff_session, &source()).await?;
+    assert_eq!(sealed_id_tokens(&clinic).await?, 1);
+
+    // A shredded patient's id_token no longer opens (X4): logout goes by client_id.
+    clinic.shred_patient(&ctx(ORG_A), p).await?;
+    assert_eq!(clinic.id_token_hint(&patient_session).await?, None);
+    app.close().await;
+    Ok(())
+}
+
+async fn a_person_ends_one_of_their_own_sessions_in_an_audited_write_s4_x3(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Øktlisteklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(720), "Liste Pasient"))
+        .await?;
+    let other = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(721), "Annen Pasient"))
+        .await?;
+    let me = SessionSubject::Patient(p);
+    let (here_token, here) = clinic
+        .start_session(me, Level::High, "idporten", None, Some(ID_TOKEN), &source())
+        .await?;
+    let (there_token, there) = clinic
+        .start_session(
+            me,
+            Level::Substantial,
+            "idporten",
+            None,
+            Some(ID_TOKEN),
+            &source(),
+        )
+        .await?;
+    let (_, theirs) = clinic
+        .start_session(
+            SessionSubject::Patient(other),
+            Level::High,
+            "idporten",
+            None,
+            None,
+            &source(),
+        )
+        .await?;
+
+    // Someone else's session cannot be ended from my list, even by its reference.
+    assert_eq!(
+        clinic
+            .end_own_session(&here, &theirs.reference(), &source())
+            .await?,
+        EndOwn::NotFound
+    );
+    assert_eq!(
+        clinic
+            .sessions_of(SessionSubject::Patient(other))
+            .await?
+            .len(),
+        1
+    );
+
+    assert_eq!(
+        clinic
+            .end_own_session(&here, &there.reference(), &source())
+            .await?,
+        EndOwn::Ended
+    );
+    assert_eq!(
+        clinic.session(&there_token).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+    assert!(
+        clinic.session(&here_token).await?.is_ok(),
+        "mine stays open"
+    );
+    assert_eq!(
+        clinic
+            .end_own_session(&here, &there.reference(), &source())
+            .await?,
+        EndOwn::NotFound,
+        "already ended"
+    );
+    let ended: Vec<_> = clinic
+        .store()
+        .entries_for_patient(&p.to_string())
+        .await?
+        .into_iter()
+        .filter(|e| e.action == "session.ended")
+        .collect();
+    assert_eq!(ended.len(), 1, "one entry for one ending");
+    assert_eq!(ended[0].object, there.reference());
+    assert_eq!(ended[0].actor_id, format!("patient:{p}"));
+
+    // Logout everywhere: every session of mine, in one recorded write.
+    assert_eq!(clinic.end_all_own_sessions(&here, &source()).await?, 1);
+    assert_eq!(
+        clinic.session(&here_token).await?.err(),
+        Some(SessionProblem::Ended)
+    );
+    assert_eq!(sealed_id_tokens(&clinic).await?, 0);
+    assert!(
+        clinic
+            .store()
+            .entries_for_patient(&p.to_string())
+            .await?
+            .iter()
+            .any(|e| e.action == "session.ended" && e.object == "session:alle")
+    );
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    id_token_is_kept_sealed_only_while_the_session_is_open_s4_x6_x4,
+    a_person_ends_one_of_their_own_sessions_in_an_audited_write_s4_x3,
     sessions_expire_end_and_never_store_the_token_s4_x2,
     repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3
 );

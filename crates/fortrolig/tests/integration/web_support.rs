@@ -2,7 +2,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use fortrolig_identity::testing::MockOp;
+use fortrolig_identity::testing::{Browser, MockOp};
 use fortrolig_identity::{ClientKey, Provider, ProviderConfig, ProviderKind};
 use tower::ServiceExt;
 
@@ -81,18 +81,43 @@ pub fn post(path: &str, cookie: &str, form: &str) -> Res<Request<Body>> {
 
 /// A local provider of `kind` and the real client discovered against it.
 pub async fn provider(kind: ProviderKind, callback: &str) -> Res<(MockOp, Provider)> {
+    provider_with(kind, callback, &[]).await
+}
+
+/// Where the provider sends the user after logout: the callback's sibling, as the
+/// binary's configuration derives it.
+pub fn logged_out_path(callback: &str) -> String {
+    format!(
+        "{}/utlogget",
+        callback.strip_suffix("/tilbake").unwrap_or(callback)
+    )
+}
+
+/// Like `provider`, with `MOCK_OP_*` settings (a misbehaving provider, no PAR).
+pub async fn provider_with(
+    kind: ProviderKind,
+    callback: &str,
+    env: &[(&str, &str)],
+) -> Res<(MockOp, Provider)> {
     let (key, _) = ClientKey::generate("fortrolig-1")?;
     let profile = match kind {
         ProviderKind::IdPorten => "idporten",
         ProviderKind::HelseId => "helseid",
     };
-    let op = MockOp::start(profile, &key, &format!("{BASE}{callback}"));
+    let logged_out = format!("{BASE}{}", logged_out_path(callback));
+    let mut op = MockOp::builder(profile, &key, &format!("{BASE}{callback}"))
+        .post_logout_redirect(&logged_out);
+    for (name, value) in env {
+        op = op.env(name, value);
+    }
+    let op = op.start();
     let provider = Provider::discover(
         ProviderConfig {
             kind,
             issuer: op.issuer.clone(),
             client_id: "fortrolig".into(),
             redirect_url: format!("{BASE}{callback}"),
+            post_logout_redirect_url: Some(logged_out),
         },
         key,
     )
@@ -108,26 +133,41 @@ pub async fn login(
     hint: &str,
     callback: &str,
 ) -> Res<Page> {
+    login_in(&mut Browser::new(), routes, start_path, hint, callback).await
+}
+
+/// Like `login`, in `browser` (which keeps the provider's session for a later logout).
+/// The person is picked on the provider's login page: the request itself was pushed
+/// (PAR), so the address the browser is sent to carries nothing but its reference.
+pub async fn login_in(
+    browser: &mut Browser,
+    routes: &axum::Router,
+    start_path: &str,
+    hint: &str,
+    callback: &str,
+) -> Res<Page> {
     let start = call(routes, get(start_path, None)?).await?;
-    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
     let to_provider = start.location();
     assert!(
-        to_provider.contains("code_challenge_method=S256"),
-        "{to_provider}"
+        to_provider.contains("request_uri=") && !to_provider.contains("code_challenge"),
+        "the request was pushed (PAR): {to_provider}"
     );
-    let back = fortrolig_identity::testing::browse(
-        &format!("{to_provider}&login_hint={hint}"),
-        &format!("{BASE}{callback}"),
-    )
-    .await;
-    let query: String = back
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
-        .collect::<Vec<_>>()
-        .join("&");
+    let back = browser
+        .follow(&to_provider, &format!("{BASE}{callback}"), Some(hint))
+        .await;
+    let query = query_string(&back);
     // The browser carries the binding cookie the start set.
     let binding = start.cookie();
     call(routes, get(&format!("{callback}?{query}"), Some(&binding))?).await
+}
+
+fn query_string(pairs: &std::collections::BTreeMap<String, String>) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Like `login`, but the provider's answer arrives in another browser (no binding
@@ -139,15 +179,56 @@ pub async fn login_elsewhere(
     callback: &str,
 ) -> Res<Page> {
     let start = call(routes, get(start_path, None)?).await?;
-    let back = fortrolig_identity::testing::browse(
-        &format!("{}&login_hint={hint}", start.location()),
-        &format!("{BASE}{callback}"),
+    let back = Browser::new()
+        .follow(&start.location(), &format!("{BASE}{callback}"), Some(hint))
+        .await;
+    call(
+        routes,
+        get(&format!("{callback}?{}", query_string(&back)), None)?,
     )
-    .await;
-    let query: String = back
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace('/', "%2F")))
-        .collect::<Vec<_>>()
-        .join("&");
-    call(routes, get(&format!("{callback}?{query}"), None)?).await
+    .await
+}
+
+/// `&amp;` and friends back to text (what `escape` in the web crate writes).
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attribute="…"` in one tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next().map(unescape)
+}
+
+/// The first form on a page: its action and its hidden fields, as a browser would send
+/// them.
+pub fn form_of(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    let form = body.split("<form").nth(1)?.split("</form>").next()?;
+    let action = attribute(form, "action")?;
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect();
+    Some((action, fields))
+}
+
+/// The sessions' rows on «Dine økter»: (whether it is this session, its reference).
+pub fn session_rows(body: &str) -> Vec<(bool, String)> {
+    body.split("<tr>")
+        .filter(|row| row.contains("name=\"okt\""))
+        .map(|row| {
+            let reference = row
+                .split("name=\"okt\" value=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            (row.contains("Denne økten"), reference)
+        })
+        .collect()
 }

@@ -8,10 +8,13 @@ use axum::http::StatusCode;
 use fortrolig_domain::access::Role;
 use fortrolig_domain::{PersonName, PersonNumber, Timestamp};
 use fortrolig_identity::ProviderKind;
-use fortrolig_web::{AppState, HELSEID_CALLBACK, LoginFlow, router};
+use fortrolig_identity::testing::Browser;
+use fortrolig_web::{AppState, HELSEID_CALLBACK, HELSEID_LOGGED_OUT, LoginFlow, router};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
-use crate::web_support::{Page, Res, call, get, login, post, provider};
+use crate::web_support::{
+    BASE, Page, Res, call, form_of, get, login, login_in, post, provider, session_rows,
+};
 
 /// Logs in through HelseID as `hint` (`PID:HPR`) and returns the session cookie, or the
 /// refusal page.
@@ -309,4 +312,124 @@ async fn staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1
     Ok(())
 }
 
-both_backends!(staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1_s3);
+async fn staff_see_and_end_their_sessions_and_log_out_at_helseid_s4_x3(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Normland legesenter")
+        .await?;
+    let admin_ctx = ctx(ORG_A);
+    let now = app.now();
+    let doctor = clinic
+        .add_staff(&admin_ctx, &PersonName::parse("Dr. Økt")?, None)
+        .await?;
+    clinic
+        .link_staff_identity(&admin_ctx, doctor, &PersonNumber::parse("01017040088")?)
+        .await?;
+    clinic
+        .grant_role(
+            &admin_ctx,
+            doctor,
+            Role::Doctor,
+            now,
+            Timestamp(now.0 + 365 * 86_400_000_000),
+        )
+        .await?;
+    let (op, provider) = provider(ProviderKind::HelseId, HELSEID_CALLBACK).await?;
+    let routes = router(
+        AppState {
+            helseid: Some(Arc::new(LoginFlow::new(provider))),
+            ..AppState::new(app.clone())
+        },
+        false,
+    );
+    let hint = "01017040088:181000001";
+    let elsewhere = staff_login(&routes, hint).await?.map_err(|p| p.body)?;
+    let mut browser = Browser::new();
+    let here = login_in(
+        &mut browser,
+        &routes,
+        &format!("/k/{ORG_A}/ansatt/innlogging?nivaa=hoy"),
+        hint,
+        HELSEID_CALLBACK,
+    )
+    .await?
+    .cookie();
+
+    let list = format!("/k/{ORG_A}/ansatt/okter");
+    let home = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), Some(&here))?).await?;
+    assert!(
+        home.body.contains(&format!("href=\"{list}\"")) && home.body.contains("Logg ut"),
+        "{}",
+        home.body
+    );
+    let page = call(&routes, get(&list, Some(&here))?).await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("HelseID") && page.body.contains("høyt"));
+    let rows = session_rows(&page.body);
+    assert_eq!(rows.len(), 2);
+    let (_, other) = rows.iter().find(|(this, _)| !*this).ok_or("the other")?;
+    let ended = call(
+        &routes,
+        post(
+            &format!("{list}/avslutt"),
+            &here,
+            &format!("csrf={}&okt={other}", page.csrf()),
+        )?,
+    )
+    .await?;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(ended.location(), format!("{list}?avsluttet=ja"));
+    let gone = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/"), Some(&elsewhere))?,
+    )
+    .await?;
+    assert!(gone.body.contains("Logg inn med HelseID"), "{}", gone.body);
+
+    // Logout from the workspace: here, then at HelseID, back to a page that leads to the
+    // workspace.
+    let out = call(
+        &routes,
+        post(
+            &format!("/k/{ORG_A}/utlogging"),
+            &here,
+            &format!("csrf={}", home.csrf()),
+        )?,
+    )
+    .await?;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert!(out.body.contains("Logg ut av HelseID"));
+    let (action, fields) = form_of(&out.body).ok_or("logout form")?;
+    assert_eq!(action, format!("{}/connect/endsession", op.issuer));
+    let returned = browser
+        .logout_post(&action, &fields, &format!("{BASE}{HELSEID_LOGGED_OUT}"))
+        .await;
+    let done = call(
+        &routes,
+        get(
+            &format!(
+                "{HELSEID_LOGGED_OUT}?state={}",
+                returned.get("state").ok_or("state")?
+            ),
+            None,
+        )?,
+    )
+    .await?;
+    assert!(
+        done.body.contains("av HelseID")
+            && done.body.contains(&format!("href=\"/k/{ORG_A}/ansatt/\"")),
+        "{}",
+        done.body
+    );
+    let after = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), Some(&here))?).await?;
+    assert!(after.body.contains("Logg inn med HelseID"));
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(
+    staff_see_own_patients_and_need_reviewed_emergency_access_for_others_s1_s3,
+    staff_see_and_end_their_sessions_and_log_out_at_helseid_s4_x3
+);
