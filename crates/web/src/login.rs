@@ -62,6 +62,9 @@ struct Waiting {
     address: Option<String>,
     clinic: OrgNumber,
     next: String,
+    /// The session cookie the browser had when the login started (a step-up): the new
+    /// session replaces it. The callback itself is cross-site and carries no such cookie.
+    replaces: Option<String>,
     started: Instant,
 }
 
@@ -167,6 +170,7 @@ async fn begin(
     query: &StartQuery,
     home: &str,
     source: &RequestSource,
+    headers: &HeaderMap,
 ) -> Result<Response, WebError> {
     let clinic = clinic_of(clinic)?;
     state
@@ -211,6 +215,7 @@ async fn begin(
         address: source.0.address.clone(),
         next: safe_next(&home, query.neste.as_deref()),
         clinic,
+        replaces: crate::session::cookie(headers, SESSION_COOKIE).map(str::to_owned),
         started: Instant::now(),
     })?;
     let mut response = Redirect::to(&url).into_response();
@@ -230,6 +235,7 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, WebError> {
     begin(
@@ -239,6 +245,7 @@ pub(crate) async fn start(
         &query,
         "",
         &source,
+        &headers,
     )
     .await
 }
@@ -248,6 +255,7 @@ pub(crate) async fn start_staff(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, WebError> {
     begin(
@@ -257,6 +265,7 @@ pub(crate) async fn start_staff(
         &query,
         "ansatt/",
         &source,
+        &headers,
     )
     .await
 }
@@ -535,7 +544,11 @@ async fn finish_login(
     };
     let clinic = state.app.clinic(&waiting.clinic).await?;
     match known(&clinic, &identity, &source, audience).await? {
-        Ok(subject) => welcome(state, &clinic, subject, &identity, &waiting.next, &source).await,
+        Ok(subject) => {
+            crate::session::end_replaced(&clinic, waiting.replaces.as_deref(), subject, &source)
+                .await?;
+            welcome(state, &clinic, subject, &identity, &waiting.next, &source).await
+        }
         Err(response) => Ok(response),
     }
 }

@@ -142,7 +142,9 @@ async fn welcome(
     clinic: &Clinic,
     subject: SessionSubject,
     source: &Source,
+    headers: &HeaderMap,
 ) -> Result<Response, WebError> {
+    crate::session::end_replaced(clinic, cookie(headers, SESSION_COOKIE), subject, source).await?;
     let (token, _) = clinic
         .start_session(subject, Level::High, "passkey", None, None, source)
         .await?;
@@ -397,7 +399,7 @@ pub(crate) async fn activation_finish(
         )
         .await;
     match enrolled {
-        Ok(true) => welcome(&state, &clinic, activation.subject, &source).await,
+        Ok(true) => welcome(&state, &clinic, activation.subject, &source, &headers).await,
         Ok(false) => Ok(refusal(
             StatusCode::BAD_REQUEST,
             "Koden er allerede brukt eller utløpt. Be klinikken om en ny kode.",
@@ -551,5 +553,5 @@ pub(crate) async fn login_finish(
         .passkey_used(&presented.credential_id, stored.subject, updated.as_deref())
         .await?;
     clinic.login_succeeded(&account).await?;
-    welcome(&state, &clinic, stored.subject, &source).await
+    welcome(&state, &clinic, stored.subject, &source, &headers).await
 }

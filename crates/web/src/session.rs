@@ -45,6 +45,25 @@ pub(crate) async fn current(
         .ok())
 }
 
+/// Ends the session a new login replaces (a step-up, a login in a browser that was
+/// already logged in) when it belongs to the same person: one browser, one open session.
+pub(crate) async fn end_replaced(
+    clinic: &Clinic,
+    token: Option<&str>,
+    subject: fortrolig_service::SessionSubject,
+    source: &fortrolig_domain::Source,
+) -> Result<(), WebError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    if let Ok(old) = clinic.session(&SessionToken::from_cookie(token)).await?
+        && old.subject == subject
+    {
+        clinic.end_session(&old, source).await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn clinic_path(org: &OrgNumber) -> String {
     format!("/k/{org}/")
 }

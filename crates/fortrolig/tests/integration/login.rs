@@ -8,12 +8,13 @@ use std::sync::Arc;
 use axum::http::{StatusCode, header};
 use fortrolig_identity::ProviderKind;
 use fortrolig_identity::testing::Browser;
+use fortrolig_service::SessionSubject;
 use fortrolig_web::{AppState, IDPORTEN_CALLBACK, IDPORTEN_LOGGED_OUT, LoginFlow, router};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient};
 use crate::web_support::{
-    BASE, Res, call, form_of, get, login, login_elsewhere, login_in, post, provider_with,
-    session_rows,
+    BASE, Res, call, form_of, get, login, login_carrying, login_elsewhere, login_in, post,
+    provider_with, session_rows,
 };
 
 type Portal = (
@@ -198,11 +199,31 @@ async fn substantial_session_is_sent_to_step_up_for_the_access_log_x2_p9(
         again,
         format!("/k/{ORG_A}/innlogging?nivaa=hoy&neste={log_path}")
     );
-    let high = login(&routes, &again, "21879498012", IDPORTEN_CALLBACK).await?;
+    let high = login_carrying(
+        &mut Browser::new(),
+        &routes,
+        &again,
+        Some(&low.cookie()),
+        "21879498012",
+        IDPORTEN_CALLBACK,
+    )
+    .await?;
     assert_eq!(
         high.header(header::REFRESH),
         format!("0;url={log_path}"),
         "back to where the user was going"
+    );
+    // The new session replaces the one the browser had: one browser, one open session.
+    let old = call(&routes, get(&format!("/k/{ORG_A}/"), Some(&low.cookie()))?).await?;
+    assert!(old.body.contains("Logg inn med ID-porten"), "{}", old.body);
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    let p = clinic
+        .patient_id_by_number(&fortrolig_domain::PersonNumber::parse("21879498012")?)
+        .await?
+        .ok_or("patient")?;
+    assert_eq!(
+        clinic.sessions_of(SessionSubject::Patient(p)).await?.len(),
+        1
     );
     let log = call(&routes, get(&log_path, Some(&high.cookie()))?).await?;
     assert_eq!(log.status, StatusCode::OK);

@@ -146,7 +146,20 @@ pub async fn login_in(
     hint: &str,
     callback: &str,
 ) -> Res<Page> {
-    let start = call(routes, get(start_path, None)?).await?;
+    login_carrying(browser, routes, start_path, None, hint, callback).await
+}
+
+/// Like `login_in`, started by a browser that already holds the session cookie `session`
+/// (a step-up).
+pub async fn login_carrying(
+    browser: &mut Browser,
+    routes: &axum::Router,
+    start_path: &str,
+    session: Option<&str>,
+    hint: &str,
+    callback: &str,
+) -> Res<Page> {
+    let start = call(routes, get(start_path, session)?).await?;
     assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
     let to_provider = start.location();
     assert!(
