@@ -93,10 +93,12 @@ fn ceremony_cookie(org: &OrgNumber, value: &str, max_age: u64, secure: bool) -> 
     )
 }
 
-/// The flow, if passkeys are set up, and the clinic; or the page that says why not.
+/// The flow and the clinic for a request from our own page, if passkeys are set up; or
+/// the answer that says why not.
 async fn setup(
     state: &AppState,
     clinic: &str,
+    headers: &HeaderMap,
 ) -> Result<Result<(Arc<PasskeyFlow>, Arc<Clinic>), Response>, WebError> {
     let org = clinic_of(clinic)?;
     let clinic = state
@@ -105,6 +107,7 @@ async fn setup(
         .await
         .map_err(|_| WebError::NotFound)?;
     match &state.passkeys {
+        Some(flow) if !from_our_page(flow, headers) => Ok(Err(not_our_page())),
         Some(flow) => Ok(Ok((flow.clone(), clinic))),
         None => Ok(Err(refusal(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -253,13 +256,10 @@ pub(crate) async fn activation_start(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !from_our_page(&flow, &headers) {
-        return Ok(not_our_page());
-    }
     let source = source.0;
     if clinic.activation_locked_out(&source).await? {
         return Ok(refusal(
@@ -297,25 +297,30 @@ pub(crate) async fn activation_start(
         .rp
         .start_enrolment(user_handle, &label)
         .map_err(|e| WebError::Internal(e.to_string()))?;
+    let enrol = Ceremony::Enrol {
+        clinic: clinic.org().clone(),
+        activation,
+        user_handle,
+        state: enrolment,
+    };
+    begin_ceremony(&state, &flow, clinic.org(), &source, enrol, &options)
+}
+
+/// Keeps a ceremony for this browser and sends the options for the authenticator.
+fn begin_ceremony(
+    state: &AppState,
+    flow: &PasskeyFlow,
+    org: &OrgNumber,
+    source: &Source,
+    ceremony: Ceremony,
+    options: &serde_json::Value,
+) -> Result<Response, WebError> {
     let key = random_hex::<32>()?;
-    flow.ceremonies.insert(
-        key.clone(),
-        source.address.clone(),
-        Ceremony::Enrol {
-            clinic: clinic.org().clone(),
-            activation,
-            user_handle,
-            state: enrolment,
-        },
-    )?;
+    flow.ceremonies
+        .insert(key.clone(), source.address.clone(), ceremony)?;
     Ok(with_cookie(
-        json(StatusCode::OK, &options),
-        &ceremony_cookie(
-            clinic.org(),
-            &key,
-            CEREMONY_LIFETIME.as_secs(),
-            state.secure_cookies,
-        ),
+        json(StatusCode::OK, options),
+        &ceremony_cookie(org, &key, CEREMONY_LIFETIME.as_secs(), state.secure_cookies),
     ))
 }
 
@@ -349,13 +354,10 @@ pub(crate) async fn activation_finish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !from_our_page(&flow, &headers) {
-        return Ok(not_our_page());
-    }
     let source = source.0;
     let Some(Ceremony::Enrol {
         activation,
@@ -419,35 +421,19 @@ pub(crate) async fn login_start(
     source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !from_our_page(&flow, &headers) {
-        return Ok(not_our_page());
-    }
     let (options, login) = flow
         .rp
         .start_login()
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    let key = random_hex::<32>()?;
-    flow.ceremonies.insert(
-        key.clone(),
-        source.0.address.clone(),
-        Ceremony::Login {
-            clinic: clinic.org().clone(),
-            state: login,
-        },
-    )?;
-    Ok(with_cookie(
-        json(StatusCode::OK, &options),
-        &ceremony_cookie(
-            clinic.org(),
-            &key,
-            CEREMONY_LIFETIME.as_secs(),
-            state.secure_cookies,
-        ),
-    ))
+    let login = Ceremony::Login {
+        clinic: clinic.org().clone(),
+        state: login,
+    };
+    begin_ceremony(&state, &flow, clinic.org(), &source.0, login, &options)
 }
 
 /// Failed passkey attempts are counted per address (X3).
@@ -483,13 +469,10 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !from_our_page(&flow, &headers) {
-        return Ok(not_our_page());
-    }
     let source = source.0;
     let account = passkey_account(&source);
     if clinic

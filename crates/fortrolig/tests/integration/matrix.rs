@@ -94,6 +94,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             format!("/k/{ORG_A}/ansatt/tilgangsgjennomgang"),
                             DataClass::People,
                         ),
+                        (format!("/k/{ORG_A}/ansatt/aktivering"), DataClass::Identity),
                     ] {
                         let request = Request {
                             clinic: org(ORG_A),
@@ -142,7 +143,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 4);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 5);
     a.verify_audit().await?;
     app.close().await;
     Ok(())
