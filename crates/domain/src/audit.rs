@@ -63,10 +63,17 @@ pub enum Action {
     TeamMemberRemoved,
     TeamCareStarted,
     TeamCareEnded,
+    ThreadOpened,
+    ThreadRead,
+    MessageSent,
+    MessageRecalled,
+    ThreadUpdated,
+    AttachmentRead,
+    InboxListed,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 37] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -97,6 +104,13 @@ impl Action {
         Action::TeamMemberRemoved,
         Action::TeamCareStarted,
         Action::TeamCareEnded,
+        Action::ThreadOpened,
+        Action::ThreadRead,
+        Action::MessageSent,
+        Action::MessageRecalled,
+        Action::ThreadUpdated,
+        Action::AttachmentRead,
+        Action::InboxListed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +145,13 @@ impl Action {
             Action::TeamMemberRemoved => "team.member_removed",
             Action::TeamCareStarted => "team.care_started",
             Action::TeamCareEnded => "team.care_ended",
+            Action::ThreadOpened => "thread.opened",
+            Action::ThreadRead => "thread.read",
+            Action::MessageSent => "message.sent",
+            Action::MessageRecalled => "message.recalled",
+            Action::ThreadUpdated => "thread.updated",
+            Action::AttachmentRead => "attachment.read",
+            Action::InboxListed => "inbox.listed",
         }
     }
 

@@ -72,6 +72,14 @@ random_id!(
     /// A team of the clinic, which can hold care relationships for its members (S1).
     TeamId
 );
+random_id!(
+    /// A conversation between one patient and the clinic (P5, S7).
+    ThreadId
+);
+random_id!(
+    /// One message in a thread.
+    MessageId
+);
 
 fn parse_hex16(text: &str) -> Result<[u8; 16], IdError> {
     let bytes = text.as_bytes();

@@ -1,14 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access;
+pub mod attachment;
 pub mod audit;
 pub mod clock;
 pub mod identifier;
 pub mod ids;
+pub mod messaging;
 pub mod patient;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};
 pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
-pub use ids::{EmergencyId, GrantId, IdError, PatientId, StaffId, TeamId};
+pub use ids::{EmergencyId, GrantId, IdError, MessageId, PatientId, StaffId, TeamId, ThreadId};
 pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

@@ -52,11 +52,14 @@ impl From<fortrolig_store::StoreError> for AccessError {
 /// Proof that one person may read one patient's health data now, and why.
 #[derive(Debug)]
 pub struct HealthAccess<'c> {
-    clinic: &'c Clinic,
-    actor: ActContext,
+    pub(crate) clinic: &'c Clinic,
+    pub(crate) actor: ActContext,
     patient: PatientId,
     need: Need,
     team: Option<TeamId>,
+    /// What the access was granted for: health data, or only administrative data (a
+    /// secretary, or a session at level substantial).
+    class: DataClass,
 }
 
 impl HealthAccess<'_> {
@@ -66,6 +69,12 @@ impl HealthAccess<'_> {
 
     pub fn need(&self) -> Need {
         self.need
+    }
+
+    /// Whether this access covers data of `class` (health access covers administrative
+    /// data too; administrative access only that).
+    pub fn covers(&self, class: DataClass) -> bool {
+        self.class == DataClass::Health || self.class == class
     }
 
     /// The team whose care relationship allowed the access, when it was not the person's
@@ -169,6 +178,72 @@ impl Clinic {
         patient: PatientId,
         purpose: &str,
     ) -> Result<HealthAccess<'_>, AccessError> {
+        self.patient_access(who, patient, DataClass::Health, purpose)
+            .await
+    }
+
+    /// Opens a patient's administrative data (an administrative thread): the clinical
+    /// roles and secretaries, at level substantial, no care relationship needed.
+    pub async fn administrative_access(
+        &self,
+        who: &StaffActor,
+        patient: PatientId,
+        purpose: &str,
+    ) -> Result<HealthAccess<'_>, AccessError> {
+        self.patient_access(who, patient, DataClass::Administrative, purpose)
+            .await
+    }
+
+    /// Whether `who` would be let in to this patient's data of `class` now, decided
+    /// without recording anything (for lists; opening still goes through the doors).
+    pub(crate) async fn may_reach(
+        &self,
+        who: &StaffActor,
+        patient: PatientId,
+        class: DataClass,
+    ) -> Result<bool, ServiceError> {
+        let (subject, _) = self.subject(who).await?;
+        let now = self.clock.now().as_micros();
+        let need = if self
+            .store
+            .in_care_relationship(who.staff.as_bytes(), patient.as_bytes())
+            .await?
+            || self
+                .store
+                .care_team_of(who.staff.as_bytes(), patient.as_bytes())
+                .await?
+                .is_some()
+        {
+            Need::CareRelationship
+        } else if self
+            .store
+            .emergency_in_force(who.staff.as_bytes(), patient.as_bytes(), now)
+            .await?
+            .is_some()
+        {
+            Need::Emergency
+        } else {
+            Need::None
+        };
+        let request = Request {
+            clinic: self.org().clone(),
+            class,
+            patient: Some(patient),
+            need,
+        };
+        Ok(matches!(
+            fortrolig_domain::access::decide(&subject, &request),
+            Decision::Allow
+        ) && self.trained_enough(who.staff).await?)
+    }
+
+    async fn patient_access(
+        &self,
+        who: &StaffActor,
+        patient: PatientId,
+        class: DataClass,
+        purpose: &str,
+    ) -> Result<HealthAccess<'_>, AccessError> {
         let (subject, roles) = self.subject(who).await?;
         let mut ctx = staff_context(self, who, &roles, purpose);
         let now = self.clock.now().as_micros();
@@ -204,7 +279,7 @@ impl Clinic {
         };
         let request = Request {
             clinic: self.org().clone(),
-            class: DataClass::Health,
+            class,
             patient: Some(patient),
             need,
         };
@@ -218,6 +293,7 @@ impl Clinic {
                 patient,
                 need,
                 team,
+                class,
             }),
             Decision::StepUp(level) => Err(AccessError::StepUp(level)),
             Decision::Deny(reason) => Err(self.refuse(&ctx, patient, reason).await),
@@ -303,6 +379,7 @@ impl Clinic {
             patient,
             need: Need::Emergency,
             team: None,
+            class: DataClass::Health,
         })
     }
 

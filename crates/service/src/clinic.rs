@@ -82,6 +82,8 @@ pub struct Clinic {
     pub(crate) keys: RwLock<ClinicKeys>,
     /// One writer at a time per clinic in this process; the store's row lock covers others.
     pub(crate) writer: Mutex<()>,
+    /// Something new in a thread, for live updates (sent after the commit).
+    pub(crate) events: tokio::sync::broadcast::Sender<crate::messaging::ThreadEvent>,
 }
 
 const PATIENTS: &str = "patients";
@@ -104,6 +106,7 @@ impl Clinic {
             clock: app.inner.clock.clone(),
             keys: RwLock::new(keys),
             writer: Mutex::new(()),
+            events: tokio::sync::broadcast::channel(1024).0,
         })
     }
 

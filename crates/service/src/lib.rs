@@ -6,6 +6,7 @@ mod clinic;
 mod error;
 mod grants;
 mod keys;
+mod messaging;
 mod passkeys;
 mod people;
 mod sessions;
@@ -22,6 +23,10 @@ use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
+pub use messaging::{
+    AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
+    ThreadEvent, ThreadSummary, ThreadView,
+};
 pub use passkeys::{
     ACTIVATION_LIFETIME_MICROS, Activation, ActivationCode, IdentityProof, IssuedActivation,
     PasskeyInfo, StoredPasskey,

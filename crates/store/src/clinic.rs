@@ -305,6 +305,16 @@ impl ClinicTx {
     }
 
     pub async fn delete_patient(&mut self, id: &[u8]) -> Result<bool, StoreError> {
+        // Their conversations go with them: sealed under the key being destroyed, they
+        // could never be read again, and surplus information is not kept (S5).
+        for sql in [
+            "DELETE FROM attachments WHERE message_id IN (SELECT m.id FROM messages m \
+             JOIN threads t ON t.id = m.thread_id WHERE t.patient_id = $1)",
+            "DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE patient_id = $1)",
+            "DELETE FROM threads WHERE patient_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *self.tx).await?;
+        }
         let n = sqlx::query("DELETE FROM patients WHERE id = $1")
             .bind(id)
             .execute(&mut *self.tx)

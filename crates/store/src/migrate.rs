@@ -38,6 +38,7 @@ const CLINIC: &[Migration] = &[
     migration!(8, "clinic_0008_passkeys"),
     migration!(9, "clinic_0009_teams"),
     migration!(10, "clinic_0010_session_id_token"),
+    migration!(11, "clinic_0011_messages"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

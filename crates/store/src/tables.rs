@@ -220,6 +220,50 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("revoked_at", Int),
         ],
     },
+    TableSpec {
+        name: "threads",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("patient_id", Bytes),
+            ("kind", Text),
+            ("subject", Bytes),
+            ("status", Text),
+            ("assigned_staff", Bytes),
+            ("assigned_team", Bytes),
+            ("cannot_answer", Int),
+            ("started_by", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "messages",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("thread_id", Bytes),
+            ("author_kind", Text),
+            ("author_id", Bytes),
+            ("internal", Int),
+            ("body", Bytes),
+            ("journal_worthy", Int),
+            ("created_at", Int),
+            ("read_at", Int),
+            ("recalled_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "attachments",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("message_id", Bytes),
+            ("media_type", Text),
+            ("size", Int),
+            ("content", Bytes),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableSpec> {

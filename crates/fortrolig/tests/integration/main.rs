@@ -19,6 +19,7 @@ mod grants;
 mod keys;
 mod login;
 mod matrix;
+mod messaging;
 mod migrations;
 mod passkeys;
 mod plaintext;

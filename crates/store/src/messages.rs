@@ -1,0 +1,338 @@
+//! Threads, messages and attachments in a clinic's store (issue 4). Content columns hold
+//! ciphertext only; the service seals and opens them.
+
+use crate::clinic::{ClinicStore, ClinicTx};
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    pub id: Vec<u8>,
+    pub patient_id: Vec<u8>,
+    pub kind: String,
+    pub subject: Vec<u8>,
+    pub status: String,
+    pub assigned_staff: Option<Vec<u8>>,
+    pub assigned_team: Option<Vec<u8>>,
+    pub cannot_answer: bool,
+    pub started_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+type ThreadTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    Vec<u8>,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    i64,
+    String,
+    i64,
+    i64,
+);
+
+const THREAD: &str = "SELECT id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
+     cannot_answer, started_by, created_at, updated_at FROM threads";
+
+fn thread_from(t: ThreadTuple) -> ThreadRow {
+    ThreadRow {
+        id: t.0,
+        patient_id: t.1,
+        kind: t.2,
+        subject: t.3,
+        status: t.4,
+        assigned_staff: t.5,
+        assigned_team: t.6,
+        cannot_answer: t.7 != 0,
+        started_by: t.8,
+        created_at: t.9,
+        updated_at: t.10,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: Vec<u8>,
+    pub thread_id: Vec<u8>,
+    pub author_kind: String,
+    pub author_id: Vec<u8>,
+    pub internal: bool,
+    pub body: Vec<u8>,
+    pub journal_worthy: bool,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub recalled_at: Option<i64>,
+}
+
+type MessageTuple = (
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    Vec<u8>,
+    i64,
+    Vec<u8>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+const MESSAGE: &str = "SELECT id, thread_id, author_kind, author_id, internal, body, journal_worthy, \
+     created_at, read_at, recalled_at FROM messages";
+
+fn message_from(t: MessageTuple) -> MessageRow {
+    MessageRow {
+        id: t.0,
+        thread_id: t.1,
+        author_kind: t.2,
+        author_id: t.3,
+        internal: t.4 != 0,
+        body: t.5,
+        journal_worthy: t.6 != 0,
+        created_at: t.7,
+        read_at: t.8,
+        recalled_at: t.9,
+    }
+}
+
+type AttachmentTuple = (Vec<u8>, Vec<u8>, String, i64, Vec<u8>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: Vec<u8>,
+    pub message_id: Vec<u8>,
+    pub media_type: String,
+    pub size: i64,
+    pub content: Vec<u8>,
+}
+
+impl ClinicStore {
+    pub async fn thread(&self, id: &[u8]) -> Result<Option<ThreadRow>, StoreError> {
+        let row: Option<ThreadTuple> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{THREAD} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.map(thread_from))
+    }
+
+    /// A patient's threads, most recently active first.
+    pub async fn threads_of_patient(&self, patient: &[u8]) -> Result<Vec<ThreadRow>, StoreError> {
+        let rows: Vec<ThreadTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{THREAD} WHERE patient_id = $1 ORDER BY updated_at DESC"
+        )))
+        .bind(patient)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(thread_from).collect())
+    }
+
+    /// The clinic's most recently active threads (the service filters by access).
+    pub async fn recent_threads(&self, limit: i64) -> Result<Vec<ThreadRow>, StoreError> {
+        let rows: Vec<ThreadTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{THREAD} ORDER BY updated_at DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(thread_from).collect())
+    }
+
+    pub async fn messages_of(&self, thread: &[u8]) -> Result<Vec<MessageRow>, StoreError> {
+        let rows: Vec<MessageTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE} WHERE thread_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(thread)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(message_from).collect())
+    }
+
+    pub async fn message(&self, id: &[u8]) -> Result<Option<MessageRow>, StoreError> {
+        let row: Option<MessageTuple> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.map(message_from))
+    }
+
+    /// The attachments of a thread's messages: id, message, type, size (no content).
+    pub async fn attachments_of_thread(
+        &self,
+        thread: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT a.id, a.message_id, a.media_type, a.size FROM attachments a \
+             JOIN messages m ON m.id = a.message_id WHERE m.thread_id = $1 ORDER BY a.id",
+        )
+        .bind(thread)
+        .fetch_all(&self.db().pool)
+        .await?)
+    }
+
+    pub async fn attachment(&self, id: &[u8]) -> Result<Option<AttachmentRow>, StoreError> {
+        let row: Option<AttachmentTuple> = sqlx::query_as(
+            "SELECT id, message_id, media_type, size, content FROM attachments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.db().pool)
+        .await?;
+        Ok(row.map(|t| AttachmentRow {
+            id: t.0,
+            message_id: t.1,
+            media_type: t.2,
+            size: t.3,
+            content: t.4,
+        }))
+    }
+}
+
+impl ClinicTx {
+    pub async fn insert_thread(&mut self, row: &ThreadRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO threads (id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
+             cannot_answer, started_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&row.id)
+        .bind(&row.patient_id)
+        .bind(&row.kind)
+        .bind(&row.subject)
+        .bind(&row.status)
+        .bind(row.assigned_staff.as_deref())
+        .bind(row.assigned_team.as_deref())
+        .bind(i64::from(row.cannot_answer))
+        .bind(&row.started_by)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a message (and its attachments) and moves the thread's status and time on.
+    pub async fn insert_message(
+        &mut self,
+        row: &MessageRow,
+        attachments: &[AttachmentRow],
+        status: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO messages (id, thread_id, author_kind, author_id, internal, body, \
+             journal_worthy, created_at, read_at, recalled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
+        )
+        .bind(&row.id)
+        .bind(&row.thread_id)
+        .bind(&row.author_kind)
+        .bind(&row.author_id)
+        .bind(i64::from(row.internal))
+        .bind(&row.body)
+        .bind(i64::from(row.journal_worthy))
+        .bind(row.created_at)
+        .execute(self.conn())
+        .await?;
+        for a in attachments {
+            sqlx::query(
+                "INSERT INTO attachments (id, message_id, media_type, size, content) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&a.id)
+            .bind(&a.message_id)
+            .bind(&a.media_type)
+            .bind(a.size)
+            .bind(&a.content)
+            .execute(self.conn())
+            .await?;
+        }
+        sqlx::query("UPDATE threads SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(row.created_at)
+            .bind(&row.thread_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the other side's unread messages in a thread as read; returns how many.
+    pub async fn mark_read(
+        &mut self,
+        thread: &[u8],
+        other_side: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE messages SET read_at = $1 WHERE thread_id = $2 AND author_kind = $3 \
+             AND read_at IS NULL AND internal = 0 AND recalled_at IS NULL",
+        )
+        .bind(now)
+        .bind(thread)
+        .bind(other_side)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    /// Recalls an unread message: its content and attachments are deleted. `false` if it
+    /// was read (or recalled) in the meantime.
+    pub async fn recall_message(
+        &mut self,
+        id: &[u8],
+        emptied_body: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE messages SET recalled_at = $1, body = $2 WHERE id = $3 \
+             AND read_at IS NULL AND recalled_at IS NULL",
+        )
+        .bind(now)
+        .bind(emptied_body)
+        .bind(id)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        if n == 1 {
+            sqlx::query("DELETE FROM attachments WHERE message_id = $1")
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(n == 1)
+    }
+
+    pub async fn update_thread(
+        &mut self,
+        id: &[u8],
+        status: &str,
+        assigned_staff: Option<&[u8]>,
+        assigned_team: Option<&[u8]>,
+        cannot_answer: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE threads SET status = $1, assigned_staff = $2, assigned_team = $3, \
+             cannot_answer = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(status)
+        .bind(assigned_staff)
+        .bind(assigned_team)
+        .bind(i64::from(cannot_answer))
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_journal_worthy(&mut self, id: &[u8], worthy: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET journal_worthy = $1 WHERE id = $2")
+            .bind(i64::from(worthy))
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
