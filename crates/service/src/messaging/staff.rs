@@ -31,6 +31,21 @@ impl Clinic {
         }
     }
 
+    /// Whether a member of staff could open this thread now, decided without recording
+    /// anything (to filter live updates; opening it still goes through `thread_access`).
+    pub async fn may_see_thread(
+        &self,
+        who: &StaffActor,
+        thread: ThreadId,
+    ) -> Result<bool, ServiceError> {
+        let Some(row) = self.store.thread(thread.as_bytes()).await? else {
+            return Ok(false);
+        };
+        let patient = crate::clinic::patient_id(&row.patient_id)?;
+        self.may_reach(who, patient, kind_of(&row)?.data_class())
+            .await
+    }
+
     /// The threads a member of staff may open, newest activity first. Decided quietly
     /// (a list is not an attempt to read); the listing itself is one audit entry.
     pub async fn staff_inbox(&self, who: &StaffActor) -> Result<Vec<ThreadSummary>, ServiceError> {
