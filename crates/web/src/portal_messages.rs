@@ -276,11 +276,7 @@ fn kib(size: i64) -> String {
 fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> String {
     let mut out = String::new();
     for a in &m.attachments {
-        let href = format!(
-            "{}/vedlegg/{}",
-            thread_path(org, thread),
-            hex(&a.id)
-        );
+        let href = format!("{}/vedlegg/{}", thread_path(org, thread), hex(&a.id));
         let media = MediaType::ALL
             .into_iter()
             .find(|t| t.as_mime() == a.media_type);
@@ -301,11 +297,7 @@ fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> Strin
 }
 
 /// The messages of a thread as a list; the live script replaces it (`id="samtale"`).
-fn messages_html(
-    org: &OrgNumber,
-    view: &ThreadView,
-    names: &HashMap<StaffId, String>,
-) -> String {
+fn messages_html(org: &OrgNumber, view: &ThreadView, names: &HashMap<StaffId, String>) -> String {
     let mut items = String::new();
     for m in &view.messages {
         let who = match m.staff_author {
@@ -345,10 +337,17 @@ fn messages_html(
 
 /// What the thread page shows under the messages: the reply form, or why there is none.
 /// `error` and `kept` re-show a refused reply with the text the patient wrote.
-fn reply_html(visit: &Visit, view: &ThreadView, error: Option<&write::Problems>, kept: &str) -> String {
+fn reply_html(
+    visit: &Visit,
+    view: &ThreadView,
+    error: Option<&write::Problems>,
+    kept: &str,
+) -> String {
     let why = if view.cannot_answer {
-        Some("Klinikken har merket at denne samtalen ikke kan besvares her. Har du noe nytt å \
-              spørre om, skriv en ny melding, eller ring klinikken. Ved akutt sykdom, ring 113.")
+        Some(
+            "Klinikken har merket at denne samtalen ikke kan besvares her. Har du noe nytt å \
+              spørre om, skriv en ny melding, eller ring klinikken. Ved akutt sykdom, ring 113.",
+        )
     } else if view.status == ThreadStatus::Closed {
         Some("Samtalen er avsluttet av klinikken. Skriv en ny melding om du har mer på hjertet.")
     } else {
@@ -452,7 +451,10 @@ fn attachment_id(text: &str) -> Option<Vec<u8>> {
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect()
 }
 
@@ -479,19 +481,25 @@ async fn attachment(
     let media = MediaType::ALL
         .into_iter()
         .find(|t| t.as_mime() == opened.media_type)
-        .ok_or_else(|| WebError::Internal("stored attachment type is not an accepted one".into()))?;
+        .ok_or_else(|| {
+            WebError::Internal("stored attachment type is not an accepted one".into())
+        })?;
     let mut response = opened.bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.as_mime()),
     );
-    if let Ok(disposition) =
-        HeaderValue::from_str(&format!("inline; filename=\"vedlegg.{}\"", media.extension()))
-    {
+    if let Ok(disposition) = HeaderValue::from_str(&format!(
+        "inline; filename=\"vedlegg.{}\"",
+        media.extension()
+    )) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The headers middleware sets the policy last; this marks the response for the sandbox.
     response.extensions_mut().insert(Sandboxed);

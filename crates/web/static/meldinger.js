@@ -4,6 +4,17 @@
 // The page works the same without this script, by reloading.
 (() => {
   'use strict';
+  // A file over the limit is refused before it is sent, so nothing typed is lost to an
+  // upload the server must cut off. The server checks again regardless.
+  for (const input of document.querySelectorAll('input[type=file][data-hoyst]')) {
+    const most = Number(input.getAttribute('data-hoyst'));
+    input.addEventListener('change', () => {
+      const file = input.files && input.files[0];
+      input.setCustomValidity(file && file.size > most ? 'Filen er for stor (høyst 10 MB).' : '');
+      input.reportValidity();
+    });
+  }
+
   const region = document.querySelector('[data-strom]');
   if (!region || !('EventSource' in window) || !region.id) {
     return;

@@ -105,30 +105,27 @@ async fn shutting_down() {
 
 fn events_of(listening: Listening) -> impl Stream<Item = Result<Event, Infallible>> {
     let shutdown = Box::pin(shutting_down());
-    futures_util::stream::unfold(
-        (listening, shutdown),
-        |(mut l, mut shutdown)| async move {
-            if l.ended {
-                return None;
-            }
-            loop {
-                let event = tokio::select! {
-                    () = &mut l.until => {
-                        l.ended = true;
-                        Event::default().event("slutt").data("slutt")
+    futures_util::stream::unfold((listening, shutdown), |(mut l, mut shutdown)| async move {
+        if l.ended {
+            return None;
+        }
+        loop {
+            let event = tokio::select! {
+                () = &mut l.until => {
+                    l.ended = true;
+                    Event::default().event("slutt").data("slutt")
+                }
+                () = &mut shutdown => return None,
+                received = l.events.recv() => match received {
+                    Ok(e) if e.patient == l.patient => {
+                        Event::default().event("samtale").data(e.thread.to_string())
                     }
-                    () = &mut shutdown => return None,
-                    received = l.events.recv() => match received {
-                        Ok(e) if e.patient == l.patient => {
-                            Event::default().event("samtale").data(e.thread.to_string())
-                        }
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(_)) => Event::default().event("samtale").data("alle"),
-                        Err(RecvError::Closed) => return None,
-                    },
-                };
-                return Some((Ok(event), (l, shutdown)));
-            }
-        },
-    )
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => Event::default().event("samtale").data("alle"),
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            return Some((Ok(event), (l, shutdown)));
+        }
+    })
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{Visit, inbox_path, missing_level, parse_thread, thread_page, thread_path, to_login};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::respond::see_other;
+use crate::respond::{message, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
 
@@ -126,7 +126,10 @@ impl Problems {
             ("vedlegg", &self.file),
         ] {
             if let Some(p) = problem {
-                items.push_str(&format!("<li><a href=\"#{field}\">{}</a></li>\n", escape(p)));
+                items.push_str(&format!(
+                    "<li><a href=\"#{field}\">{}</a></li>\n",
+                    escape(p)
+                ));
             }
         }
         if let Some(p) = &self.other {
@@ -143,7 +146,10 @@ impl Problems {
 fn field_error(id: &str, problem: Option<&String>) -> (String, String) {
     match problem {
         Some(p) => (
-            format!("<p id=\"{id}-feil\" class=\"feil\"><strong>Feil:</strong> {}</p>\n", escape(p)),
+            format!(
+                "<p id=\"{id}-feil\" class=\"feil\"><strong>Feil:</strong> {}</p>\n",
+                escape(p)
+            ),
             format!(" aria-invalid=\"true\" aria-describedby=\"{id}-feil\""),
         ),
         None => (String::new(), String::new()),
@@ -170,7 +176,7 @@ pub(super) fn text_and_file_fields(kept: &str, problems: Option<&Problems>) -> S
          <label for=\"vedlegg\">Vedlegg (valgfritt)</label>\n\
          <p id=\"vedlegg-hjelp\">Et bilde (PNG, JPEG, GIF eller WebP) eller en PDF, høyst 10 MB. \
          Vedlegget vises i nettleseren; du trenger ikke laste det ned.{again}</p>\n{file_error}\
-         <input type=\"file\" id=\"vedlegg\" name=\"vedlegg\" accept=\"{ACCEPT}\" aria-describedby=\"{file_described}\">\n",
+         <input type=\"file\" id=\"vedlegg\" name=\"vedlegg\" accept=\"{ACCEPT}\" data-hoyst=\"{MAX_ATTACHMENT_BYTES}\" aria-describedby=\"{file_described}\">\n",
         escape(kept),
     )
 }
@@ -196,6 +202,24 @@ fn check_text_and_file(
         }
     }
     (text, attachments)
+}
+
+/// The form's CSRF token must match the session's; otherwise this is the answer. A body
+/// cut off by the size limit before the token arrived (a client that sends it in one
+/// piece; browsers send the text first) is told so plainly.
+fn csrf_refusal(visit: &Visit, posted: &Posted, back: &str) -> Option<Response> {
+    if visit.session.csrf_matches(&posted.csrf) {
+        return None;
+    }
+    if posted.csrf.is_empty() && posted.file_refused.is_some() {
+        return Some(message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Filen er for stor",
+            "Filen er for stor (høyst 10 MB). Gå tilbake og velg en mindre fil.",
+            back,
+        ));
+    }
+    Some(WebError::Forbidden.into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,7 +275,8 @@ fn form_page(
          <input type=\"hidden\" name=\"type\" value=\"{kind}\">\n\
          <label for=\"emne\">Emne</label>\n{subject_error}\
          <input type=\"text\" id=\"emne\" name=\"emne\" maxlength=\"200\" required autocomplete=\"off\" value=\"{subject}\"{subject_attrs}>\n\
-         {fields}<button type=\"submit\">Send meldingen</button>\n</form>",
+         {fields}<button type=\"submit\">Send meldingen</button>\n</form>\n{script}",
+        script = super::live::SCRIPT_TAG,
         back = new_path(org),
         name = escape(kind.display_name()),
         notice = escape(kind.default_notice()),
@@ -260,7 +285,10 @@ fn form_page(
         csrf = visit.csrf(),
         kind = kind.as_str(),
         subject = escape(posted.map(|p| p.subject.as_str()).unwrap_or_default()),
-        fields = text_and_file_fields(posted.map(|p| p.text.as_str()).unwrap_or_default(), problems),
+        fields = text_and_file_fields(
+            posted.map(|p| p.text.as_str()).unwrap_or_default(),
+            problems
+        ),
     );
     let status = if problems.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -317,8 +345,8 @@ pub(super) async fn create(
         Err(to_login) => return Ok(to_login),
     };
     let posted = read_form(multipart).await?;
-    if !visit.session.csrf_matches(&posted.csrf) {
-        return Err(WebError::Forbidden);
+    if let Some(refused) = csrf_refusal(&visit, &posted, &new_path(&visit.org)) {
+        return Ok(refused);
     }
     let kind = openable(&posted.kind)?;
     let mut problems = Problems::default();
@@ -367,8 +395,8 @@ pub(super) async fn reply(
         Err(to_login) => return Ok(to_login),
     };
     let posted = read_form(multipart).await?;
-    if !visit.session.csrf_matches(&posted.csrf) {
-        return Err(WebError::Forbidden);
+    if let Some(refused) = csrf_refusal(&visit, &posted, &here(&visit.org)) {
+        return Ok(refused);
     }
     let mut problems = Problems::default();
     let (text, attachments) = check_text_and_file(&posted, &mut problems);
