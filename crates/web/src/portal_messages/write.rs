@@ -13,7 +13,8 @@ use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_service::{AccessError, NewAttachment, ServiceError};
 use serde::Deserialize;
 
-use super::{Visit, inbox_path, missing_level, parse_thread, thread_page, thread_path, to_login};
+use super::view::thread_page;
+use super::{Visit, inbox_path, missing_level, parse_thread, thread_path, to_login};
 use crate::error::WebError;
 use crate::html::{escape, page};
 use crate::respond::{message, see_other};
