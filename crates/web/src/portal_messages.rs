@@ -15,6 +15,7 @@
 //! - Another patient's thread, a malformed id and a thread that does not exist are all
 //!   the same 404.
 
+mod draft;
 mod live;
 mod view;
 mod write;
@@ -22,7 +23,7 @@ mod write;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -236,10 +237,17 @@ fn parse_thread(text: &str) -> Result<ThreadId, WebError> {
     ThreadId::parse(text).map_err(|_| WebError::NotFound)
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct ThreadQuery {
+    /// A refused reply's draft to show again.
+    utkast: Option<String>,
+}
+
 /// `GET /k/{clinic}/meldinger/{thread}`: the thread; the clinic's messages count as read.
 async fn thread(
     State(state): State<AppState>,
     Path((clinic, thread)): Path<(String, String)>,
+    Query(query): Query<ThreadQuery>,
     source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
@@ -249,7 +257,10 @@ async fn thread(
         Err(to_login) => return Ok(to_login),
     };
     match visit.clinic.my_thread(&visit.actor, id).await {
-        Ok(view) => Ok(view::thread_page(&state, &visit, &view, None, "").await),
+        Ok(view) => {
+            let draft = write::draft_of(&visit, query.utkast.as_deref());
+            Ok(view::thread_page(&state, &visit, &view, draft.as_ref()).await)
+        }
         Err(e) => refused(e, &visit.org, &thread_path(&visit.org, id)),
     }
 }

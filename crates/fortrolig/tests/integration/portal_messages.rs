@@ -405,6 +405,29 @@ async fn patient_writes_with_a_png_sees_it_inline_and_the_reply_arrives_live_p2_
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     let after = call(routes, get(&sent.location(), Some(&kari))?).await?;
     assert!(after.body.contains("Takk!"));
+    // A refused reply: back to the thread, where the form says why and keeps the text.
+    let html = b"<svg onload=alert(1)>".to_vec();
+    let refused = call(
+        routes,
+        multipart(
+            &sent.location(),
+            &kari,
+            &[("csrf", &after.csrf()), ("tekst", "Her er et bilde til")],
+            Some(("x.png", "image/png", &html)),
+        )?,
+    )
+    .await?;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert!(
+        refused
+            .location()
+            .starts_with(&format!("{}?utkast=", sent.location()))
+    );
+    let shown = call(routes, get(&refused.location(), Some(&kari))?).await?;
+    assert_eq!(shown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    no_store(&shown);
+    assert!(shown.body.contains("Filen inneholder aktivt innhold"));
+    assert!(shown.body.contains("Her er et bilde til</textarea>"));
 
     // The script is served with our policy; it keeps nothing in the browser (P2).
     let script = call(routes, get("/static/meldinger.js", None)?).await?;
@@ -468,7 +491,7 @@ async fn html_renamed_png_is_refused_in_norwegian_and_the_text_is_kept_p2(
         let kari = kari.clone();
         async move {
             let file = file.as_ref().map(|(n, m, b)| (*n, *m, b.as_slice()));
-            call(
+            let answer = call(
                 routes,
                 multipart(
                     &format!("/k/{ORG_A}/meldinger/ny"),
@@ -482,7 +505,22 @@ async fn html_renamed_png_is_refused_in_norwegian_and_the_text_is_kept_p2(
                     file,
                 )?,
             )
-            .await
+            .await?;
+            // A refused form is shown again after a redirect, never as the POST's answer
+            // (a browser keeps a POST's body with its page in the history on disk).
+            if answer.status != StatusCode::SEE_OTHER {
+                return Ok(answer);
+            }
+            let to = answer.location();
+            assert!(
+                to.starts_with(&format!("/k/{ORG_A}/meldinger/ny?type=kontor&utkast=")),
+                "{to}"
+            );
+            assert!(answer.body.is_empty());
+            call(routes, get(&to, Some(&kari))?).await.map(|mut page| {
+                page.headers.insert("x-test-draft", to.parse().unwrap());
+                page
+            })
         }
     };
 
@@ -510,6 +548,12 @@ async fn html_renamed_png_is_refused_in_norwegian_and_the_text_is_kept_p2(
     assert!(refused.body.contains("value=\"Resept &amp; fornyelse\""));
     assert!(refused.body.contains("name=\"csrf\""));
     assert!(refused.body.contains("aria-invalid") || refused.body.contains("vedlegg-feil"));
+    // The draft is this session's alone.
+    let draft = refused.header(header::HeaderName::from_static("x-test-draft"));
+    let ola = log_in(routes, OLA, "hoy").await?;
+    let elsewhere = call(routes, get(&draft, Some(&ola))?).await?;
+    assert_eq!(elsewhere.status, StatusCode::OK);
+    assert!(!elsewhere.body.contains("blodtrykksmedisin") && !elsewhere.body.contains("Resept"));
 
     // Not an accepted type, too large, an empty text: each said plainly, nothing lost.
     let zip = post(

@@ -10,6 +10,7 @@ use fortrolig_domain::messaging::ThreadStatus;
 use fortrolig_domain::{OrgNumber, StaffId, ThreadId, Timestamp};
 use fortrolig_service::{Clinic, MessageView, ThreadView};
 
+use super::draft::Draft;
 use super::{Visit, hex, inbox_path, live, thread_path, write};
 use crate::html::{escape, page};
 use crate::router::AppState;
@@ -150,7 +151,7 @@ fn reply_html(
     }
     format!(
         "<h2 id=\"svar-overskrift\">Svar</h2>\n{}\
-         <form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" aria-labelledby=\"svar-overskrift\">\n\
+         <form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" autocomplete=\"off\" aria-labelledby=\"svar-overskrift\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n{}\
          <button type=\"submit\">Send svaret</button>\n</form>",
         error.map(write::Problems::summary).unwrap_or_default(),
@@ -160,14 +161,18 @@ fn reply_html(
     )
 }
 
-/// The whole thread page. `status` is 200, or 422 when a refused reply is shown again.
+/// The whole thread page. `status` is 200, or 422 when a refused reply is shown again
+/// from its `draft`.
 pub(super) async fn thread_page(
     state: &AppState,
     visit: &Visit,
     view: &ThreadView,
-    error: Option<&write::Problems>,
-    kept: &str,
+    draft: Option<&Draft>,
 ) -> Response {
+    let (error, kept) = match draft {
+        Some(d) => (Some(&d.problems), d.text.as_str()),
+        None => (None, ""),
+    };
     let org = &visit.org;
     let names = authors(&visit.clinic, view, state.app.now()).await;
     let body = format!(

@@ -3,6 +3,10 @@
 //! is sniffed from its bytes (P2). A refused form is shown again with what was written,
 //! so bad input loses nothing; only the file must be chosen again (a browser cannot be
 //! given one back).
+//!
+//! Both the fields and the forms carry `autocomplete="off"` (P2): Chromium decides whether
+//! to keep a `<textarea>`'s text for session restore (on disk) by its form's attribute,
+//! not the field's; the browser test found the message text in the profile without it.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
@@ -13,7 +17,7 @@ use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_service::{AccessError, NewAttachment, ServiceError};
 use serde::Deserialize;
 
-use super::view::thread_page;
+use super::draft::{self, Draft};
 use super::{Visit, inbox_path, missing_level, parse_thread, thread_path, to_login};
 use crate::error::WebError;
 use crate::html::{escape, page};
@@ -105,7 +109,7 @@ async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<P
 }
 
 /// What is wrong with a posted form, in plain bokmål, per field.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Problems {
     subject: Option<String>,
     text: Option<String>,
@@ -227,6 +231,30 @@ fn csrf_refusal(visit: &Visit, posted: &Posted, back: &str) -> Option<Response> 
 pub(super) struct NewQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// A refused form's draft to show again.
+    utkast: Option<String>,
+}
+
+/// Keeps what a refused form held and sends the browser to `to` to see it again (see
+/// `draft.rs`: the answer to the POST itself must not be a page).
+fn show_again(visit: &Visit, to: &str, subject: &str, text: &str, problems: Problems) -> Response {
+    let draft = Draft {
+        subject: subject.to_owned(),
+        text: text.to_owned(),
+        problems,
+    };
+    match draft::keep(&visit.session.reference(), draft) {
+        Some(id) => {
+            let join = if to.contains('?') { '&' } else { '?' };
+            see_other(&format!("{to}{join}utkast={id}"), None)
+        }
+        None => WebError::Internal("no randomness for a draft id".into()).into_response(),
+    }
+}
+
+/// The session's draft `id`, if the address names one that is still kept.
+pub(super) fn draft_of(visit: &Visit, id: Option<&str>) -> Option<Draft> {
+    id.and_then(|id| draft::get(&visit.session.reference(), id))
 }
 
 fn new_path(org: &fortrolig_domain::OrgNumber) -> String {
@@ -257,12 +285,8 @@ fn choose_page(visit: &Visit) -> Response {
 }
 
 /// The form for a new thread of `kind`, with its notice first (P3).
-fn form_page(
-    visit: &Visit,
-    kind: ThreadKind,
-    posted: Option<&Posted>,
-    problems: Option<&Problems>,
-) -> Response {
+fn form_page(visit: &Visit, kind: ThreadKind, draft: Option<&Draft>) -> Response {
+    let problems = draft.map(|d| &d.problems);
     let org = &visit.org;
     let (subject_error, subject_attrs) =
         field_error("emne", problems.and_then(|p| p.subject.as_ref()));
@@ -271,7 +295,7 @@ fn form_page(
          <h1>Ny melding: {name}</h1>\n\
          <aside class=\"advarsel\" aria-labelledby=\"om-kanalen\">\n<h2 id=\"om-kanalen\">Før du skriver</h2>\n\
          <p>{notice}</p>\n</aside>\n{summary}\
-         <form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\">\n\
+         <form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\" autocomplete=\"off\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <input type=\"hidden\" name=\"type\" value=\"{kind}\">\n\
          <label for=\"emne\">Emne</label>\n{subject_error}\
@@ -285,11 +309,8 @@ fn form_page(
         action = new_path(org),
         csrf = visit.csrf(),
         kind = kind.as_str(),
-        subject = escape(posted.map(|p| p.subject.as_str()).unwrap_or_default()),
-        fields = text_and_file_fields(
-            posted.map(|p| p.text.as_str()).unwrap_or_default(),
-            problems
-        ),
+        subject = escape(draft.map(|d| d.subject.as_str()).unwrap_or_default()),
+        fields = text_and_file_fields(draft.map(|d| d.text.as_str()).unwrap_or_default(), problems),
     );
     let status = if problems.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -330,7 +351,8 @@ pub(super) async fn form(
     if let Some(level) = missing_level(&visit, kind.data_class()) {
         return Ok(to_login(&visit.org, level, &here(&visit.org)));
     }
-    Ok(form_page(&visit, kind, None, None))
+    let draft = draft_of(&visit, query.utkast.as_deref());
+    Ok(form_page(&visit, kind, draft.as_ref()))
 }
 
 /// `POST /k/{clinic}/meldinger/ny`: opens the thread, then 303 to it.
@@ -355,26 +377,48 @@ pub(super) async fn create(
         .map_err(|e| problems.subject = Some(e.norwegian()))
         .ok();
     let (text, attachments) = check_text_and_file(&posted, &mut problems);
+    let back = format!("{}?type={}", new_path(&visit.org), kind.as_str());
     let (Some(subject), Some(text), false) = (subject, text, problems.any()) else {
-        return Ok(form_page(&visit, kind, Some(&posted), Some(&problems)));
+        return Ok(show_again(
+            &visit,
+            &back,
+            &posted.subject,
+            &posted.text,
+            problems,
+        ));
     };
     match visit
         .clinic
         .open_thread(&visit.actor, kind, &subject, &text, &attachments)
         .await
     {
-        Ok(id) => Ok(see_other(&thread_path(&visit.org, id), None)),
+        Ok(id) => {
+            draft::forget(&visit.session.reference());
+            Ok(see_other(&thread_path(&visit.org, id), None))
+        }
         Err(AccessError::StepUp(_)) => {
             problems.other = Some(
                 "Denne typen melding krever innlogging på høyt sikkerhetsnivå. \
                  Kopier teksten din, logg inn på nytt med BankID og prøv igjen."
                     .into(),
             );
-            Ok(form_page(&visit, kind, Some(&posted), Some(&problems)))
+            Ok(show_again(
+                &visit,
+                &back,
+                &posted.subject,
+                &posted.text,
+                problems,
+            ))
         }
         Err(AccessError::Service(ServiceError::Invalid(_))) => {
             problems.other = Some("Meldingen kunne ikke sendes. Prøv igjen.".into());
-            Ok(form_page(&visit, kind, Some(&posted), Some(&problems)))
+            Ok(show_again(
+                &visit,
+                &back,
+                &posted.subject,
+                &posted.text,
+                problems,
+            ))
         }
         Err(AccessError::Denied(_)) => Err(WebError::NotFound),
         Err(AccessError::Service(e)) => Err(e.into()),
@@ -407,18 +451,30 @@ pub(super) async fn reply(
             .write_to_clinic(&visit.actor, id, text, &attachments)
             .await
         {
-            Ok(_) => return Ok(see_other(&thread_path(&visit.org, id), None)),
+            Ok(_) => {
+                draft::forget(&visit.session.reference());
+                return Ok(see_other(&thread_path(&visit.org, id), None));
+            }
             Err(AccessError::Service(ServiceError::Invalid(_))) => {
-                // Closed or marked unanswerable meanwhile, or not theirs (then the page
-                // below is a 404 as well).
+                // Not theirs (or not there): the same 404 as reading it. Otherwise it was
+                // closed or marked unanswerable meanwhile.
+                let theirs = match visit.clinic.my_threads(&visit.actor).await {
+                    Ok(threads) => threads.iter().any(|t| t.id == id),
+                    Err(e) => return super::refused(e, &visit.org, &here(&visit.org)),
+                };
+                if !theirs {
+                    return Err(WebError::NotFound);
+                }
                 problems.other = Some("Samtalen tar ikke imot flere meldinger.".into());
             }
             Err(e) => return super::refused(e, &visit.org, &here(&visit.org)),
         }
     }
-    // Shown again with what was written; viewing the thread is a read like any other.
-    match visit.clinic.my_thread(&visit.actor, id).await {
-        Ok(view) => Ok(thread_page(&state, &visit, &view, Some(&problems), &posted.text).await),
-        Err(e) => super::refused(e, &visit.org, &here(&visit.org)),
-    }
+    Ok(show_again(
+        &visit,
+        &here(&visit.org),
+        "",
+        &posted.text,
+        problems,
+    ))
 }
