@@ -33,6 +33,14 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 #[derive(Debug, Clone)]
 pub(crate) struct FormTarget(pub String);
 
+/// The policy for an uploaded file served inline (an attachment): a sandbox with no
+/// script and nothing loaded, so even a crafted PDF or image cannot act as a page (P2).
+pub const SANDBOX_POLICY: &str = "sandbox; default-src 'none'; img-src 'self'";
+
+/// A response marked with this extension gets [`SANDBOX_POLICY`] instead of the page policy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sandboxed;
+
 /// The policy, with `form-action` also allowing `target` if it is a plain origin.
 fn policy(target: Option<&FormTarget>) -> HeaderValue {
     let origin = target.map(|t| t.0.as_str()).filter(|o| {
@@ -72,10 +80,15 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     }
 
     let form_target = response.extensions_mut().remove::<FormTarget>();
+    let sandboxed = response.extensions_mut().remove::<Sandboxed>().is_some();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        policy(form_target.as_ref()),
+        if sandboxed {
+            HeaderValue::from_static(SANDBOX_POLICY)
+        } else {
+            policy(form_target.as_ref())
+        },
     );
     let fixed: [(header::HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

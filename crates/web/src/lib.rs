@@ -12,6 +12,7 @@ mod pages;
 mod passkeys;
 mod pending;
 mod portal;
+mod portal_messages;
 mod respond;
 mod router;
 mod server;

@@ -23,6 +23,7 @@ mod messaging;
 mod migrations;
 mod passkeys;
 mod plaintext;
+mod portal_messages;
 mod separation;
 mod sessions;
 mod shredding;

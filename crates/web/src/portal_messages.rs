@@ -1,0 +1,370 @@
+//! The patient's messages (issue 4 items 2, 4, 5, 6, 8, 9; P2, P3, P5, P10, X3): the
+//! inbox, a thread with its default notice and read confirmations, attachments shown
+//! inline (the page in `view.rs`), writing (`write.rs`) and live updates (`live.rs`).
+//!
+//! Decisions:
+//! - Every page needs the patient's own session; none (or a staff session) is sent to log
+//!   in, and a page whose thread needs level high sends a session at *substantial* to log
+//!   in again with `neste` (the service decides the level, X2).
+//! - Nothing health-related is left in the browser (P2): every response is `no-store`
+//!   (the headers middleware), page titles never hold a subject (they go into history),
+//!   lists name no subject, message fields have `autocomplete="off"`, and the live script
+//!   keeps nothing.
+//! - An attachment is served inline with the type sniffed when it was stored, `nosniff`,
+//!   and a sandboxing policy without script, so a crafted file cannot act as our page.
+//! - Another patient's thread, a malformed id and a thread that does not exist are all
+//!   the same 404.
+
+mod draft;
+mod live;
+mod view;
+mod write;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Subject as Who};
+use fortrolig_domain::attachment::{MAX_ATTACHMENT_BYTES, MediaType};
+use fortrolig_domain::{OrgNumber, PatientId, ThreadId};
+use fortrolig_service::{AccessError, Clinic, PatientActor, ServiceError, Session, SessionSubject};
+
+use crate::error::WebError;
+use crate::headers::Sandboxed;
+use crate::html::{escape, page};
+use crate::respond::clinic_of;
+use crate::router::AppState;
+use crate::session::current;
+use crate::source::RequestSource;
+
+/// The largest request body the upload forms take: one attachment and the form around it.
+const UPLOAD_LIMIT: usize = MAX_ATTACHMENT_BYTES + 64 * 1024;
+
+/// The patient's messaging routes; the router merges them.
+pub(crate) fn routes() -> Router<AppState> {
+    let upload = DefaultBodyLimit::max(UPLOAD_LIMIT);
+    Router::new()
+        .route("/static/meldinger.js", get(live::script))
+        .route("/k/{clinic}/meldinger", get(inbox))
+        .route("/k/{clinic}/meldinger/strom", get(live::stream))
+        .route(
+            "/k/{clinic}/meldinger/ny",
+            get(write::form).post(write::create).layer(upload),
+        )
+        .route(
+            "/k/{clinic}/meldinger/{thread}",
+            get(thread).post(write::reply).layer(upload),
+        )
+        .route(
+            "/k/{clinic}/meldinger/{thread}/vedlegg/{attachment}",
+            get(attachment),
+        )
+}
+
+/// A logged-in patient at one clinic, for one request.
+struct Visit {
+    org: OrgNumber,
+    clinic: Arc<Clinic>,
+    session: Session,
+    actor: PatientActor,
+}
+
+impl Visit {
+    fn patient(&self) -> PatientId {
+        self.actor.patient
+    }
+
+    fn csrf(&self) -> String {
+        escape(self.session.csrf_token())
+    }
+}
+
+/// The request's patient session, or the response that sends the browser to log in and
+/// come back to `here`.
+async fn visit(
+    state: &AppState,
+    clinic: &str,
+    headers: &HeaderMap,
+    source: &RequestSource,
+    here: impl FnOnce(&OrgNumber) -> String,
+) -> Result<Result<Visit, Response>, WebError> {
+    let org = clinic_of(clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let session = match current(&clinic, headers).await? {
+        Some(session) => session,
+        None => return Ok(Err(to_login(&org, Level::High, &here(&org)))),
+    };
+    let SessionSubject::Patient(patient) = session.subject else {
+        return Ok(Err(to_login(&org, Level::High, &here(&org))));
+    };
+    let actor = PatientActor {
+        patient,
+        level: session.level,
+        source: source.in_session(&session),
+    };
+    Ok(Ok(Visit {
+        org,
+        clinic,
+        session,
+        actor,
+    }))
+}
+
+/// Where a patient logs in at `level` and comes back to `next` (a path in this clinic).
+fn to_login(org: &OrgNumber, level: Level, next: &str) -> Response {
+    let level = match level {
+        Level::High => "hoy",
+        Level::Substantial => "betydelig",
+    };
+    // `next` is ours (ids and fixed words); only its query needs escaping here.
+    let next = next
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('=', "%3D")
+        .replace('?', "%3F");
+    Redirect::to(&format!("/k/{org}/innlogging?nivaa={level}&neste={next}")).into_response()
+}
+
+/// What a refusal from the service means for a patient's page: a step-up is a new login,
+/// anything that is not theirs or not there is the same 404.
+fn refused(e: AccessError, org: &OrgNumber, here: &str) -> Result<Response, WebError> {
+    match e {
+        AccessError::StepUp(level) => Ok(to_login(org, level, here)),
+        AccessError::Denied(_) | AccessError::Service(ServiceError::Invalid(_)) => {
+            Err(WebError::NotFound)
+        }
+        AccessError::Service(e) => Err(e.into()),
+    }
+}
+
+/// The level the patient's session lacks for `class`, if any (the one access rule, asked
+/// before a form is shown so that nothing typed is lost to a step-up).
+fn missing_level(visit: &Visit, class: DataClass) -> Option<Level> {
+    let subject = Who::Patient {
+        clinic: visit.org.clone(),
+        patient: visit.patient(),
+        level: visit.session.level,
+    };
+    let request = Request {
+        clinic: visit.org.clone(),
+        class,
+        patient: Some(visit.patient()),
+        need: Need::None,
+    };
+    match fortrolig_domain::access::decide(&subject, &request) {
+        Decision::StepUp(level) => Some(level),
+        _ => None,
+    }
+}
+
+fn inbox_path(org: &OrgNumber) -> String {
+    format!("/k/{org}/meldinger")
+}
+
+fn thread_path(org: &OrgNumber, thread: ThreadId) -> String {
+    format!("/k/{org}/meldinger/{thread}")
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// `GET /k/{clinic}/meldinger`: the patient's threads, newest activity first. No
+/// subjects: a list is not a read of content, and it stays out of the audit log's way.
+async fn inbox(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let visit = match visit(&state, &clinic, &headers, &source, inbox_path).await? {
+        Ok(v) => v,
+        Err(to_login) => return Ok(to_login),
+    };
+    let org = &visit.org;
+    let threads = match visit.clinic.my_threads(&visit.actor).await {
+        Ok(threads) => threads,
+        Err(e) => return refused(e, org, &inbox_path(org)),
+    };
+    let mut rows = String::new();
+    for t in &threads {
+        let when = t.updated_at.oslo_minutes();
+        let unread = if t.unread == 0 {
+            "Ingen".to_owned()
+        } else {
+            format!("<strong>{}</strong>", count(t.unread, "ny", "nye"))
+        };
+        rows.push_str(&format!(
+            "<tr><td><a href=\"{}\">{}</a></td>\
+             <td>{}</td><td>{unread}</td><td>{}</td></tr>\n",
+            thread_path(org, t.id),
+            escape(t.kind.display_name()),
+            escape(t.status.display_name()),
+            escape(&when),
+        ));
+    }
+    let list = if threads.is_empty() {
+        "<p>Du har ingen samtaler med klinikken ennå.</p>".to_owned()
+    } else {
+        format!(
+            "<table>\n<caption>{}, nyeste først (norsk tid)</caption>\n\
+             <thead><tr><th scope=\"col\">Samtale</th><th scope=\"col\">Status</th>\
+             <th scope=\"col\">Uleste svar</th><th scope=\"col\">Sist aktiv</th></tr></thead>\n\
+             <tbody>\n{rows}</tbody>\n</table>",
+            count(threads.len(), "samtale", "samtaler")
+        )
+    };
+    let body = format!(
+        "<h1>Meldinger</h1>\n\
+         <p>Her skriver du med klinikken. Meldingene blir ikke lagret på enheten din.</p>\n\
+         <p><a class=\"knapp\" href=\"/k/{org}/meldinger/ny\">Ny melding</a></p>\n\
+         <p id=\"direkte-status\" role=\"status\"></p>\n\
+         <div id=\"innboks\" data-strom=\"/k/{org}/meldinger/strom\">\n{list}\n</div>\n\
+         <p><a href=\"/k/{org}/\">Tilbake til forsiden</a></p>\n{script}",
+        script = live::SCRIPT_TAG,
+    );
+    Ok(Html(page("Meldinger", &body)).into_response())
+}
+
+fn parse_thread(text: &str) -> Result<ThreadId, WebError> {
+    ThreadId::parse(text).map_err(|_| WebError::NotFound)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ThreadQuery {
+    /// A refused reply's draft to show again.
+    utkast: Option<String>,
+}
+
+/// `GET /k/{clinic}/meldinger/{thread}`: the thread; the clinic's messages count as read.
+async fn thread(
+    State(state): State<AppState>,
+    Path((clinic, thread)): Path<(String, String)>,
+    Query(query): Query<ThreadQuery>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let id = parse_thread(&thread)?;
+    let visit = match visit(&state, &clinic, &headers, &source, |o| thread_path(o, id)).await? {
+        Ok(v) => v,
+        Err(to_login) => return Ok(to_login),
+    };
+    match visit.clinic.my_thread(&visit.actor, id).await {
+        Ok(view) => {
+            let draft = write::draft_of(&visit, query.utkast.as_deref());
+            Ok(view::thread_page(&state, &visit, &view, draft.as_ref()).await)
+        }
+        Err(e) => refused(e, &visit.org, &thread_path(&visit.org, id)),
+    }
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An attachment id from its 32-character hex form.
+fn attachment_id(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 32 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect()
+}
+
+/// `GET /k/{clinic}/meldinger/{thread}/vedlegg/{attachment}`: the attachment, inline,
+/// with the type sniffed when it was stored (P2), in a sandbox without script.
+async fn attachment(
+    State(state): State<AppState>,
+    Path((clinic, thread, attachment)): Path<(String, String, String)>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let id = parse_thread(&thread)?;
+    let key = attachment_id(&attachment).ok_or(WebError::NotFound)?;
+    let here = |o: &OrgNumber| thread_path(o, id);
+    let visit = match visit(&state, &clinic, &headers, &source, here).await? {
+        Ok(v) => v,
+        Err(to_login) => return Ok(to_login),
+    };
+    let opened = match visit.clinic.my_attachment(&visit.actor, id, &key).await {
+        Ok(opened) => opened,
+        Err(e) => return refused(e, &visit.org, &thread_path(&visit.org, id)),
+    };
+    // Only the types the sniffer accepts are ever served, whatever the row says.
+    let media = MediaType::ALL
+        .into_iter()
+        .find(|t| t.as_mime() == opened.media_type)
+        .ok_or_else(|| {
+            WebError::Internal("stored attachment type is not an accepted one".into())
+        })?;
+    let mut response = opened.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.as_mime()),
+    );
+    if let Ok(disposition) = HeaderValue::from_str(&format!(
+        "inline; filename=\"vedlegg.{}\"",
+        media.extension()
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The headers middleware sets the policy last; this marks the response for the sandbox.
+    response.extensions_mut().insert(Sandboxed);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_ids_are_exactly_32_lowercase_hex_characters() {
+        let id = "00ff10aa00ff10aa00ff10aa00ff10aa";
+        assert_eq!(attachment_id(id).map(|b| hex(&b)), Some(id.to_owned()));
+        for bad in [
+            "",
+            "00FF10AA00FF10AA00FF10AA00FF10AA",
+            "0g",
+            &id[..30],
+            "é".repeat(16).as_str(),
+        ] {
+            assert_eq!(attachment_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_way_back_after_login_keeps_its_query_inside_neste_x2() {
+        let org = OrgNumber::parse("923456783").unwrap_or_else(|_| unreachable!());
+        let to = to_login(
+            &org,
+            Level::High,
+            "/k/923456783/meldinger/ny?type=kontor&x=1",
+        );
+        assert_eq!(
+            to.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some(
+                "/k/923456783/innlogging?nivaa=hoy&neste=/k/923456783/meldinger/ny%3Ftype%3Dkontor%26x%3D1"
+            )
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! The thread page: the messages with who wrote them and when, read confirmations (P5),
+//! recalled messages, attachments inline (P2), and the reply form or why there is none.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use fortrolig_domain::attachment::MediaType;
+use fortrolig_domain::messaging::ThreadStatus;
+use fortrolig_domain::{OrgNumber, StaffId, ThreadId, Timestamp};
+use fortrolig_service::{Clinic, MessageView, ThreadView};
+
+use super::draft::Draft;
+use super::{Visit, hex, inbox_path, live, thread_path, write};
+use crate::html::{escape, page};
+use crate::router::AppState;
+
+/// Names and roles of the staff who wrote in a thread, looked up once per page.
+async fn authors(clinic: &Clinic, view: &ThreadView, now: Timestamp) -> HashMap<StaffId, String> {
+    let mut names = HashMap::new();
+    for id in view.messages.iter().filter_map(|m| m.staff_author) {
+        if names.contains_key(&id) {
+            continue;
+        }
+        let name = match clinic.staff_member(id).await {
+            Ok(staff) => staff.name.as_str().to_owned(),
+            Err(_) => "Klinikken".to_owned(),
+        };
+        let roles: Vec<&str> = clinic
+            .roles_at(id, now)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.display_name())
+            .collect();
+        let shown = if roles.is_empty() {
+            name
+        } else {
+            format!("{name} ({})", roles.join(", "))
+        };
+        names.insert(id, shown);
+    }
+    names
+}
+
+/// Text with its line breaks kept, escaped.
+fn paragraphs(text: &str) -> String {
+    escape(text).replace('\n', "<br>\n")
+}
+
+fn kib(size: i64) -> String {
+    format!("{} kB", (size.max(0) + 1023) / 1024)
+}
+
+fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> String {
+    let mut out = String::new();
+    for a in &m.attachments {
+        let href = format!("{}/vedlegg/{}", thread_path(org, thread), hex(&a.id));
+        let media = MediaType::ALL
+            .into_iter()
+            .find(|t| t.as_mime() == a.media_type);
+        match media {
+            Some(t) if t.is_image() => out.push_str(&format!(
+                "<figure><img src=\"{href}\" alt=\"Vedlagt bilde ({}, {})\">\
+                 <figcaption><a href=\"{href}\">Åpne bildet alene</a></figcaption></figure>\n",
+                t.extension().to_uppercase(),
+                kib(a.size)
+            )),
+            _ => out.push_str(&format!(
+                "<p><a href=\"{href}\">Åpne vedlagt PDF ({})</a> – den åpnes i nettleseren.</p>\n",
+                kib(a.size)
+            )),
+        }
+    }
+    out
+}
+
+/// The messages of a thread as a list; the live script replaces it (`id="samtale"`).
+fn messages_html(org: &OrgNumber, view: &ThreadView, names: &HashMap<StaffId, String>) -> String {
+    let mut items = String::new();
+    for m in &view.messages {
+        let who = match m.staff_author {
+            None => "Du".to_owned(),
+            Some(id) => names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "Klinikken".into()),
+        };
+        let content = match &m.text {
+            Some(text) => format!(
+                "<p>{}</p>\n{}",
+                paragraphs(text.as_str()),
+                attachments_html(org, view.id, m)
+            ),
+            None => "<p><em>Meldingen er trukket tilbake av klinikken.</em></p>\n".to_owned(),
+        };
+        let read = match (m.staff_author, m.read_at) {
+            (None, Some(at)) => format!(
+                "<p class=\"lest\">Lest av klinikken {}</p>\n",
+                escape(&at.oslo_minutes())
+            ),
+            (None, None) => "<p class=\"lest\">Ikke lest av klinikken ennå</p>\n".to_owned(),
+            (Some(_), _) => String::new(),
+        };
+        items.push_str(&format!(
+            "<li><article>\n<h3>{} <span class=\"reference\">{}</span></h3>\n{content}{read}</article></li>\n",
+            escape(&who),
+            escape(&m.created_at.oslo_minutes()),
+        ));
+    }
+    format!(
+        "<p>Status: {}</p>\n<h2>Meldinger</h2>\n<ol class=\"meldinger\">\n{items}</ol>",
+        escape(view.status.display_name())
+    )
+}
+
+/// What the thread page shows under the messages: the reply form, or why there is none.
+/// `error` and `kept` re-show a refused reply with the text the patient wrote.
+fn reply_html(
+    visit: &Visit,
+    view: &ThreadView,
+    error: Option<&write::Problems>,
+    kept: &str,
+) -> String {
+    let why = if view.cannot_answer {
+        Some(
+            "Klinikken har merket at denne samtalen ikke kan besvares her. Har du noe nytt å \
+              spørre om, skriv en ny melding, eller ring klinikken. Ved akutt sykdom, ring 113.",
+        )
+    } else if view.status == ThreadStatus::Closed {
+        Some("Samtalen er avsluttet av klinikken. Skriv en ny melding om du har mer på hjertet.")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        // A reply refused because the thread closed meanwhile: its text is still shown.
+        let kept = if kept.trim().is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<label for=\"tekst\">Teksten du skrev (ikke sendt)</label>\n\
+                 <textarea id=\"tekst\" readonly autocomplete=\"off\">{}</textarea>\n",
+                escape(kept)
+            )
+        };
+        return format!(
+            "<h2>Svar</h2>\n{}<p>{why}</p>\n{kept}<p><a href=\"/k/{}/meldinger/ny\">Skriv en ny melding</a></p>",
+            error.map(write::Problems::summary).unwrap_or_default(),
+            visit.org
+        );
+    }
+    format!(
+        "<h2 id=\"svar-overskrift\">Svar</h2>\n{}\
+         <form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" autocomplete=\"off\" aria-labelledby=\"svar-overskrift\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n{}\
+         <button type=\"submit\">Send svaret</button>\n</form>",
+        error.map(write::Problems::summary).unwrap_or_default(),
+        thread_path(&visit.org, view.id),
+        visit.csrf(),
+        write::text_and_file_fields(kept, error),
+    )
+}
+
+/// The whole thread page. `status` is 200, or 422 when a refused reply is shown again
+/// from its `draft`.
+pub(super) async fn thread_page(
+    state: &AppState,
+    visit: &Visit,
+    view: &ThreadView,
+    draft: Option<&Draft>,
+) -> Response {
+    let (error, kept) = match draft {
+        Some(d) => (Some(&d.problems), d.text.as_str()),
+        None => (None, ""),
+    };
+    let org = &visit.org;
+    let names = authors(&visit.clinic, view, state.app.now()).await;
+    let body = format!(
+        "<p><a href=\"{inbox}\">Tilbake til meldingene</a></p>\n\
+         <h1>{subject}</h1>\n<p>{kind}</p>\n\
+         <aside aria-labelledby=\"om-kanalen\" class=\"advarsel\">\n<h2 id=\"om-kanalen\">Om denne kanalen</h2>\n\
+         <p>{notice}</p>\n</aside>\n\
+         <p id=\"direkte-status\" role=\"status\"></p>\n\
+         <div id=\"samtale\" data-strom=\"/k/{org}/meldinger/strom\" data-samtale=\"{id}\">\n{messages}\n</div>\n\
+         {reply}\n{script}",
+        inbox = inbox_path(org),
+        subject = escape(view.subject.as_str()),
+        kind = escape(view.kind.display_name()),
+        notice = escape(view.kind.default_notice()),
+        id = view.id,
+        messages = messages_html(org, view, &names),
+        reply = reply_html(visit, view, error, kept),
+        script = live::SCRIPT_TAG,
+    );
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    // The title goes into the browser's history: never the subject (P2).
+    (status, Html(page("Samtale", &body))).into_response()
+}
