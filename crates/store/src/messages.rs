@@ -257,20 +257,23 @@ impl ClinicTx {
         Ok(())
     }
 
-    /// Marks the other side's unread messages in a thread as read; returns how many.
+    /// Marks the other side's unread messages in a thread as read, up to the newest one
+    /// the reader was shown (`seen_until`): one that arrived meanwhile stays unread.
     pub async fn mark_read(
         &mut self,
         thread: &[u8],
         other_side: &str,
+        seen_until: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
         Ok(sqlx::query(
             "UPDATE messages SET read_at = $1 WHERE thread_id = $2 AND author_kind = $3 \
-             AND read_at IS NULL AND internal = 0 AND recalled_at IS NULL",
+             AND read_at IS NULL AND internal = 0 AND recalled_at IS NULL AND created_at <= $4",
         )
         .bind(now)
         .bind(thread)
         .bind(other_side)
+        .bind(seen_until)
         .execute(self.conn())
         .await?
         .rows_affected())

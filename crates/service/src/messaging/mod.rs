@@ -93,6 +93,17 @@ pub struct ThreadView {
     pub messages: Vec<MessageView>,
 }
 
+impl ThreadView {
+    /// The time of the newest message shown: reading marks nothing newer as read.
+    pub(crate) fn seen_until(&self) -> i64 {
+        self.messages
+            .iter()
+            .map(|m| m.created_at.as_micros())
+            .max()
+            .unwrap_or(i64::MIN)
+    }
+}
+
 /// An attachment's bytes, opened, with the type sniffed when it was stored.
 #[derive(Debug)]
 pub struct OpenedAttachment {

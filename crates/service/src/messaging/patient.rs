@@ -115,13 +115,14 @@ impl Clinic {
         let ctx = self.patient_context(who, "leste samtalen");
         let now = self.clock.now().as_micros();
         let id = row.id.clone();
+        let seen = view.seen_until();
         let read = self
             .write(
                 &ctx,
                 Action::ThreadRead,
                 Some(who.patient),
                 &format!("thread:{thread}"),
-                |tx| Box::pin(async move { tx.mark_read(&id, "staff", now).await }),
+                |tx| Box::pin(async move { tx.mark_read(&id, "staff", seen, now).await }),
             )
             .await?;
         if read > 0 {

@@ -96,6 +96,7 @@ impl HealthAccess<'_> {
         let view = self.clinic.view(&row, &key, false).await?;
         let now = self.clinic.clock.now().as_micros();
         let id = row.id.clone();
+        let seen = view.seen_until();
         let read = self
             .clinic
             .write(
@@ -103,7 +104,7 @@ impl HealthAccess<'_> {
                 Action::ThreadRead,
                 Some(self.patient()),
                 &format!("thread:{thread}"),
-                |tx| Box::pin(async move { tx.mark_read(&id, "patient", now).await }),
+                |tx| Box::pin(async move { tx.mark_read(&id, "patient", seen, now).await }),
             )
             .await?;
         if read > 0 {
