@@ -28,6 +28,14 @@ fn new_request_id() -> String {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// An uploaded file shown inline (a message attachment): in a sandbox (no script, no
+/// plug-in, an opaque origin), loading nothing but images from here.
+pub const ATTACHMENT_POLICY: &str = "sandbox; default-src 'none'; img-src 'self'";
+
+/// Marks a response as an attachment: it gets [`ATTACHMENT_POLICY`], not a page's policy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttachmentPolicy;
+
 /// Another site a page's form may post to (the provider's logout endpoint): the only
 /// change a handler can make to the policy, and only to `form-action`.
 #[derive(Debug, Clone)]
@@ -72,10 +80,14 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     }
 
     let form_target = response.extensions_mut().remove::<FormTarget>();
+    let attachment = response.extensions_mut().remove::<AttachmentPolicy>();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        policy(form_target.as_ref()),
+        match attachment {
+            Some(_) => HeaderValue::from_static(ATTACHMENT_POLICY),
+            None => policy(form_target.as_ref()),
+        },
     );
     let fixed: [(header::HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -132,6 +132,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
             "/k/{clinic}/ansatt/nodtilgang/{id}",
             post(workspace::review),
         )
+        .merge(crate::workspace_messages::routes())
         .fallback(error::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(256 * 1024))
