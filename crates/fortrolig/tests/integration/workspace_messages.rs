@@ -310,6 +310,35 @@ async fn the_inbox_shows_a_thread_to_the_clinician_in_care_who_answers_with_a_te
         bad.body
     );
 
+    // Uploads above the site-wide form limit (256 KiB) go through on this route; above
+    // the attachment limit they are refused before anything is read (the length is
+    // declared), so nothing is sent.
+    let big = png_with(&vec![b'x'; 300 * 1024]);
+    let uploaded = c
+        .call(multipart(
+            &doc,
+            &format!("{link}/svar"),
+            &[
+                ("csrf", &csrf),
+                ("tekst", "MERKNAD: stort bilde"),
+                ("internt", "ja"),
+            ],
+            Some(&big),
+        )?)
+        .await?;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    let huge = vec![0u8; fortrolig_domain::attachment::MAX_ATTACHMENT_BYTES + 128 * 1024];
+    let too_big = c
+        .call(multipart(
+            &doc,
+            &format!("{link}/svar"),
+            &[("csrf", &csrf), ("tekst", "Altfor stort vedlegg")],
+            Some(&huge),
+        )?)
+        .await?;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_big.body.contains("for stort"), "{}", too_big.body);
+
     // The patient sees the answer, never the note (checked through the service).
     let seen = c.clinic.my_thread(&c.kari(), thread).await?;
     let texts: Vec<String> = seen
@@ -332,7 +361,9 @@ async fn the_inbox_shows_a_thread_to_the_clinician_in_care_who_answers_with_a_te
         "{}",
         page.body
     );
-    assert!(!page.body.contains("Forfalsket") && !page.body.contains("Se vedlagte skjema"));
+    for unsent in ["Forfalsket", "Se vedlagte skjema", "Altfor stort vedlegg"] {
+        assert!(!page.body.contains(unsent), "{unsent}");
+    }
 
     // Journal-worthy (S5).
     let marked = c

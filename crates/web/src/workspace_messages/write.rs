@@ -16,7 +16,7 @@ use super::thread::{Draft, render_thread};
 use super::{Reached, not_found_or, reach, reach_as, thread_path};
 use crate::error::WebError;
 use crate::html::escape;
-use crate::respond::{clinic_of, see_other};
+use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
 use crate::workspace::{refuse, staff_session};
@@ -133,7 +133,7 @@ impl ReplyForm {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             (
                 status,
-                "Vedlegget er for stort (høyst 10 MB). Ingenting er sendt; velg en mindre fil.",
+                "Vedlegget er for stort (høyst 10 MB). Ingenting er sendt. Gå tilbake og velg en mindre fil.",
             )
         } else {
             (
@@ -162,6 +162,18 @@ pub(super) async fn reply(
             Err(login) => return Ok(login),
         };
     let form = ReplyForm::read(multipart).await;
+    if let Some((status, problem)) = form.problem
+        && !session.csrf_matches(&form.csrf)
+    {
+        // Nothing could be read, not even what was typed (a body over the limit is
+        // refused before its first byte when its length is declared, as browsers do).
+        return Ok(message(
+            status,
+            "Meldingen ble ikke sendt",
+            problem,
+            &thread_path(&org, thread),
+        ));
+    }
     if !session.csrf_matches(&form.csrf) {
         return Err(WebError::Forbidden);
     }
