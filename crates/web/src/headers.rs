@@ -28,18 +28,18 @@ fn new_request_id() -> String {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// An uploaded file shown inline (a message attachment): in a sandbox (no script, no
+/// plug-in, an opaque origin), loading nothing but images from here.
+pub const ATTACHMENT_POLICY: &str = "sandbox; default-src 'none'; img-src 'self'";
+
+/// Marks a response as an attachment: it gets [`ATTACHMENT_POLICY`], not a page's policy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttachmentPolicy;
+
 /// Another site a page's form may post to (the provider's logout endpoint): the only
 /// change a handler can make to the policy, and only to `form-action`.
 #[derive(Debug, Clone)]
 pub(crate) struct FormTarget(pub String);
-
-/// The policy for an uploaded file served inline (an attachment): a sandbox with no
-/// script and nothing loaded, so even a crafted PDF or image cannot act as a page (P2).
-pub const SANDBOX_POLICY: &str = "sandbox; default-src 'none'; img-src 'self'";
-
-/// A response marked with this extension gets [`SANDBOX_POLICY`] instead of the page policy.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Sandboxed;
 
 /// The policy, with `form-action` also allowing `target` if it is a plain origin.
 fn policy(target: Option<&FormTarget>) -> HeaderValue {
@@ -80,14 +80,13 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     }
 
     let form_target = response.extensions_mut().remove::<FormTarget>();
-    let sandboxed = response.extensions_mut().remove::<Sandboxed>().is_some();
+    let attachment = response.extensions_mut().remove::<AttachmentPolicy>();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        if sandboxed {
-            HeaderValue::from_static(SANDBOX_POLICY)
-        } else {
-            policy(form_target.as_ref())
+        match attachment {
+            Some(_) => HeaderValue::from_static(ATTACHMENT_POLICY),
+            None => policy(form_target.as_ref()),
         },
     );
     let fixed: [(header::HeaderName, &'static str); 6] = [

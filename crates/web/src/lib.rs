@@ -20,6 +20,7 @@ mod session;
 mod source;
 mod testlogin;
 mod workspace;
+mod workspace_messages;
 
 pub use error::WebError;
 pub use headers::RequestId;

@@ -24,16 +24,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Subject as Who};
-use fortrolig_domain::attachment::{MAX_ATTACHMENT_BYTES, MediaType};
+use fortrolig_domain::attachment::MAX_ATTACHMENT_BYTES;
 use fortrolig_domain::{OrgNumber, PatientId, ThreadId};
 use fortrolig_service::{AccessError, Clinic, PatientActor, ServiceError, Session, SessionSubject};
 
 use crate::error::WebError;
-use crate::headers::Sandboxed;
 use crate::html::{escape, page};
 use crate::respond::clinic_of;
 use crate::router::AppState;
@@ -302,38 +301,13 @@ async fn attachment(
         Ok(opened) => opened,
         Err(e) => return refused(e, &visit.org, &thread_path(&visit.org, id)),
     };
-    // Only the types the sniffer accepts are ever served, whatever the row says.
-    let media = MediaType::ALL
-        .into_iter()
-        .find(|t| t.as_mime() == opened.media_type)
-        .ok_or_else(|| {
-            WebError::Internal("stored attachment type is not an accepted one".into())
-        })?;
-    let mut response = opened.bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.as_mime()),
-    );
-    if let Ok(disposition) = HeaderValue::from_str(&format!(
-        "inline; filename=\"vedlegg.{}\"",
-        media.extension()
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The headers middleware sets the policy last; this marks the response for the sandbox.
-    response.extensions_mut().insert(Sandboxed);
-    Ok(response)
+    crate::respond::attachment(opened)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn attachment_ids_are_exactly_32_lowercase_hex_characters() {

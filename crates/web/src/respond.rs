@@ -35,3 +35,28 @@ pub(crate) fn see_other(to: &str, cookie: Option<&str>) -> Response {
     }
     response
 }
+
+/// An attachment as the browser shows it (P2): inline, never as a download, with the
+/// type sniffed from its bytes when it was stored, `nosniff` (set for every response) and
+/// a sandbox in which nothing runs.
+pub(crate) fn attachment(
+    opened: fortrolig_service::OpenedAttachment,
+) -> Result<Response, WebError> {
+    let media = fortrolig_domain::attachment::MediaType::ALL
+        .into_iter()
+        .find(|m| m.as_mime() == opened.media_type)
+        .ok_or_else(|| WebError::Internal("an attachment of a type never accepted".into()))?;
+    let disposition = format!("inline; filename=\"vedlegg.{}\"", media.extension());
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, media.as_mime().to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        opened.bytes,
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(crate::headers::AttachmentPolicy);
+    Ok(response)
+}

@@ -16,7 +16,7 @@ use crate::html::{escape, page};
 use crate::respond::{clinic_of, message, see_other};
 
 /// A message page whose link leads back to the workspace.
-fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
+pub(crate) fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
     message(status, title, text, &format!("/k/{org}/ansatt/"))
 }
 use crate::router::AppState;
@@ -24,7 +24,7 @@ use crate::session::current;
 use crate::source::RequestSource;
 
 /// The staff session of this request, or where to send the user to get one.
-async fn staff_session(
+pub(crate) async fn staff_session(
     clinic: &Clinic,
     headers: &HeaderMap,
     here: &str,
@@ -42,7 +42,7 @@ async fn staff_session(
     }
 }
 
-fn actor(staff: StaffId, session: &Session, source: &RequestSource) -> StaffActor {
+pub(crate) fn actor(staff: StaffId, session: &Session, source: &RequestSource) -> StaffActor {
     StaffActor {
         staff,
         level: session.level,
@@ -140,6 +140,7 @@ pub(crate) async fn home(
     };
     let body = format!(
         "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
+         <p><a href=\"/k/{org}/ansatt/innboks\">Innboks</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/aktivering\">Aktiveringskode for pasient uten BankID</a></p>\n\
          <h2>Mine pasienter</h2>\n<ul>{list}</ul>\n\
          <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
@@ -231,7 +232,8 @@ pub(crate) async fn patient(
             };
             let body = format!(
                 "<h1>{}</h1>\n<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
-                 <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+                 <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n\
+                 <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">Skriv ny melding til pasienten</a></p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
                 escape(record.name.as_str()),
                 escape(record.person_number.as_str()),
                 escape(record.phone.as_ref().map_or("–", |p| p.as_str())),

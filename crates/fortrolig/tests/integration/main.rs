@@ -30,3 +30,4 @@ mod shredding;
 mod web;
 mod web_support;
 mod workspace;
+mod workspace_messages;

@@ -2,14 +2,18 @@
 //! a personal care relationship, through a team's care relationship, or without one ×
 //! own and other clinic × security level, against the
 //! one rule in `fortrolig_domain::access::decide` (the table in docs/ACCESS.md).
+//! The staff messaging routes are in it too: the inbox (administrative: the clinical roles
+//! and secretaries) and a thread, by its kind (an e-konsultasjon is health data, a
+//! practical question administrative).
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
 //! the patient's name unless allowed.
 
 use axum::http::StatusCode;
 use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Role, Subject, decide};
+use fortrolig_domain::messaging::{MessageText, Subject as ThreadSubject, ThreadKind};
 use fortrolig_domain::{PersonName, Source, Timestamp};
-use fortrolig_service::SessionSubject;
+use fortrolig_service::{PatientActor, SessionSubject};
 use fortrolig_web::{AppState, router};
 
 use crate::support::{
@@ -40,6 +44,25 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
         .await?;
     let team = a.create_team(&ctx(ORG_A), "Matriseteamet").await?;
     a.start_team_care(&ctx(ORG_A), team, p).await?;
+    // Messaging: a thread is health data or administrative data by its kind (issue 4).
+    let me = PatientActor {
+        patient: p,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let mut threads = Vec::new();
+    for kind in [ThreadKind::EConsultation, ThreadKind::Administrative] {
+        threads.push(
+            a.open_thread(
+                &me,
+                kind,
+                &ThreadSubject::parse("Matriseemne")?,
+                &MessageText::parse("Matrisetekst")?,
+                &[],
+            )
+            .await?,
+        );
+    }
     let routes = router(AppState::new(app.clone()), false);
     let now = app.now();
     let until = Timestamp(now.0 + 30 * 86_400_000_000);
@@ -95,6 +118,18 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             DataClass::People,
                         ),
                         (format!("/k/{ORG_A}/ansatt/aktivering"), DataClass::Identity),
+                        (
+                            format!("/k/{ORG_A}/ansatt/innboks"),
+                            DataClass::Administrative,
+                        ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/samtale/{}", threads[0]),
+                            DataClass::Health,
+                        ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/samtale/{}", threads[1]),
+                            DataClass::Administrative,
+                        ),
                     ] {
                         let request = Request {
                             clinic: org(ORG_A),
@@ -124,7 +159,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                                 assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}")
                             }
                         }
-                        if expected == Decision::Allow && class == DataClass::Health {
+                        if expected == Decision::Allow && path.contains("/pasient/") {
                             assert_eq!(
                                 page.body.contains("gjennom teamet «Matriseteamet»"),
                                 care == Care::Team,
@@ -133,7 +168,8 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         }
                         if expected != Decision::Allow {
                             assert!(
-                                !page.body.contains("Matrise Pasient"),
+                                !page.body.contains("Matrise Pasient")
+                                    && !page.body.contains("Matriseemne"),
                                 "no data leaks when refused: {what}"
                             );
                         }
@@ -143,7 +179,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 5);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 8);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

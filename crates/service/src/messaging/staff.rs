@@ -4,7 +4,7 @@
 use fortrolig_domain::access::DataClass;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
 use fortrolig_domain::{Action, MessageId, StaffId, ThreadId};
-use fortrolig_store::ThreadRow;
+use fortrolig_store::{StoreError, ThreadRow};
 
 use super::{
     INBOX_LIMIT, NewAttachment, OpenedAttachment, ThreadChange, ThreadSummary, ThreadView, kind_of,
@@ -225,15 +225,25 @@ impl HealthAccess<'_> {
                 Action::MessageRecalled,
                 Some(self.patient()),
                 &format!("thread:{thread} message:{message}"),
-                |tx| Box::pin(async move { tx.recall_message(&id, &[], now).await }),
+                |tx| {
+                    Box::pin(async move {
+                        // Not recalled (read already): roll back, so that the log does
+                        // not record, as granted, a recall that did not happen.
+                        if tx.recall_message(&id, &[], now).await? {
+                            Ok(())
+                        } else {
+                            Err(StoreError::NotOpen)
+                        }
+                    })
+                },
             )
             .await;
         match recalled {
-            Ok(true) => {
+            Ok(()) => {
                 self.clinic.announce(thread, self.patient());
                 Ok(true)
             }
-            Ok(false) => {
+            Err(ServiceError::Store(StoreError::NotOpen)) => {
                 // Already read: nothing changed, but the attempt is recorded.
                 self.clinic
                     .write_outcome(

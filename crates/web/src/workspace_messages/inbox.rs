@@ -1,0 +1,104 @@
+//! The staff inbox: the threads a member of staff may open, by `staff_inbox` (one audit
+//! entry, no content, no patient names), with filters by status and «tildelt meg».
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use fortrolig_domain::access::Level;
+use fortrolig_domain::messaging::ThreadStatus;
+use serde::Deserialize;
+
+use super::{Names, inbox_session, live_marker, thread_path};
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::respond::clinic_of;
+use crate::router::AppState;
+use crate::source::RequestSource;
+use crate::workspace::actor;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct InboxQuery {
+    status: Option<String>,
+    tildelt: Option<String>,
+}
+
+/// `GET /k/{clinic}/ansatt/innboks`: the threads this member of staff may open, with
+/// filters by status and «tildelt meg».
+pub(super) async fn inbox(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    Query(query): Query<InboxQuery>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/innboks");
+    let (staff, session) = match inbox_session(&clinic, &headers, &here, state.app.now()).await? {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    let threads = clinic.staff_inbox(&actor(staff, &session, &source)).await?;
+    let status = query.status.as_deref().and_then(ThreadStatus::parse);
+    let mine = query.tildelt.as_deref() == Some("meg");
+    let mut names = Names::new(&clinic);
+    let mut rows = String::new();
+    let mut shown = 0;
+    for t in threads.iter().filter(|t| {
+        status.is_none_or(|s| t.status == s) && (!mine || t.assigned_staff == Some(staff))
+    }) {
+        let assigned = match t.assigned_staff {
+            Some(id) if id == staff => "Meg".to_owned(),
+            Some(id) => escape(&names.of(id).await),
+            None => "–".to_owned(),
+        };
+        rows.push_str(&format!(
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{assigned}</td></tr>\n",
+            thread_path(&org, t.id),
+            escape(t.kind.display_name()),
+            escape(t.status.display_name()),
+            escape(&t.updated_at.oslo_minutes()),
+            if t.unread == 0 {
+                "–".to_owned()
+            } else {
+                format!("<strong>{}</strong>", t.unread)
+            },
+        ));
+        shown += 1;
+    }
+    let options: String = ThreadStatus::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                s.as_str(),
+                if status == Some(*s) { " selected" } else { "" },
+                escape(s.display_name())
+            )
+        })
+        .collect();
+    let level_note = if session.level == Level::Substantial {
+        format!(
+            "<p class=\"advarsel\">Du er logget inn på betydelig nivå og ser bare praktiske samtaler. \
+             <a href=\"/k/{org}/ansatt/innlogging?nivaa=hoy&amp;neste={here}\">Logg inn på høyt nivå</a> \
+             for å se samtaler med helseopplysninger.</p>\n"
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>Innboks</h1>\n{level_note}\
+         <form method=\"get\" action=\"{here}\">\n<label for=\"status\">Status</label>\n\
+         <select id=\"status\" name=\"status\"><option value=\"\">Alle</option>{options}</select>\n\
+         <label><input type=\"checkbox\" name=\"tildelt\" value=\"meg\"{}> Bare tildelt meg</label>\n\
+         <button type=\"submit\">Vis</button>\n</form>\n\
+         <div id=\"innboks-liste\" aria-live=\"polite\">\n<table>\n<caption>{shown} samtaler, nyeste aktivitet først</caption>\n\
+         <thead><tr><th scope=\"col\">Samtale</th><th scope=\"col\">Status</th><th scope=\"col\">Sist aktivitet</th>\
+         <th scope=\"col\">Uleste fra pasienten</th><th scope=\"col\">Tildelt</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n\
+         <p>Pasientens navn vises når du åpner samtalen; da blir oppslaget logget.</p>\n\
+         <p><a href=\"/k/{org}/ansatt/\">Til arbeidsflaten</a></p>\n{}",
+        if mine { " checked" } else { "" },
+        live_marker(&org, None),
+    );
+    Ok(Html(page("Innboks", &body)).into_response())
+}

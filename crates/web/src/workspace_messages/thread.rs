@@ -1,0 +1,338 @@
+//! A thread as staff see it: subject, patient, the notice the patient saw, messages
+//! with author, time and read confirmation (P5), internal notes marked, journal-worthy
+//! marks (S5), recall of unread messages (S7), attachments inline (P2), the reply form
+//! with templates (S8) and the thread's settings.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use fortrolig_domain::access::DataClass;
+use fortrolig_domain::messaging::ThreadStatus;
+use fortrolig_domain::{OrgNumber, StaffId, ThreadId};
+use fortrolig_service::{Clinic, MessageView, ThreadView};
+use serde::Deserialize;
+
+use super::write::{template, template_picker};
+use super::{Names, Reached, hex, live_marker, not_found_or, paragraph, reach, thread_path, unhex};
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::respond::clinic_of;
+use crate::router::AppState;
+use crate::source::RequestSource;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ThreadQuery {
+    /// A reply template to put in the text box (S8).
+    mal: Option<String>,
+    /// What the last form did, for a short notice.
+    melding: Option<String>,
+}
+
+/// `GET /k/{clinic}/ansatt/samtale/{thread}`.
+pub(super) async fn thread_page(
+    State(state): State<AppState>,
+    Path((clinic, thread)): Path<(String, String)>,
+    Query(query): Query<ThreadQuery>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let thread = ThreadId::parse(&thread).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let reached = match reach(&clinic, &headers, &source, thread, "samtale").await? {
+        Ok(reached) => reached,
+        Err(response) => return Ok(response),
+    };
+    let draft = Draft {
+        text: query
+            .mal
+            .as_deref()
+            .and_then(template)
+            .map(|t| t.text.to_owned())
+            .unwrap_or_default(),
+        ..Draft::default()
+    };
+    render_thread(
+        &clinic,
+        &reached,
+        thread,
+        &draft,
+        query.melding.as_deref(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A short notice after a form, by the `melding` query parameter.
+fn notice(what: Option<&str>) -> String {
+    let (class, text) = match what {
+        Some("sendt") => ("", "Meldingen er sendt."),
+        Some("notat") => ("", "Notatet er lagret. Pasienten ser det ikke."),
+        Some("lagret") => ("", "Endringene er lagret."),
+        Some("journal") => ("", "Journalmerkingen er lagret."),
+        Some("ny") => (
+            "",
+            "Samtalen er startet, og meldingen er sendt til pasienten.",
+        ),
+        Some("trukket") => (
+            "advarsel",
+            "Meldingen er trukket tilbake. Pasienten ser bare at en melding ble trukket tilbake. \
+             Vurder om dette er et avvik (for eksempel feil mottaker eller feil innhold), og meld det i så fall. \
+             Fortrolig får et eget avviksregister senere; til da melder du avvik slik klinikken gjør i dag.",
+        ),
+        Some("lest") => (
+            "advarsel",
+            "Meldingen er allerede lest av pasienten og kan ikke trekkes tilbake. Forsøket er logget. \
+             Vurder om dette er et avvik, og meld det slik klinikken gjør i dag.",
+        ),
+        _ => return String::new(),
+    };
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"{class}\"")
+    };
+    format!("<p role=\"status\"{class}>{}</p>\n", escape(text))
+}
+
+/// One message of a thread, with its read confirmation and the forms that act on it.
+fn message_item(
+    org: &OrgNumber,
+    thread: ThreadId,
+    m: &MessageView,
+    author: &str,
+    csrf: &str,
+) -> String {
+    let path = thread_path(org, thread);
+    let id = m.id;
+    let mut out = format!(
+        "<li id=\"melding-{id}\">\n<h3>{} <span class=\"reference\">{}</span></h3>\n",
+        escape(author),
+        escape(&m.created_at.oslo_minutes())
+    );
+    if m.internal {
+        out.push_str("<p><strong>Internt notat – vises ikke for pasienten</strong></p>\n");
+    }
+    match (&m.text, m.recalled_at) {
+        (_, Some(at)) => out.push_str(&format!(
+            "<p><em>Trukket tilbake {}</em></p>\n",
+            escape(&at.oslo_minutes())
+        )),
+        (Some(text), None) => out.push_str(&format!("<p>{}</p>\n", paragraph(text.as_str()))),
+        (None, None) => {}
+    }
+    if m.recalled_at.is_none() {
+        for (n, a) in m.attachments.iter().enumerate() {
+            let href = format!("{path}/vedlegg/{}", hex(&a.id));
+            let kb = a.size.div_euclid(1024).max(1);
+            if a.media_type.starts_with("image/") {
+                out.push_str(&format!(
+                    "<p><a href=\"{href}\"><img src=\"{href}\" alt=\"Vedlegg {}: bilde ({kb} kB)\"></a></p>\n",
+                    n + 1
+                ));
+            } else {
+                out.push_str(&format!(
+                    "<p><a href=\"{href}\">Vedlegg {}: PDF-dokument ({kb} kB), vises i nettleseren</a></p>\n",
+                    n + 1
+                ));
+            }
+        }
+    }
+    let from_staff = m.staff_author.is_some();
+    if !m.internal && m.recalled_at.is_none() {
+        let read = match (from_staff, m.read_at) {
+            (true, Some(at)) => format!("Lest av pasienten {}", at.oslo_minutes()),
+            (true, None) => "Ikke lest av pasienten ennå".to_owned(),
+            (false, Some(at)) => format!("Lest av klinikken {}", at.oslo_minutes()),
+            (false, None) => "Ikke lest av klinikken før nå".to_owned(),
+        };
+        out.push_str(&format!("<p>{}</p>\n", escape(&read)));
+    }
+    if m.recalled_at.is_none() {
+        let (value, label) = if m.journal_worthy {
+            ("nei", "Fjern journalmerkingen")
+        } else {
+            ("ja", "Merk som journalverdig")
+        };
+        if m.journal_worthy {
+            out.push_str("<p><strong>Journalverdig</strong> – skal føres i journalen.</p>\n");
+        }
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{path}/melding/{id}/journal\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+             <input type=\"hidden\" name=\"verdi\" value=\"{value}\">\n\
+             <button type=\"submit\">{label}</button>\n</form>\n"
+        ));
+    }
+    if from_staff && !m.internal && m.read_at.is_none() && m.recalled_at.is_none() {
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"{path}/melding/{id}/tilbakekall\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+             <button type=\"submit\">Trekk tilbake</button>\n</form>\n"
+        ));
+    }
+    out.push_str("</li>\n");
+    out
+}
+
+/// The thread page: the thread (an audited read that marks the patient's messages read),
+/// the reply form with `draft`, and the settings.
+pub(super) async fn render_thread(
+    clinic: &Clinic,
+    reached: &Reached<'_>,
+    thread: ThreadId,
+    draft: &Draft,
+    done: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let org = clinic.org();
+    let view = reached.access.thread(thread).await.map_err(not_found_or)?;
+    let patient = reached.access.read_patient().await.map_err(not_found_or)?;
+    let csrf = escape(reached.session.csrf_token());
+    let mut names = Names::new(clinic);
+    let mut messages = String::new();
+    for m in &view.messages {
+        let author = match m.staff_author {
+            Some(id) => names.of(id).await,
+            None => "Pasienten".to_owned(),
+        };
+        messages.push_str(&message_item(org, thread, m, &author, &csrf));
+    }
+    let assigned = match view.assigned_staff {
+        Some(id) if id == reached.staff => "Meg".to_owned(),
+        Some(id) => escape(&names.of(id).await),
+        None => "Ingen".to_owned(),
+    };
+    let patient_link = if reached.access.covers(DataClass::Health) {
+        format!(
+            "<a href=\"/k/{org}/ansatt/pasient/{}\">{}</a>",
+            view.patient,
+            escape(patient.name.as_str())
+        )
+    } else {
+        escape(patient.name.as_str())
+    };
+    let cannot = if view.cannot_answer {
+        "<dt>Kan ikke besvares</dt><dd>Ja – pasienten kan ikke skrive mer i samtalen</dd>\n"
+    } else {
+        ""
+    };
+    let body = format!(
+        "<h1>{subject}</h1>\n<dl>\n<dt>Pasient</dt><dd>{patient_link}</dd>\n<dt>Type</dt><dd>{kind}</dd>\n\
+         <dt>Status</dt><dd>{state}</dd>\n<dt>Tildelt</dt><dd>{assigned}</dd>\n{cannot}</dl>\n{notice}\
+         <h2>Slik ble samtalen presentert for pasienten</h2>\n<p>{default_notice}</p>\n\
+         <h2>Meldinger</h2>\n<ol id=\"meldinger\" aria-live=\"polite\">\n{messages}</ol>\n\
+         {reply}\n{settings}\n\
+         <p><a href=\"/k/{org}/ansatt/innboks\">Til innboksen</a></p>\n{live}",
+        subject = escape(view.subject.as_str()),
+        kind = escape(view.kind.display_name()),
+        state = escape(view.status.display_name()),
+        notice = notice(done),
+        default_notice = escape(view.kind.default_notice()),
+        reply = reply_form(org, thread, &csrf, draft),
+        settings = settings_form(org, thread, &csrf, &view, reached.staff, &assigned),
+        live = live_marker(org, Some(thread)),
+    );
+    Ok((status, Html(page("Samtale", &body))).into_response())
+}
+
+/// `GET /k/{clinic}/ansatt/samtale/{thread}/vedlegg/{id}`: an attachment, shown inline.
+pub(super) async fn attachment(
+    State(state): State<AppState>,
+    Path((clinic, thread, id)): Path<(String, String, String)>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let thread = ThreadId::parse(&thread).map_err(|_| WebError::NotFound)?;
+    let id = unhex(&id).ok_or(WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let reached = match reach(&clinic, &headers, &source, thread, "vedlegg").await? {
+        Ok(reached) => reached,
+        Err(response) => return Ok(response),
+    };
+    let opened = reached
+        .access
+        .attachment(thread, &id)
+        .await
+        .map_err(not_found_or)?;
+    crate::respond::attachment(opened)
+}
+
+/// What was typed in the reply form, and what was wrong with it.
+#[derive(Debug, Default)]
+pub(super) struct Draft {
+    pub text: String,
+    pub internal: bool,
+    pub error: Option<String>,
+}
+
+pub(super) fn error_line(error: Option<&str>) -> String {
+    error.map_or_else(String::new, |e| {
+        format!(
+            "<p class=\"advarsel\" role=\"alert\" id=\"feil\">{}</p>\n",
+            escape(e)
+        )
+    })
+}
+
+fn reply_form(org: &OrgNumber, thread: ThreadId, csrf: &str, draft: &Draft) -> String {
+    let path = thread_path(org, thread);
+    format!(
+        "<h2 id=\"svar\">Svar</h2>\n{picker}\
+         <form method=\"post\" action=\"{path}/svar\" enctype=\"multipart/form-data\" autocomplete=\"off\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n{error}\
+         <label for=\"tekst\">Melding</label>\n\
+         <textarea id=\"tekst\" name=\"tekst\" rows=\"6\" autocomplete=\"off\" required>{text}</textarea>\n\
+         <label><input type=\"checkbox\" name=\"internt\" value=\"ja\"{checked}> Internt notat (vises ikke for pasienten)</label>\n\
+         <label for=\"vedlegg\">Vedlegg (valgfritt): bilde eller PDF, høyst 10 MB</label>\n\
+         <input type=\"file\" id=\"vedlegg\" name=\"vedlegg\" accept=\"image/png,image/jpeg,image/gif,image/webp,application/pdf\">\n\
+         <button type=\"submit\">Send</button>\n</form>\n",
+        picker = template_picker(&format!("{path}#svar")),
+        error = error_line(draft.error.as_deref()),
+        text = escape(&draft.text),
+        checked = if draft.internal { " checked" } else { "" },
+    )
+}
+
+fn settings_form(
+    org: &OrgNumber,
+    thread: ThreadId,
+    csrf: &str,
+    view: &ThreadView,
+    me: StaffId,
+    assigned_name: &str,
+) -> String {
+    let statuses: String = ThreadStatus::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                s.as_str(),
+                if view.status == *s { " selected" } else { "" },
+                escape(s.display_name())
+            )
+        })
+        .collect();
+    let selected = |yes: bool| if yes { " selected" } else { "" };
+    let other = match view.assigned_staff {
+        Some(id) if id != me => {
+            format!("<option value=\"{id}\" selected>{assigned_name} (som nå)</option>")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "<h2>Innstillinger for samtalen</h2>\n\
+         <form method=\"post\" action=\"{}/innstillinger\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <label for=\"status-samtale\">Status</label>\n<select id=\"status-samtale\" name=\"status\">{statuses}</select>\n\
+         <label for=\"tildelt\">Tildelt</label>\n<select id=\"tildelt\" name=\"tildelt\">{other}\
+         <option value=\"meg\"{}>Meg</option><option value=\"ingen\"{}>Ingen</option></select>\n\
+         <label><input type=\"checkbox\" name=\"kan_ikke_besvares\" value=\"ja\"{}> Kan ikke besvares \
+         (pasienten kan ikke skrive mer i samtalen)</label>\n\
+         <button type=\"submit\">Lagre</button>\n</form>\n",
+        thread_path(org, thread),
+        selected(view.assigned_staff == Some(me)),
+        selected(view.assigned_staff.is_none()),
+        if view.cannot_answer { " checked" } else { "" },
+    )
+}
