@@ -91,7 +91,9 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     );
     let fixed: [(header::HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it browsers send `Origin: null` with a form post, and
+        // the login forms without a session check the origin. No address leaves the site.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         // Every page may show personal data once logged in: nothing is cached (P2).
         (header::CACHE_CONTROL, "no-store"),

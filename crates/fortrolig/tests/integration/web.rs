@@ -56,7 +56,7 @@ async fn every_response_has_security_headers_and_errors_are_safe_x1_p2(
             "{path}"
         );
         assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(h("referrer-policy"), "same-origin", "{path}");
         assert_eq!(h("cache-control"), "no-store", "{path}");
         assert_eq!(h("x-request-id").len(), 24, "{path}");
         assert!(
