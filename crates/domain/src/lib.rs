@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clock;
 pub mod identifier;
 pub mod ids;
+pub mod info_pages;
 pub mod messaging;
 pub mod patient;
 

@@ -5,6 +5,7 @@ pub mod backup;
 mod clinic;
 mod error;
 mod grants;
+mod info_pages;
 mod keys;
 mod messaging;
 mod passkeys;
@@ -23,6 +24,7 @@ use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
+pub use info_pages::ShownPage;
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
     ThreadEvent, ThreadSummary, ThreadView,

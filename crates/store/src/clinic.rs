@@ -238,6 +238,16 @@ impl ClinicStore {
             .collect()
     }
 
+    /// A clinic's own text for an information page: (title, body), if it set one.
+    pub async fn info_page(&self, slug: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT title, body FROM info_pages WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&self.db.pool)
+                .await?,
+        )
+    }
+
     pub async fn close(&self) {
         self.db.close().await;
     }
@@ -301,6 +311,29 @@ impl ClinicTx {
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_insert)?;
+        Ok(())
+    }
+
+    pub async fn set_info_page(
+        &mut self,
+        slug: &str,
+        title: &str,
+        body: &str,
+        now: i64,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO info_pages (slug, title, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (slug) DO UPDATE SET title = excluded.title, body = excluded.body, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(slug)
+        .bind(title)
+        .bind(body)
+        .bind(now)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -39,6 +39,7 @@ const CLINIC: &[Migration] = &[
     migration!(9, "clinic_0009_teams"),
     migration!(10, "clinic_0010_session_id_token"),
     migration!(11, "clinic_0011_messages"),
+    migration!(12, "clinic_0012_info_pages"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -264,6 +264,17 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("content", Bytes),
         ],
     },
+    TableSpec {
+        name: "info_pages",
+        order_by: "slug",
+        columns: &[
+            ("slug", Text),
+            ("title", Text),
+            ("body", Text),
+            ("updated_at", Int),
+            ("updated_by", Text),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableSpec> {

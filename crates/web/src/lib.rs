@@ -4,6 +4,7 @@ mod activation;
 mod error;
 pub mod headers;
 mod html;
+mod info;
 mod innsyn;
 mod login;
 mod logout;

@@ -41,6 +41,7 @@ pub(crate) async fn home(
              <p>Har du ikke BankID? Klinikken kan gi deg en aktiveringskode når du møter opp med legitimasjon. \
              <a href=\"/k/{org}/aktiver\">Aktiver passnøkkel</a> eller \
              <a href=\"/k/{org}/passnokkel\">logg inn med passnøkkel</a>.</p>\n{demo}\
+             <p><a href=\"/k/{org}/info\">Om tjenesten</a>: hvilke kanaler vi bruker, innlogging, egen enhet, sletting og hvordan du avslutter.</p>\n\
              <h2>Før du logger inn</h2>\n<ul>\n\
              <li>Bruk din egen telefon eller datamaskin, ikke en som andre deler.</li>\n\
              <li>Du logger inn med BankID eller en annen eID på høyt nivå gjennom ID-porten.</li>\n\

@@ -133,6 +133,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
             post(workspace::review),
         )
         .merge(crate::portal_messages::routes())
+        .merge(crate::info::routes())
         .merge(crate::workspace_messages::routes())
         .fallback(error::not_found)
         .with_state(state)

@@ -50,7 +50,12 @@ pub(crate) fn actor(staff: StaffId, session: &Session, source: &RequestSource) -
     }
 }
 
-fn admin_context(clinic: &Clinic, staff: StaffId, source: Source, reason: &str) -> ActContext {
+pub(crate) fn admin_context(
+    clinic: &Clinic,
+    staff: StaffId,
+    source: Source,
+    reason: &str,
+) -> ActContext {
     ActContext {
         actor: Actor {
             id: format!("staff:{staff}"),
@@ -133,7 +138,12 @@ pub(crate) async fn home(
         format!(
             "{reminder}<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>"
+             <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>\n\
+             <p>Informasjonssider for pasienter: <a href=\"/k/{org}/ansatt/sider/kanaler\">kanaler</a>, \
+             <a href=\"/k/{org}/ansatt/sider/innlogging\">innlogging</a>, \
+             <a href=\"/k/{org}/ansatt/sider/egen-enhet\">egen enhet</a>, \
+             <a href=\"/k/{org}/ansatt/sider/sletting\">sletting</a>, \
+             <a href=\"/k/{org}/ansatt/sider/avslutte\">avslutte</a></p>"
         )
     } else {
         String::new()

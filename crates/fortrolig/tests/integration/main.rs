@@ -16,6 +16,7 @@ mod cli_errors;
 mod crash;
 mod crash_server;
 mod grants;
+mod info_pages;
 mod keys;
 mod login;
 mod matrix;
