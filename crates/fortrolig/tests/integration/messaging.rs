@@ -168,17 +168,28 @@ async fn a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_
         .ok_or("recalled")?;
     assert!(recalled.text.is_none() && recalled.recalled_at.is_some());
 
-    // "Cannot be answered" (P5): the patient can no longer write in the thread.
-    access
-        .change_thread(
-            thread,
-            ThreadChange {
-                status: ThreadStatus::Answered,
-                assigned_staff: Some(doctor),
-                cannot_answer: true,
-            },
-        )
-        .await?;
+    // "Cannot be answered" (P5): the patient can no longer write in the thread. The thread
+    // is assigned to a person and a team; a team the clinic does not have is refused.
+    let team = clinic.create_team(&admin, "Lungeteamet").await?;
+    let unknown = fortrolig_domain::TeamId::from_bytes([7; 16]);
+    let change = |assigned_team| ThreadChange {
+        status: ThreadStatus::Answered,
+        assigned_staff: Some(doctor),
+        assigned_team,
+        cannot_answer: true,
+    };
+    assert!(
+        access
+            .change_thread(thread, change(Some(unknown)))
+            .await
+            .is_err()
+    );
+    access.change_thread(thread, change(Some(team))).await?;
+    let listed = clinic.staff_inbox(&staff(doctor, Level::High)).await?;
+    assert_eq!(
+        (listed[0].assigned_staff, listed[0].assigned_team),
+        (Some(doctor), Some(team))
+    );
     let refused = clinic
         .write_to_clinic(&me, thread, &MessageText::parse("Takk!")?, &[])
         .await;

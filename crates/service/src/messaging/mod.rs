@@ -12,7 +12,9 @@ mod staff;
 
 use fortrolig_domain::access::Level;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
-use fortrolig_domain::{Action, MessageId, PatientId, Source, StaffId, ThreadId, Timestamp};
+use fortrolig_domain::{
+    Action, MessageId, PatientId, Source, StaffId, TeamId, ThreadId, Timestamp,
+};
 use fortrolig_store::{AttachmentRow, MessageRow, StoreError, ThreadRow};
 use fortrolig_vault::{Aad, DataKey};
 
@@ -55,6 +57,7 @@ pub struct ThreadSummary {
     /// Messages from the other side not yet read.
     pub unread: usize,
     pub assigned_staff: Option<StaffId>,
+    pub assigned_team: Option<TeamId>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,7 @@ pub struct ThreadView {
     pub subject: Subject,
     pub cannot_answer: bool,
     pub assigned_staff: Option<StaffId>,
+    pub assigned_team: Option<TeamId>,
     pub messages: Vec<MessageView>,
 }
 
@@ -116,6 +120,7 @@ pub struct OpenedAttachment {
 pub struct ThreadChange {
     pub status: ThreadStatus,
     pub assigned_staff: Option<StaffId>,
+    pub assigned_team: Option<TeamId>,
     pub cannot_answer: bool,
 }
 
@@ -238,6 +243,7 @@ impl Clinic {
             subject,
             cannot_answer: row.cannot_answer,
             assigned_staff: row.assigned_staff.as_deref().and_then(StaffId::from_slice),
+            assigned_team: row.assigned_team.as_deref().and_then(TeamId::from_slice),
             messages,
         })
     }
@@ -329,6 +335,7 @@ impl Clinic {
             updated_at: Timestamp(row.updated_at),
             unread,
             assigned_staff: row.assigned_staff.as_deref().and_then(StaffId::from_slice),
+            assigned_team: row.assigned_team.as_deref().and_then(TeamId::from_slice),
         })
     }
 

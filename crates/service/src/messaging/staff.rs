@@ -270,8 +270,12 @@ impl HealthAccess<'_> {
         let row = self.thread_row_for(thread).await?;
         let now = self.clinic.clock.now().as_micros();
         let id = row.id.clone();
+        if let Some(team) = change.assigned_team {
+            // Only a team of this clinic (an unknown id is refused, not stored).
+            self.clinic.team(team).await?;
+        }
         let assigned = change.assigned_staff.map(|s| s.as_bytes().to_vec());
-        let team = row.assigned_team.clone();
+        let team = change.assigned_team.map(|t| t.as_bytes().to_vec());
         self.clinic
             .write(
                 &self.actor,

@@ -20,6 +20,8 @@ use crate::workspace::actor;
 pub(crate) struct InboxQuery {
     status: Option<String>,
     tildelt: Option<String>,
+    /// A team's id: only threads assigned to that team.
+    team: Option<String>,
 }
 
 /// `GET /k/{clinic}/ansatt/innboks`: the threads this member of staff may open, with
@@ -41,11 +43,18 @@ pub(super) async fn inbox(
     let threads = clinic.staff_inbox(&actor(staff, &session, &source)).await?;
     let status = query.status.as_deref().and_then(ThreadStatus::parse);
     let mine = query.tildelt.as_deref() == Some("meg");
+    let team = query
+        .team
+        .as_deref()
+        .and_then(|t| fortrolig_domain::TeamId::parse(t).ok());
+    let teams = clinic.teams().await?;
     let mut names = Names::new(&clinic);
     let mut rows = String::new();
     let mut shown = 0;
     for t in threads.iter().filter(|t| {
-        status.is_none_or(|s| t.status == s) && (!mine || t.assigned_staff == Some(staff))
+        status.is_none_or(|s| t.status == s)
+            && (!mine || t.assigned_staff == Some(staff))
+            && team.is_none_or(|id| t.assigned_team == Some(id))
     }) {
         let assigned = match t.assigned_staff {
             Some(id) if id == staff => "Meg".to_owned(),
@@ -77,6 +86,17 @@ pub(super) async fn inbox(
             )
         })
         .collect();
+    let team_options: String = teams
+        .iter()
+        .map(|t| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                t.id,
+                if team == Some(t.id) { " selected" } else { "" },
+                escape(&t.name)
+            )
+        })
+        .collect();
     let level_note = if session.level == Level::Substantial {
         format!(
             "<p class=\"advarsel\">Du er logget inn på betydelig nivå og ser bare praktiske samtaler. \
@@ -91,6 +111,7 @@ pub(super) async fn inbox(
          <form method=\"get\" action=\"{here}\">\n<label for=\"status\">Status</label>\n\
          <select id=\"status\" name=\"status\"><option value=\"\">Alle</option>{options}</select>\n\
          <label><input type=\"checkbox\" name=\"tildelt\" value=\"meg\"{}> Bare tildelt meg</label>\n\
+         <label for=\"team\">Team</label>\n<select id=\"team\" name=\"team\"><option value=\"\">Alle</option>{team_options}</select>\n\
          <button type=\"submit\">Vis</button>\n</form>\n\
          <div id=\"innboks-liste\" aria-live=\"polite\">\n<table>\n<caption>{shown} samtaler, nyeste aktivitet først</caption>\n\
          <thead><tr><th scope=\"col\">Samtale</th><th scope=\"col\">Status</th><th scope=\"col\">Sist aktivitet</th>\

@@ -230,7 +230,15 @@ pub(super) async fn render_thread(
         notice = notice(done),
         default_notice = escape(view.kind.default_notice()),
         reply = reply_form(org, thread, &csrf, draft),
-        settings = settings_form(org, thread, &csrf, &view, reached.staff, &assigned),
+        settings = settings_form(
+            org,
+            thread,
+            &csrf,
+            &view,
+            reached.staff,
+            &assigned,
+            &team_options(clinic, view.assigned_team).await?
+        ),
         live = live_marker(org, Some(thread)),
     );
     Ok((status, Html(page("Samtale", &body))).into_response())
@@ -295,6 +303,30 @@ fn reply_form(org: &OrgNumber, thread: ThreadId, csrf: &str, draft: &Draft) -> S
     )
 }
 
+/// The clinic's teams as `<option>`s, the assigned one selected, «Ingen team» first.
+async fn team_options(
+    clinic: &Clinic,
+    assigned: Option<fortrolig_domain::TeamId>,
+) -> Result<String, WebError> {
+    let mut out = format!(
+        "<option value=\"\"{}>Ingen team</option>",
+        if assigned.is_none() { " selected" } else { "" }
+    );
+    for team in clinic.teams().await? {
+        out.push_str(&format!(
+            "<option value=\"{}\"{}>{}</option>",
+            team.id,
+            if assigned == Some(team.id) {
+                " selected"
+            } else {
+                ""
+            },
+            escape(&team.name)
+        ));
+    }
+    Ok(out)
+}
+
 fn settings_form(
     org: &OrgNumber,
     thread: ThreadId,
@@ -302,6 +334,7 @@ fn settings_form(
     view: &ThreadView,
     me: StaffId,
     assigned_name: &str,
+    teams: &str,
 ) -> String {
     let statuses: String = ThreadStatus::ALL
         .iter()
@@ -327,6 +360,7 @@ fn settings_form(
          <label for=\"status-samtale\">Status</label>\n<select id=\"status-samtale\" name=\"status\">{statuses}</select>\n\
          <label for=\"tildelt\">Tildelt</label>\n<select id=\"tildelt\" name=\"tildelt\">{other}\
          <option value=\"meg\"{}>Meg</option><option value=\"ingen\"{}>Ingen</option></select>\n\
+         <label for=\"team\">Team</label>\n<select id=\"team\" name=\"team\">{teams}</select>\n\
          <label><input type=\"checkbox\" name=\"kan_ikke_besvares\" value=\"ja\"{}> Kan ikke besvares \
          (pasienten kan ikke skrive mer i samtalen)</label>\n\
          <button type=\"submit\">Lagre</button>\n</form>\n",

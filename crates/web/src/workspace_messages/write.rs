@@ -250,6 +250,9 @@ pub(crate) struct SettingsForm {
     csrf: String,
     status: String,
     tildelt: String,
+    /// A team's id, or empty for none.
+    #[serde(default)]
+    team: String,
     kan_ikke_besvares: Option<String>,
 }
 
@@ -297,6 +300,13 @@ pub(super) async fn settings(
             _ => return bad("Velg «Meg» eller «Ingen» under «Tildelt»."),
         },
     };
+    let team = match form.team.as_str() {
+        "" => None,
+        id => match fortrolig_domain::TeamId::parse(id) {
+            Ok(team) => Some(team),
+            Err(_) => return bad("Velg et team fra listen, eller «Ingen team»."),
+        },
+    };
     reached
         .access
         .change_thread(
@@ -304,6 +314,7 @@ pub(super) async fn settings(
             ThreadChange {
                 status,
                 assigned_staff: assigned,
+                assigned_team: team,
                 cannot_answer: form.kan_ikke_besvares.as_deref() == Some("ja"),
             },
         )
