@@ -41,7 +41,7 @@ export function env() {
  * A fresh Chromium with its own new profile directory (`--user-data-dir`). playwright-core
  * refuses that flag in `args` and takes the directory as launchPersistentContext's first
  * argument instead; the directory is deleted again by `close()`.
- * Returns { context, page, cspErrors, close }. `cspErrors` collects console messages about
+ * Returns { context, page, cspErrors, profile, close }. `cspErrors` collects console messages about
  * Content-Security-Policy violations: the server's pages must work under their own CSP.
  */
 export async function openBrowser({ timeout = 10_000 } = {}) {
@@ -74,6 +74,7 @@ export async function openBrowser({ timeout = 10_000 } = {}) {
     context,
     page,
     cspErrors,
+    profile, // the profile directory: everything the browser keeps on disk (HTTP cache included)
     async close() {
       try { await context.close(); } finally { fs.rmSync(profile, { recursive: true, force: true }); }
     },
@@ -215,6 +216,52 @@ export async function fortroligCommand(...args) {
   });
 }
 
+/** The server's PostgreSQL database when run.mjs runs a round on PostgreSQL, else ''. */
+export const pgDatabase = () => process.env.BROWSER_PG_DATABASE || '';
+
+/**
+ * Where the server keeps its data, as `fortrolig` commands take it: `--data DIR`, and with
+ * PostgreSQL also `--database-url URL` (commands get no FORTROLIG_* variable; see fortroligCommand).
+ */
+export function storageArgs() {
+  const dir = process.env.BROWSER_DATA_DIR;
+  if (!dir) throw new Error('BROWSER_DATA_DIR is not set: run the browser tests through tests/browser/run.mjs');
+  return ['--data', dir, ...(pgDatabase() ? ['--database-url', pgDatabase()] : [])];
+}
+
+/** Every file under `dir` that holds `needle` (UTF-8), by relative path. */
+export function filesHolding(dir, needle) {
+  const found = [];
+  const want = Buffer.from(needle, 'utf8');
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile()) {
+        try {
+          if (fs.readFileSync(p).includes(want)) found.push(path.relative(dir, p));
+        } catch { /* a file Chromium holds open or removed meanwhile */ }
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/**
+ * What the page's origin keeps in the browser's script-reachable storage: keys of localStorage
+ * and sessionStorage, IndexedDB databases, Cache Storage caches, service workers (P2: all empty).
+ */
+export async function storedByOrigin(page) {
+  return page.evaluate(async () => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+    indexedDb: (await indexedDB.databases()).map((d) => d.name),
+    caches: 'caches' in window ? await caches.keys() : [],
+    workers: (await navigator.serviceWorker.getRegistrations()).length,
+  }));
+}
+
 const SQL_SCRIPT = `
 import json, sqlite3, sys
 con = sqlite3.connect(sys.argv[1], timeout=10)
@@ -226,13 +273,61 @@ con.commit()
 con.close()
 print(json.dumps({'rows': rows, 'changed': changed}))
 `;
+/** `statement` with its `?` placeholders replaced by SQL literals (PostgreSQL; psql has no parameters). */
+function pgInline(statement, args) {
+  let i = 0;
+  const literal = (a) => {
+    if (a === null || a === undefined) return 'NULL';
+    if (typeof a === 'number' || typeof a === 'bigint') return String(a);
+    if (typeof a === 'boolean') return a ? 'TRUE' : 'FALSE';
+    const text = String(a);
+    if (text.startsWith('hex:')) {
+      if (!/^[0-9a-fA-F]*$/.test(text.slice(4))) throw new Error(`not hex: ${text}`);
+      return `'\\x${text.slice(4)}'::bytea`;
+    }
+    return `'${text.replace(/'/g, "''")}'`;
+  };
+  const out = statement.replace(/\?/g, () => {
+    if (i >= args.length) throw new Error(`too few arguments for: ${statement}`);
+    return literal(args[i++]);
+  });
+  if (i !== args.length) throw new Error(`too many arguments for: ${statement}`);
+  return out;
+}
+
+/**
+ * The same on PostgreSQL, through psql: a SELECT (or WITH) comes back as JSON rows (columns in
+ * order; bytea as hex, as from SQLite), anything else reports the rows it changed.
+ */
+function pgClinicSql(clinic, statement, args) {
+  const url = pgDatabase().replace(/\/([^/?]*)(\?.*)?$/, (_, name, query) => `/${name}_c${clinic}${query ?? ''}`);
+  const sql = pgInline(statement, args);
+  const select = /^\s*(select|with)\b/i.test(sql);
+  const wrapped = select ? `SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql}) q` : sql;
+  return new Promise((resolve, reject) => {
+    execFile('psql', [url, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...(select ? ['-q'] : []), '-c', wrapped], { timeout: 15_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`SQL on the clinic's PostgreSQL database failed: ${err.message}\n${stderr}`));
+      if (!select) return resolve({ rows: [], changed: Number(stdout.trim().match(/(\d+)$/)?.[1] ?? 0) });
+      const rows = JSON.parse(stdout.trim() || '[]').map((row) => Object.values(row)
+        .map((v) => (typeof v === 'string' && v.startsWith('\\x') ? v.slice(2) : v)));
+      resolve({ rows, changed: rows.length });
+    });
+  });
+}
+
 /**
  * One SQL statement on the clinic's database (SQLite under BROWSER_DATA_DIR), through python3's
  * sqlite3 (Node 20 has none); the server keeps WAL mode and a busy timeout, so this is safe beside
  * it. Arguments written `hex:…` are passed as blobs; blobs come back as hex. Resolves with
  * { rows, changed }.
+ *
+ * When run.mjs runs a round on PostgreSQL (BROWSER_PG_DATABASE), the statement goes to the
+ * clinic's PostgreSQL database through psql instead, with the same arguments and results; it must
+ * then be SQL both understand (no SQLite-only functions such as hex()), and a row's columns need
+ * distinct names.
  */
 export async function clinicSql(clinic, statement, ...args) {
+  if (pgDatabase()) return pgClinicSql(clinic, statement, args);
   const dir = process.env.BROWSER_DATA_DIR;
   if (!dir) throw new Error('BROWSER_DATA_DIR is not set: run the browser tests through tests/browser/run.mjs');
   const db = path.join(dir, 'clinics', `${clinic}.db`);

@@ -4,10 +4,8 @@
 // localStorage, IndexedDB, Cache Storage or the profile on disk.
 // Run through tests/browser/run.mjs, which starts the mock ID-porten and the server.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { describeViolations, env, mainText, openBrowser, pickTestPerson, runAxe } from './lib.mjs';
+import { describeViolations, env, filesHolding, mainText, openBrowser, pickTestPerson, runAxe } from './lib.mjs';
 
 const E = env();
 const LIMIT = { timeout: 30_000 };
@@ -30,25 +28,6 @@ async function logIn(b) {
   await pickTestPerson(b.page, E.patient.fnr);
   await b.page.getByText(`Du er logget inn som ${E.patient.name}`).waitFor();
   await b.page.waitForURL(E.portal);
-}
-
-/** Every file under `dir` that holds `needle` (UTF-8), by relative path. */
-function filesHolding(dir, needle) {
-  const found = [];
-  const want = Buffer.from(needle, 'utf8');
-  const walk = (d) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile()) {
-        try {
-          if (fs.readFileSync(p).includes(want)) found.push(path.relative(dir, p));
-        } catch { /* a file Chromium holds open or removed meanwhile */ }
-      }
-    }
-  };
-  walk(dir);
-  return found;
 }
 
 test('P2 P3 P5 P10: a patient writes with an image, sees it inline and the thread moves live; nothing stays in the browser', LIMIT, async (t) => {

@@ -12,6 +12,12 @@
 //                     as cargo builds it there, else target/debug/fortrolig of this repository)
 //   BROWSER_CHROMIUM  Chromium (default /usr/bin/chromium)
 //   BROWSER_KEEP=1    keep the temporary directory (logs, data) after the run
+//   BROWSER_DATABASE_URL, else PGTEST_URL (scripts/test exports it)
+//                     a PostgreSQL server (postgres://user@host:port/db): after the run on SQLite, the
+//                     end-to-end messaging test (PG_FILES) runs again against a server storing in a fresh
+//                     database there (fb<random>; Fortrolig adds fb…_keyring and fb…_c<org>), all of
+//                     which are dropped again with psql afterwards. Unset: SQLite only.
+//   BROWSER_TESTS     only the test files whose names contain one of these comma-separated words
 import { spawn, execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -32,7 +38,11 @@ const CLINIC = { org: '923456783', name: 'Normland legesenter' };
 const PATIENT = { fnr: '21879498012', name: 'Kari Nordmann' };
 const CLIENT_ID = 'fortrolig';
 const KEY_ID = 'fortrolig-1';
-const WHOLE_RUN_LIMIT_MS = 115_000; // the whole run stays under 2 minutes
+// The PostgreSQL server to run PG_FILES against as well (issue 4: the end-to-end flow on both backends).
+const PG_SERVER = process.env.BROWSER_DATABASE_URL || process.env.PGTEST_URL || '';
+const PG_FILES = ['messaging-e2e.test.mjs'];
+// The whole run stays under 2 minutes on SQLite, and under 3 with the second round on PostgreSQL.
+const WHOLE_RUN_LIMIT_MS = PG_SERVER ? 175_000 : 115_000;
 const START_LIMIT_MS = 20_000; // provider or server not ready in this time: fail
 
 const log = (...a) => console.error('[browser]', ...a);
@@ -44,8 +54,9 @@ const execFileP = promisify(execFile);
 const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FORTROLIG_')));
 
 const children = new Set(); // { name, proc }
-let tmp;
-let cleaningUp;
+let tmp; // the current round's temporary directory
+let pgDatabase; // the current round's PostgreSQL database (postgres://…/fb…), if any
+let finishing; // the current round's cleanUp, once begun
 let interrupted = false;
 
 function freePort() {
@@ -131,11 +142,13 @@ async function startProvider(port, clientsFile) {
 }
 
 async function fortrolig(...args) {
+  if (pgDatabase) args.push('--database-url', pgDatabase);
   try {
     const { stdout } = await execFileP(BIN, args, { env: serverEnv, timeout: 30_000 });
     return stdout.trim();
   } catch (err) {
-    throw new Error(`fortrolig ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    const shown = args.map((a) => (a === pgDatabase ? '<database URL>' : a)).join(' ');
+    throw new Error(`fortrolig ${shown} failed: ${err.message.split(pgDatabase || '\0').join('<database URL>')}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
   }
 }
 
@@ -152,7 +165,31 @@ async function waitForHealth(server, url) {
   }
 }
 
-async function setUp() {
+/** `url` (postgres://…/db?query) with another database name. */
+function withDatabase(url, name) {
+  const m = url.match(/^(postgres(?:ql)?:\/\/.*)\/([^/?]*)(\?.*)?$/);
+  if (!m) throw new Error(`not a postgres:// URL: ${url.replace(/\/\/[^@/]*@/, '//…@')}`);
+  return `${m[1]}/${name}${m[3] ?? ''}`;
+}
+
+/**
+ * Drops the round's databases (fb… and every fb…_*) with psql, connected to the server's own
+ * database as given; without psql it says what is left behind.
+ */
+async function dropPgDatabases(prefix) {
+  const psql = (sql) => execFileP('psql', [PG_SERVER, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 30_000 });
+  try {
+    const { stdout } = await psql(`SELECT datname FROM pg_database WHERE datname = '${prefix}' OR datname LIKE '${prefix}\\_%'`);
+    const names = stdout.split('\n').map((n) => n.trim()).filter(Boolean);
+    for (const name of names) await psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    log(`dropped the PostgreSQL database(s) ${names.join(', ') || '(none)'}`);
+  } catch (err) {
+    const why = err.code === 'ENOENT' ? 'psql is not installed' : err.message;
+    log(`could not drop the PostgreSQL databases ${prefix}, ${prefix}_*: ${why}; drop them by hand`);
+  }
+}
+
+async function setUp({ postgres = false } = {}) {
   for (const [what, file] of [['tests/browser', path.join(HERE, 'node_modules/playwright-core')],
     ['tests/oidc', path.join(REPO, 'tests/oidc/node_modules/oidc-provider')]]) {
     if (!fs.existsSync(file)) throw new Error(`${what}: dependencies missing; run \`npm ci\` in ${what} first`);
@@ -161,7 +198,12 @@ async function setUp() {
   const chromium = process.env.BROWSER_CHROMIUM || '/usr/bin/chromium';
   if (!fs.existsSync(chromium)) throw new Error(`no Chromium at ${chromium}: apt-get install -y chromium`);
 
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fortrolig-browser-'));
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), postgres ? 'fortrolig-browser-pg-' : 'fortrolig-browser-'));
+  if (postgres) {
+    // A fresh database for this run: [a-z0-9], as Fortrolig requires, and short enough for the
+    // names it derives (…_keyring, …_c<org>) to stay within PostgreSQL's 63 characters.
+    pgDatabase = withDatabase(PG_SERVER, `fb${Date.now().toString(36)}${crypto.randomBytes(4).toString('hex')}`);
+  }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.mkdirSync(path.join(tmp, 'chromium'));
   const [opPort, port] = [await freePort(), await freePort()];
@@ -186,7 +228,14 @@ async function setUp() {
 
   const data = path.join(tmp, 'data');
   await fortrolig('clinic', 'create', '--data', data, '--org-number', CLINIC.org, '--name', CLINIC.name);
-  await fortrolig('patient', 'add', '--data', data, '--clinic', CLINIC.org, '--fnr', PATIENT.fnr, '--name', PATIENT.name);
+  const added = await fortrolig('patient', 'add', '--data', data, '--clinic', CLINIC.org, '--fnr', PATIENT.fnr, '--name', PATIENT.name);
+  const patientId = added.match(/^patient (\S+) added/m)?.[1];
+  if (!patientId) throw new Error(`patient add printed no id: ${added}`);
+  let databaseUrlFile = '';
+  if (pgDatabase) {
+    databaseUrlFile = path.join(tmp, 'database-url');
+    fs.writeFileSync(databaseUrlFile, `${pgDatabase}\n`, { mode: 0o600 });
+  }
 
   const config = path.join(tmp, 'fortrolig.toml');
   const q = (s) => JSON.stringify(s); // a TOML basic string is a JSON string for these values
@@ -194,7 +243,7 @@ async function setUp() {
 listen = ${q(`127.0.0.1:${port}`)}
 [storage]
 data_dir = ${q(data)}
-[log]
+${databaseUrlFile ? `database_url_file = ${q(databaseUrlFile)}\n` : ''}[log]
 format = "json"
 [idporten]
 issuer = ${q(issuer)}
@@ -206,15 +255,25 @@ key_id = ${q(KEY_ID)}
   const server = start('fortrolig', BIN, ['serve', '--config', config], { env: serverEnv, logFile: path.join(tmp, 'server.log') });
   server.proc.stdout.pipe(fs.createWriteStream(path.join(tmp, 'server.log'), { flags: 'a' }));
   await waitForHealth(server, `http://127.0.0.1:${port}/healthz`);
-  log(`fortrolig (${BIN}) at ${base} (data and logs in ${tmp})`);
-  return { server, base, issuer };
+  log(`fortrolig (${BIN}) at ${base} on ${pgDatabase ? `PostgreSQL (database ${new URL(pgDatabase).pathname.slice(1)})` : 'SQLite'} (data and logs in ${tmp})`);
+  return { server, base, issuer, patientId };
 }
 
-function runTests(testEnv) {
-  const files = fs.readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => path.join(HERE, f));
+/** The test files of a round: all of them, or only `only`; narrowed by BROWSER_TESTS. */
+function testFiles(only) {
+  const words = (process.env.BROWSER_TESTS ?? '').split(',').map((w) => w.trim()).filter(Boolean);
+  return fs.readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort()
+    .filter((f) => !only || only.includes(f))
+    .filter((f) => words.length === 0 || words.some((w) => f.includes(w)))
+    .map((f) => path.join(HERE, f));
+}
+
+function runTests(testEnv, files) {
   if (files.length === 0) throw new Error('no *.test.mjs files in tests/browser');
   const runner = start('node --test', process.execPath,
-    ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=30000', ...files],
+    // Node applies --test-timeout to each file as a whole too (its subprocess is a test); every test
+    // sets its own limit (30 s; 60 s for the end-to-end flow), so this one is only for the files.
+    ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=100000', ...files],
     { env: { ...process.env, ...testEnv }, logFile: path.join(tmp, 'runner-stderr.log'), group: true });
   runner.proc.stdout.pipe(process.stdout);
   return runner.exit;
@@ -233,7 +292,7 @@ function serverComplaints(file) {
 }
 
 async function cleanUp() {
-  cleaningUp ??= (async () => {
+  finishing ??= (async () => {
     let ok = true;
     // Test runner first (it holds browsers), then the server, then the provider.
     const order = ['node --test', 'fortrolig', 'mock-op'];
@@ -253,9 +312,13 @@ async function cleanUp() {
       if (process.env.BROWSER_KEEP === '1') log(`kept ${tmp}`);
       else fs.rmSync(tmp, { recursive: true, force: true });
     }
+    if (pgDatabase) {
+      if (process.env.BROWSER_KEEP === '1') log(`kept the PostgreSQL database(s) ${new URL(pgDatabase).pathname.slice(1)}*`);
+      else await dropPgDatabases(new URL(pgDatabase).pathname.slice(1));
+    }
     return ok;
   })();
-  return cleaningUp;
+  return finishing;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -273,33 +336,59 @@ const watchdog = setTimeout(async () => {
   process.exit(1);
 }, WHOLE_RUN_LIMIT_MS);
 
+/** One round: a server on SQLite, or on a fresh PostgreSQL database, and `files` against it. */
+async function round(files, { postgres = false } = {}) {
+  tmp = undefined;
+  pgDatabase = undefined;
+  finishing = undefined;
+  const started = Date.now();
+  let passed = false;
+  try {
+    const { base, issuer, patientId } = await setUp({ postgres });
+    const { code, signal } = await runTests({
+      BROWSER_BASE_URL: base,
+      BROWSER_CLINIC: CLINIC.org,
+      BROWSER_OP_ISSUER: issuer,
+      BROWSER_ARTIFACTS: ARTIFACTS,
+      BROWSER_PATIENT_FNR: PATIENT.fnr,
+      BROWSER_PATIENT_NAME: PATIENT.name,
+      BROWSER_PATIENT_ID: patientId, // for commands that name the patient (staff care)
+      BROWSER_TMP: path.join(tmp, 'chromium'), // browser profiles: removed with the rest of the run
+      BROWSER_DATA_DIR: path.join(tmp, 'data'), // the server's data directory (SQLite; the vault also with PostgreSQL)
+      BROWSER_FORTROLIG_BIN: BIN, // the same binary, for tests that run a command beside the server (admin invite)
+      BROWSER_BACKEND: postgres ? 'postgres' : 'sqlite',
+      BROWSER_PG_DATABASE: pgDatabase ?? '', // the server's PostgreSQL database, for commands and SQL beside it
+    }, files);
+    passed = code === 0;
+    if (code !== 0 && !interrupted) {
+      log(`tests failed (runner exit code ${code}${signal ? `, signal ${signal}` : ''})`);
+      const stderr = tail(path.join(tmp, 'runner-stderr.log'), 60);
+      if (stderr.trim()) log(`test runner stderr:\n${stderr}`);
+      log(`server log (last lines):\n${tail(path.join(tmp, 'server.log'), 30)}`);
+      log(`mock-op log (last lines):\n${tail(path.join(tmp, 'mock-op.log'), 20)}`);
+    }
+  } catch (err) {
+    log(err.stack || String(err));
+    passed = false;
+  } finally {
+    if (!(await cleanUp())) passed = false;
+  }
+  log(`${postgres ? 'PostgreSQL' : 'SQLite'} round: ${files.length} file(s), ${passed ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return passed;
+}
+
 let exitCode = 1;
 try {
-  const { base, issuer } = await setUp();
-  const { code, signal } = await runTests({
-    BROWSER_BASE_URL: base,
-    BROWSER_CLINIC: CLINIC.org,
-    BROWSER_OP_ISSUER: issuer,
-    BROWSER_ARTIFACTS: ARTIFACTS,
-    BROWSER_PATIENT_FNR: PATIENT.fnr,
-    BROWSER_PATIENT_NAME: PATIENT.name,
-    BROWSER_TMP: path.join(tmp, 'chromium'), // browser profiles: removed with the rest of the run
-    BROWSER_DATA_DIR: path.join(tmp, 'data'), // the server's data directory (SQLite), for tests that age a session
-    BROWSER_FORTROLIG_BIN: BIN, // the same binary, for tests that run a command beside the server (admin invite)
-  });
-  exitCode = code === 0 ? 0 : 1;
-  if (code !== 0 && !interrupted) {
-    log(`tests failed (runner exit code ${code}${signal ? `, signal ${signal}` : ''})`);
-    const stderr = tail(path.join(tmp, 'runner-stderr.log'), 60);
-    if (stderr.trim()) log(`test runner stderr:\n${stderr}`);
-    log(`server log (last lines):\n${tail(path.join(tmp, 'server.log'), 30)}`);
-    log(`mock-op log (last lines):\n${tail(path.join(tmp, 'mock-op.log'), 20)}`);
-  }
+  const files = testFiles();
+  let ok = files.length > 0 ? await round(files) : (log('BROWSER_TESTS leaves no file for the SQLite round'), true);
+  const pgFiles = testFiles(PG_FILES);
+  if (PG_SERVER && pgFiles.length > 0 && !interrupted) ok = (await round(pgFiles, { postgres: true })) && ok;
+  else if (!PG_SERVER) log('no BROWSER_DATABASE_URL or PGTEST_URL: the PostgreSQL round is skipped');
+  exitCode = ok ? 0 : 1;
 } catch (err) {
   log(err.stack || String(err));
   exitCode = 1;
 } finally {
-  if (!(await cleanUp())) exitCode = 1;
   clearTimeout(watchdog);
 }
 process.exit(exitCode);

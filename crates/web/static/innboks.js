@@ -40,6 +40,9 @@
     if (!thread || event.data === thread) soon();
   });
   source.addEventListener("oppdater", soon);
+  // Whatever happened between rendering the page and the stream connecting (a read
+  // confirmation, say) sent no event to this page: look once when it connects.
+  source.addEventListener("open", soon);
   // The session ended or went idle: stop listening (the next click logs in again).
   source.addEventListener("slutt", function () {
     source.close();

@@ -74,6 +74,9 @@
       refresh();
     }
   });
+  // What happened between rendering the page and the stream connecting sent no event to
+  // this page: look once when it connects.
+  source.addEventListener('open', () => refresh());
   // The session would have run out without activity: do not keep it alive by reconnecting.
   source.addEventListener('slutt', () => source.close());
   document.addEventListener('visibilitychange', () => {
