@@ -62,6 +62,31 @@ pub enum Command {
     /// Bootstrapping a clinic's administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Benchmarks against a server this command starts and stops itself.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Messaging over real HTTP: a fresh server on 127.0.0.1, 64 patient–clinician
+    /// pairs, C concurrent senders, live delivery measured by two quiet probe pairs.
+    /// The last line is the summary (see docs/PERFORMANCE.md).
+    Messaging {
+        /// Concurrent senders.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Unmeasured seconds of load first.
+        #[arg(long, default_value_t = 3)]
+        warmup: u64,
+        /// PostgreSQL server URL (postgres://user@host:port/db); a fresh database named
+        /// from it is used. Without it: SQLite in a fresh temporary directory.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

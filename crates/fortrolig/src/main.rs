@@ -1,6 +1,7 @@
 //! `fortrolig`: the one binary. See `fortrolig --help`.
 
 mod admin;
+mod bench_messaging;
 mod cli;
 mod commands;
 mod config;

@@ -12,6 +12,7 @@ mod support;
 mod access;
 mod audit_log;
 mod backup_restore;
+mod bench;
 mod cli_errors;
 mod crash;
 mod crash_server;
