@@ -194,6 +194,36 @@ impl Clinic {
             .await
     }
 
+    /// The work-related need recorded for `who` and this patient now: their own care
+    /// relationship, one of a team they are a current member of (which team), emergency
+    /// access in force, or none.
+    async fn need_of(
+        &self,
+        who: &StaffActor,
+        patient: PatientId,
+    ) -> Result<(Need, Option<TeamId>), ServiceError> {
+        let (staff, patient) = (who.staff.as_bytes(), patient.as_bytes());
+        if self.store.in_care_relationship(staff, patient).await? {
+            return Ok((Need::CareRelationship, None));
+        }
+        if let Some(id) = self.store.care_team_of(staff, patient).await? {
+            let id = TeamId::from_slice(&id).ok_or_else(|| {
+                ServiceError::from(fortrolig_store::StoreError::Malformed("team id".into()))
+            })?;
+            return Ok((Need::CareRelationship, Some(id)));
+        }
+        let now = self.clock.now().as_micros();
+        if self
+            .store
+            .emergency_in_force(staff, patient, now)
+            .await?
+            .is_some()
+        {
+            return Ok((Need::Emergency, None));
+        }
+        Ok((Need::None, None))
+    }
+
     /// Whether `who` would be let in to this patient's data of `class` now, decided
     /// without recording anything (for lists; opening still goes through the doors).
     pub(crate) async fn may_reach(
@@ -203,28 +233,7 @@ impl Clinic {
         class: DataClass,
     ) -> Result<bool, ServiceError> {
         let (subject, _) = self.subject(who).await?;
-        let now = self.clock.now().as_micros();
-        let need = if self
-            .store
-            .in_care_relationship(who.staff.as_bytes(), patient.as_bytes())
-            .await?
-            || self
-                .store
-                .care_team_of(who.staff.as_bytes(), patient.as_bytes())
-                .await?
-                .is_some()
-        {
-            Need::CareRelationship
-        } else if self
-            .store
-            .emergency_in_force(who.staff.as_bytes(), patient.as_bytes(), now)
-            .await?
-            .is_some()
-        {
-            Need::Emergency
-        } else {
-            Need::None
-        };
+        let (need, _) = self.need_of(who, patient).await?;
         let request = Request {
             clinic: self.org().clone(),
             class,
@@ -246,37 +255,11 @@ impl Clinic {
     ) -> Result<HealthAccess<'_>, AccessError> {
         let (subject, roles) = self.subject(who).await?;
         let mut ctx = staff_context(self, who, &roles, purpose);
-        let now = self.clock.now().as_micros();
-        let mut team = None;
-        let need = if self
-            .store
-            .in_care_relationship(who.staff.as_bytes(), patient.as_bytes())
-            .await?
-        {
-            Need::CareRelationship
-        } else if let Some(id) = self
-            .store
-            .care_team_of(who.staff.as_bytes(), patient.as_bytes())
-            .await?
-        {
-            // Through a team the person is a current member of (S1). The reads record
-            // which team, so a review can see why the access was allowed.
-            let id = TeamId::from_slice(&id).ok_or_else(|| {
-                ServiceError::from(fortrolig_store::StoreError::Malformed("team id".into()))
-            })?;
+        let (need, team) = self.need_of(who, patient).await?;
+        if let Some(id) = team {
+            // The reads record which team allowed them, so a review can see why (S1).
             ctx.reason = format!("{purpose}; via team:{id}");
-            team = Some(id);
-            Need::CareRelationship
-        } else if self
-            .store
-            .emergency_in_force(who.staff.as_bytes(), patient.as_bytes(), now)
-            .await?
-            .is_some()
-        {
-            Need::Emergency
-        } else {
-            Need::None
-        };
+        }
         let request = Request {
             clinic: self.org().clone(),
             class,

@@ -12,7 +12,8 @@ use fortrolig_service::{
 };
 
 use crate::support::{
-    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, synthetic_fnr,
+    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, png_with,
+    synthetic_fnr,
 };
 
 const DAY: i64 = 86_400_000_000;
@@ -30,23 +31,6 @@ fn staff(id: fortrolig_domain::StaffId, level: Level) -> StaffActor {
         level,
         source: from(),
     }
-}
-
-/// A minimal PNG: signature, IHDR (1×1), IEND; the marker rides in a text chunk.
-fn png_with(marker: &[u8]) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&[0, 0, 0, 13]);
-    png.extend_from_slice(b"IHDR");
-    png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
-    png.extend_from_slice(&[0x90, 0x77, 0x53, 0xde]);
-    png.extend_from_slice(&(marker.len() as u32).to_be_bytes());
-    png.extend_from_slice(b"tEXt");
-    png.extend_from_slice(marker);
-    png.extend_from_slice(&[0, 0, 0, 0]);
-    png.extend_from_slice(&[0, 0, 0, 0]);
-    png.extend_from_slice(b"IEND");
-    png.extend_from_slice(&[0xae, 0x42, 0x60, 0x82]);
-    png
 }
 
 async fn a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_s5_x3(

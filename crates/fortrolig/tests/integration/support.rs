@@ -303,3 +303,21 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A minimal PNG: signature, IHDR (1×1), IEND; `marker` rides in a text chunk, so a
+/// test can look for it in storage.
+pub fn png_with(marker: &[u8]) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[0, 0, 0, 13]);
+    png.extend_from_slice(b"IHDR");
+    png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+    png.extend_from_slice(&[0x90, 0x77, 0x53, 0xde]);
+    png.extend_from_slice(&(marker.len() as u32).to_be_bytes());
+    png.extend_from_slice(b"tEXt");
+    png.extend_from_slice(marker);
+    png.extend_from_slice(&[0, 0, 0, 0]);
+    png.extend_from_slice(&[0, 0, 0, 0]);
+    png.extend_from_slice(b"IEND");
+    png.extend_from_slice(&[0xae, 0x42, 0x60, 0x82]);
+    png
+}

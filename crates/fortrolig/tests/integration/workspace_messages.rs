@@ -20,27 +20,12 @@ use fortrolig_service::{
 use fortrolig_web::{AppState, router};
 use tower::ServiceExt;
 
-use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
+use crate::support::{
+    ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, png_with, synthetic_fnr,
+};
 use crate::web_support::{Page, Res, call, get, post};
 
 const DAY: i64 = 86_400_000_000;
-
-/// A minimal PNG (1×1) with `marker` in a text chunk.
-fn png_with(marker: &[u8]) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&[0, 0, 0, 13]);
-    png.extend_from_slice(b"IHDR");
-    png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
-    png.extend_from_slice(&[0x90, 0x77, 0x53, 0xde]);
-    png.extend_from_slice(&(marker.len() as u32).to_be_bytes());
-    png.extend_from_slice(b"tEXt");
-    png.extend_from_slice(marker);
-    png.extend_from_slice(&[0, 0, 0, 0]);
-    png.extend_from_slice(&[0, 0, 0, 0]);
-    png.extend_from_slice(b"IEND");
-    png.extend_from_slice(&[0xae, 0x42, 0x60, 0x82]);
-    png
-}
 
 /// A clinic with one patient, a doctor in a care relationship with her, a doctor
 /// without one, and a secretary.
