@@ -81,31 +81,45 @@ impl MockOpBuilder<'_> {
             "jwks": {"keys": [self.key.public_jwk()]},
         }]);
         std::fs::write(&clients, registration.to_string()).unwrap();
-        let port = free_port();
-        let mut child = Command::new("node")
-            .arg(root.join("tests/oidc/mock-op.mjs"))
-            .args([
-                "--port",
-                &port.to_string(),
-                "--profile",
-                &self.profile,
-                "--clients",
-            ])
-            .arg(&clients)
-            .envs(self.env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let issuer = line
-            .trim()
-            .strip_prefix("ready ")
-            .expect("ready line")
-            .to_owned();
+        // A provider that never says it is ready (seen once in CI: node idle before
+        // listening) is killed and started again, rather than hanging the test.
+        let mut attempts = 0;
+        let (child, issuer) = loop {
+            attempts += 1;
+            let port = free_port();
+            let mut child = Command::new("node")
+                .arg(root.join("tests/oidc/mock-op.mjs"))
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--profile",
+                    &self.profile,
+                    "--clients",
+                ])
+                .arg(&clients)
+                .envs(self.env.clone())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("node");
+            let stdout = child.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+                Ok(line) if line.starts_with("ready ") => {
+                    break (child, line.trim()["ready ".len()..].to_owned());
+                }
+                other => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    assert!(attempts < 3, "mock-op did not start: {other:?}");
+                }
+            }
+        };
         MockOp {
             child,
             issuer,
