@@ -338,3 +338,27 @@ export async function clinicSql(clinic, statement, ...args) {
     });
   });
 }
+
+/**
+ * A new member of staff with `role` (`fortrolig admin invite` beside the running server), who
+ * opens the invitation in browser `b` (which gets a virtual authenticator) and enrols a passkey.
+ * On return `b` is in the workspace, logged in at level high. Returns the staff id.
+ */
+export async function inviteAndEnrol(b, name, role) {
+  const E = env();
+  const out = await fortroligCommand('admin', 'invite', ...storageArgs(), '--clinic', E.clinic,
+    '--name', name, '--role', role, '--url', E.base);
+  const staff = out.match(/^staff (\S+) added to clinic/m)?.[1];
+  const link = out.match(/^(\S+\/k\/\d{9}\/aktiver)#(\S+)$/m);
+  if (!staff || !link) throw new Error(`admin invite printed no staff id or link:\n${out}`);
+  b.authenticator = await virtualAuthenticator(b.page);
+  await b.page.goto(link[0]);
+  await b.page.getByRole('button', { name: 'Lag passnøkkel' }).click();
+  const workspace = `${E.base}/k/${E.clinic}/ansatt/`;
+  try {
+    await b.page.waitForURL(workspace, { timeout: 10_000 });
+  } catch {
+    throw new Error(`enrolment did not reach the workspace; at ${b.page.url()}: ${await mainText(b.page).catch(() => '')}`);
+  }
+  return staff;
+}

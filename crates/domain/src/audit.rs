@@ -70,10 +70,11 @@ pub enum Action {
     ThreadUpdated,
     AttachmentRead,
     InboxListed,
+    AuthorisationChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -111,6 +112,7 @@ impl Action {
         Action::ThreadUpdated,
         Action::AttachmentRead,
         Action::InboxListed,
+        Action::AuthorisationChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +154,7 @@ impl Action {
             Action::ThreadUpdated => "thread.updated",
             Action::AttachmentRead => "attachment.read",
             Action::InboxListed => "inbox.listed",
+            Action::AuthorisationChanged => "authorisation.changed",
         }
     }
 

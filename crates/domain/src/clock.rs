@@ -30,24 +30,75 @@ impl Timestamp {
     /// last Sunday of October, switching at 01:00 UTC), as «23.11.2026 kl. 02.12».
     pub fn oslo_minutes(self) -> String {
         let secs = self.0.div_euclid(1_000_000);
-        let (year, ..) = civil_from_unix(secs);
-        let summer = secs >= last_sunday_0100_utc(year, 3) && secs < last_sunday_0100_utc(year, 10);
-        let local = secs + if summer { 7200 } else { 3600 };
-        let (y, m, d, hh, mm, _) = civil_from_unix(local);
+        let (y, m, d, hh, mm, _) = civil_from_unix(secs + Self::oslo_offset_secs(secs));
         format!("{d:02}.{m:02}.{y:04} kl. {hh:02}.{mm:02}")
     }
 }
 
-/// Unix seconds of 01:00 UTC on the last Sunday of `month` (March or October) in `year`.
-fn last_sunday_0100_utc(year: i64, month: i64) -> i64 {
-    // Days from civil (Howard Hinnant), for the 31st of the month.
-    let (y, m, d) = (if month <= 2 { year - 1 } else { year }, month, 31);
+impl Timestamp {
+    /// Whether Norway keeps summer time (CEST) at this instant.
+    fn oslo_offset_secs(secs: i64) -> i64 {
+        let (year, ..) = civil_from_unix(secs);
+        let summer = secs >= last_sunday_0100_utc(year, 3) && secs < last_sunday_0100_utc(year, 10);
+        if summer { 7200 } else { 3600 }
+    }
+
+    /// Midnight at the start of a calendar day in Oslo, from the form `YYYY-MM-DD` (what
+    /// a date field in a browser sends). None for anything else or a day that does not
+    /// exist.
+    pub fn oslo_day_start(date: &str) -> Option<Timestamp> {
+        let bytes = date.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return None;
+        }
+        let number = |range: std::ops::Range<usize>| -> Option<i64> {
+            let part = date.get(range)?;
+            part.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse().ok())?
+        };
+        let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+            return None;
+        }
+        let midnight_utc = days_from_civil(y, m, d) * 86_400;
+        // The offset at local midnight is the offset an hour either side of it: Norway
+        // changes its clocks at 02:00 and 03:00 local time, never at midnight.
+        let secs = midnight_utc - Self::oslo_offset_secs(midnight_utc - 3600);
+        Some(Timestamp(secs * 1_000_000))
+    }
+
+    /// The calendar day in Oslo, as `YYYY-MM-DD` (what a date field in a browser shows).
+    pub fn oslo_date(self) -> String {
+        let secs = self.0.div_euclid(1_000_000);
+        let (y, m, d, ..) = civil_from_unix(secs + Self::oslo_offset_secs(secs));
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = if m > 2 { m - 3 } else { m + 9 };
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of 01:00 UTC on the last Sunday of `month` (March or October) in `year`.
+fn last_sunday_0100_utc(year: i64, month: i64) -> i64 {
+    let days = days_from_civil(year, month, 31);
     // 1970-01-01 was a Thursday: weekday 0 = Sunday.
     let weekday = (days + 4).rem_euclid(7);
     (days - weekday) * 86_400 + 3600
@@ -110,6 +161,45 @@ mod tests {
             Timestamp(1_792_890_000_000_000).oslo_minutes(),
             "25.10.2026 kl. 02.00"
         );
+    }
+
+    #[test]
+    fn oslo_days_start_at_local_midnight_in_winter_and_summer() {
+        // 23.11.2026 00:00 CET is 22.11.2026 23:00 UTC.
+        let winter = Timestamp::oslo_day_start("2026-11-23");
+        assert_eq!(winter, Some(Timestamp(1_795_388_400_000_000)));
+        assert_eq!(
+            winter.map(|t| t.oslo_minutes()).as_deref(),
+            Some("23.11.2026 kl. 00.00")
+        );
+        // 1.7.2026 00:00 CEST is 30.6.2026 22:00 UTC.
+        let summer = Timestamp::oslo_day_start("2026-07-01");
+        assert_eq!(
+            summer.map(|t| t.oslo_minutes()).as_deref(),
+            Some("01.07.2026 kl. 00.00")
+        );
+        for date in ["2026-03-29", "2026-10-25", "2028-02-29", "2026-12-31"] {
+            let start = Timestamp::oslo_day_start(date);
+            assert_eq!(start.map(|t| t.oslo_date()).as_deref(), Some(date));
+        }
+    }
+
+    #[test]
+    fn oslo_day_start_refuses_what_is_not_a_day() {
+        for bad in [
+            "",
+            "2026-2-01",
+            "2026-02-30",
+            "2027-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "20261123",
+            "2026-11-23T00:00",
+            "+026-11-23",
+            "2026-11-0x",
+        ] {
+            assert_eq!(Timestamp::oslo_day_start(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -47,4 +47,9 @@ impl ServiceError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, ServiceError::Store(e) if e.is_unavailable())
     }
+
+    /// A clinic that is not registered here was named.
+    pub fn is_unknown_clinic(&self) -> bool {
+        matches!(self, ServiceError::Store(StoreError::UnknownClinic(_)))
+    }
 }

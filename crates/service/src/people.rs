@@ -116,6 +116,10 @@ fn staff_aad(clinic: &str, id: &StaffId) -> Aad {
     Aad::new(clinic, "staff", id.as_bytes(), "name")
 }
 
+fn staff_number_aad(clinic: &str, id: &StaffId) -> Aad {
+    Aad::new(clinic, "staff", id.as_bytes(), "person_number")
+}
+
 impl Clinic {
     /// The stored row of a member of staff, or `NoSuchStaff`.
     pub(crate) async fn staff_row(&self, staff: StaffId) -> Result<StaffRow, ServiceError> {
@@ -200,6 +204,10 @@ impl Clinic {
             .blind
             .index("staff-fnr", number.as_str())
             .to_vec();
+        let sealed = self.people_key().await?.seal(
+            &staff_number_aad(self.org().as_str(), &staff),
+            number.as_str().as_bytes(),
+        )?;
         let linked = self
             .write(
                 ctx,
@@ -208,7 +216,7 @@ impl Clinic {
                 &format!("staff:{staff} identity"),
                 |tx| {
                     Box::pin(async move {
-                        tx.set_staff_person_number_index(staff.as_bytes(), &index)
+                        tx.set_staff_person_number(staff.as_bytes(), &index, &sealed)
                             .await
                     })
                 },
@@ -256,6 +264,97 @@ impl Clinic {
             active: row.active,
             created_at: Timestamp(row.created_at),
         })
+    }
+
+    /// Everyone who works or has worked at the clinic, by name.
+    pub async fn staff_list(&self) -> Result<Vec<Staff>, ServiceError> {
+        let mut out = Vec::new();
+        for row in self.store.all_staff().await? {
+            let id = StaffId::from_slice(&row.id).ok_or_else(|| malformed("staff id"))?;
+            out.push(self.staff_member(id).await?);
+        }
+        out.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        Ok(out)
+    }
+
+    /// The identity number a member of staff is linked to, if it was linked after
+    /// migration 13 (earlier links kept only the blind index).
+    pub async fn staff_person_number(
+        &self,
+        staff: StaffId,
+    ) -> Result<Option<PersonNumber>, ServiceError> {
+        let Some(sealed) = self.store.staff_person_number(staff.as_bytes()).await? else {
+            return Ok(None);
+        };
+        let key = self.people_key().await?;
+        let number = key.open(&staff_number_aad(self.org().as_str(), &staff), &sealed)?;
+        let number =
+            String::from_utf8(number).map_err(|_| malformed("staff number is not UTF-8"))?;
+        PersonNumber::parse(&number)
+            .map(Some)
+            .map_err(|_| malformed("staff number"))
+    }
+
+    /// Gives an authorisation in force a new end date (S2). The old one is ended and a
+    /// new one with the same role starts, in one audited transaction, so the record keeps
+    /// both; the new one starts now, or at the old start if that is still to come.
+    /// Authorisations across clinics are changed by ending and granting them anew.
+    pub async fn change_grant_end(
+        &self,
+        ctx: &ActContext,
+        grant: GrantId,
+        until: Timestamp,
+    ) -> Result<GrantId, ServiceError> {
+        let now = self.clock.now();
+        let old = self
+            .authorisation(grant)
+            .await?
+            .filter(|a| a.ended_at.is_none() && now < a.valid_until)
+            .ok_or_else(|| ServiceError::Invalid("no such authorisation in force".into()))?;
+        if old.is_shared() {
+            return Err(ServiceError::Invalid(
+                "an authorisation across clinics is changed by ending it and granting it anew"
+                    .into(),
+            ));
+        }
+        let from = old.valid_from.max(now);
+        check_period(from, until)?;
+        self.grantable(old.staff).await?;
+        let id = GrantId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        let row = AuthorisationRow {
+            id: id.as_bytes().to_vec(),
+            staff_id: old.staff.as_bytes().to_vec(),
+            role: old.role.as_str().to_owned(),
+            valid_from: from.0,
+            valid_until: until.0,
+            granted_by: ctx.actor.id.clone(),
+            granted_at: now.0,
+            ended_at: None,
+            ended_by: None,
+        };
+        let by = ctx.actor.id.clone();
+        let object = format!(
+            "staff:{} role:{} grant:{grant} new-grant:{id} until:{until}",
+            old.staff, old.role
+        );
+        let changed = self
+            .write(ctx, Action::AuthorisationChanged, None, &object, |tx| {
+                Box::pin(async move {
+                    // Ended by someone else meanwhile: roll back, audit entry and all.
+                    if !tx.end_authorisation(grant.as_bytes(), &by, now.0).await? {
+                        return Err(StoreError::NotOpen);
+                    }
+                    tx.insert_authorisation(&row).await
+                })
+            })
+            .await;
+        match changed {
+            Ok(()) => Ok(id),
+            Err(ServiceError::Store(StoreError::NotOpen)) => Err(ServiceError::Invalid(
+                "no such authorisation in force".into(),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     /// Grants `role` from `from` until `until` (S2), for this clinic alone. The end date

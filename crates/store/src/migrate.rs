@@ -40,6 +40,7 @@ const CLINIC: &[Migration] = &[
     migration!(10, "clinic_0010_session_id_token"),
     migration!(11, "clinic_0011_messages"),
     migration!(12, "clinic_0012_info_pages"),
+    migration!(13, "clinic_0013_staff_person_number"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -119,6 +119,16 @@ impl ClinicStore {
         Ok(row.map(staff_from))
     }
 
+    /// The sealed identity number of a member of staff, if linked since migration 13.
+    pub async fn staff_person_number(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>,)> =
+            sqlx::query_as("SELECT person_number FROM staff WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.db().pool)
+                .await?;
+        Ok(row.and_then(|(sealed,)| sealed))
+    }
+
     pub async fn all_staff(&self) -> Result<Vec<StaffRow>, StoreError> {
         let rows: Vec<StaffTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{STAFF} ORDER BY created_at, id"
@@ -333,18 +343,24 @@ impl ClinicTx {
         Ok(())
     }
 
-    pub async fn set_staff_person_number_index(
+    /// Links a member of staff to their identity number: its blind index (for logins) and
+    /// the number itself, sealed (to find the same person in another clinic, S2).
+    pub async fn set_staff_person_number(
         &mut self,
         staff_id: &[u8],
         index: &[u8],
+        sealed: &[u8],
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE staff SET person_number_index = $1 WHERE id = $2")
-            .bind(index)
-            .bind(staff_id)
-            .execute(self.conn())
-            .await
-            .map_err(StoreError::from_insert)?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE staff SET person_number_index = $1, person_number = $2 WHERE id = $3",
+        )
+        .bind(index)
+        .bind(sealed)
+        .bind(staff_id)
+        .execute(self.conn())
+        .await
+        .map_err(StoreError::from_insert)?
+        .rows_affected();
         Ok(n > 0)
     }
 

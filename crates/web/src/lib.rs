@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod activation;
+mod admin;
 mod error;
 pub mod headers;
 mod html;

@@ -135,6 +135,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::portal_messages::routes())
         .merge(crate::info::routes())
         .merge(crate::workspace_messages::routes())
+        .merge(crate::admin::routes())
         .fallback(error::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(256 * 1024))

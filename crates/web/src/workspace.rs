@@ -136,7 +136,9 @@ pub(crate) async fn home(
             String::new()
         };
         format!(
-            "{reminder}<p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
+            "{reminder}<p><a href=\"/k/{org}/ansatt/tilganger\">Ansatte og tilganger</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/team\">Team</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>\n\
              <p>Informasjonssider for pasienter: <a href=\"/k/{org}/ansatt/sider/kanaler\">kanaler</a>, \

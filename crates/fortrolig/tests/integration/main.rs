@@ -10,6 +10,7 @@
 mod support;
 
 mod access;
+mod admin_pages;
 mod audit_log;
 mod backup_restore;
 mod bench;

@@ -4,7 +4,8 @@
 //! one rule in `fortrolig_domain::access::decide` (the table in docs/ACCESS.md).
 //! The staff messaging routes are in it too: the inbox (administrative: the clinical roles
 //! and secretaries) and a thread, by its kind (an e-konsultasjon is health data, a
-//! practical question administrative).
+//! practical question administrative). The administrator's pages for people,
+//! authorisations and teams are people data.
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
 //! the patient's name unless allowed.
@@ -63,6 +64,9 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             .await?,
         );
     }
+    let people_page = a
+        .add_staff(&ctx(ORG_A), &PersonName::parse("Matrise Ansatt")?, None)
+        .await?;
     let routes = router(AppState::new(app.clone()), false);
     let now = app.now();
     let until = Timestamp(now.0 + 30 * 86_400_000_000);
@@ -118,6 +122,13 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             DataClass::People,
                         ),
                         (format!("/k/{ORG_A}/ansatt/aktivering"), DataClass::Identity),
+                        (format!("/k/{ORG_A}/ansatt/tilganger"), DataClass::People),
+                        (
+                            format!("/k/{ORG_A}/ansatt/tilganger/{people_page}"),
+                            DataClass::People,
+                        ),
+                        (format!("/k/{ORG_A}/ansatt/team"), DataClass::People),
+                        (format!("/k/{ORG_A}/ansatt/team/{team}"), DataClass::People),
                         (
                             format!("/k/{ORG_A}/ansatt/innboks"),
                             DataClass::Administrative,
@@ -179,7 +190,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 8);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 12);
     a.verify_audit().await?;
     app.close().await;
     Ok(())
