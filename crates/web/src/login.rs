@@ -127,6 +127,20 @@ impl LoginFlow {
         Ok(())
     }
 
+    /// Takes the login under way in the browser with this binding cookie, if any: for a
+    /// callback whose `state` matches nothing, which then ends that login too.
+    fn take_by_binding(&self, binding: &str) -> Result<Option<Waiting>, WebError> {
+        let mut pending = self
+            .pending
+            .lock()
+            .map_err(|_| WebError::Internal("login table poisoned".into()))?;
+        let state = pending
+            .iter()
+            .find(|(_, w)| w.binding == binding && w.started.elapsed() < PENDING_LIFETIME)
+            .map(|(state, _)| state.clone());
+        Ok(state.and_then(|s| pending.remove(&s)))
+    }
+
     /// Takes the login a returning `state` belongs to: each can be used once.
     fn take(&self, state: &str) -> Result<Option<Waiting>, WebError> {
         let mut pending = self
@@ -304,6 +318,28 @@ async fn come_back(
         None => None,
     };
     let Some(waiting) = waiting else {
+        // A state that matches nothing, from a browser with a login under way: a forged
+        // or mixed-up answer (X3). That login's clinic records it; without one, no clinic
+        // is known and only the server log has it.
+        if let Some(started) = binding
+            .map(|b| flow.take_by_binding(b))
+            .transpose()?
+            .flatten()
+        {
+            let clinic = state.app.clinic(&started.clinic).await?;
+            let provider = flow.provider.kind().as_str();
+            let _ = clinic
+                .login_failed(
+                    &format!("{provider}:ugyldig"),
+                    source,
+                    refusal_reason(&LoginError::StateMismatch),
+                )
+                .await;
+        }
+        tracing::warn!(
+            provider = flow.provider.kind().as_str(),
+            "login callback with an unknown state"
+        );
         return Ok(Returned::Refused(message(
             StatusCode::BAD_REQUEST,
             "Innloggingen kan ikke fullføres",

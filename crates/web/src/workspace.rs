@@ -108,12 +108,19 @@ pub(crate) async fn home(
     let role_names: Vec<&str> = roles.iter().map(|r| r.display_name()).collect();
     let mut list = String::new();
     let who = actor(staff, &session, &source);
-    for id in clinic
-        .store()
-        .patients_in_care_of(staff.as_bytes())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-    {
+    // Only a clinical role can reach health data; asking for anyone else would log a
+    // refusal on every view of this page.
+    let clinical = roles.iter().any(|r| r.is_clinical());
+    let in_care = if clinical {
+        clinic
+            .store()
+            .patients_in_care_of(staff.as_bytes())
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?
+    } else {
+        Vec::new()
+    };
+    for id in in_care {
         let Some(patient) = PatientId::from_slice(&id) else {
             continue;
         };
@@ -154,7 +161,7 @@ pub(crate) async fn home(
         "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
          <p><a href=\"/k/{org}/ansatt/innboks\">Innboks</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/aktivering\">Aktiveringskode for pasient uten BankID</a></p>\n\
-         <h2>Mine pasienter</h2>\n<ul>{list}</ul>\n\
+         {mine}\
          <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <label for=\"fnr\">Fødselsnummer (11 siffer)</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
@@ -165,6 +172,11 @@ pub(crate) async fn home(
          <button type=\"submit\">Logg ut</button>\n</form>",
         escape(me.name.as_str()),
         escape(&role_names.join(", ")),
+        mine = if clinical {
+            format!("<h2>Mine pasienter</h2>\n<ul>{list}</ul>\n")
+        } else {
+            String::new()
+        },
     );
     Ok(Html(page("Arbeidsflate", &body)).into_response())
 }

@@ -263,6 +263,22 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
         "one person, one record"
     );
 
+    // A secretary's workspace lists no patients, even one she is (wrongly) in a care
+    // relationship with, and so logs no refusal on every view.
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(4403), "Skranke Pasient"))
+        .await?;
+    clinic.start_care(&ctx(ORG_A), secretary, p).await?;
+    let (desk, _) = session(&clinic, secretary, Level::High).await?;
+    let denied_before = entries(&clinic, "access.denied").await?.len();
+    let front = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), Some(&desk))?).await?;
+    assert_eq!(front.status, StatusCode::OK);
+    assert!(!front.body.contains("Mine pasienter"));
+    assert_eq!(
+        entries(&clinic, "access.denied").await?.len(),
+        denied_before
+    );
+
     // Leaving needs a confirmation; then every role ends at once.
     let leave = format!("{base}/{secretary}/slutter");
     let unconfirmed = send(&routes, &leave, &cookie, &format!("csrf={csrf}")).await?;
@@ -289,14 +305,14 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     );
 
     // Anyone else is refused, and a session at level substantial must step up.
-    let (sec_cookie, sec_csrf) = session(&clinic, doctor, Level::High).await?;
-    let refused = call(&routes, get(&base, Some(&sec_cookie))?).await?;
+    let (other_cookie, other_csrf) = session(&clinic, doctor, Level::High).await?;
+    let refused = call(&routes, get(&base, Some(&other_cookie))?).await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let refused = send(
         &routes,
         &grant_path,
-        &sec_cookie,
-        &grant_form(&sec_csrf, &in_30),
+        &other_cookie,
+        &grant_form(&other_csrf, &in_30),
     )
     .await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

@@ -119,6 +119,36 @@ async fn patient_logs_in_with_idporten_and_out_with_csrf_checked_form_s4_x2(
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);
     assert!(replay.body.contains("utløpt eller allerede brukt"));
 
+    // A made-up state from a browser with a login under way: refused, and a security
+    // event in the clinic where that login started (X3).
+    let started = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/innlogging?nivaa=hoy"), None)?,
+    )
+    .await?;
+    let binding = started.cookie();
+    assert!(!binding.is_empty(), "the login binds the browser");
+    let forged = call(
+        &routes,
+        get(
+            &format!("{IDPORTEN_CALLBACK}?code=abc&state=forfalsket"),
+            Some(&binding),
+        )?,
+    )
+    .await?;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    let logged = clinic
+        .store()
+        .entries_up_to(clinic.audit_size().await?)
+        .await?;
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.action == "login.failed" && e.reason.contains("feil state")),
+        "the forged answer is a security event"
+    );
+
     // Logout without the CSRF token: refused in Norwegian, the session stays.
     let refused = call(
         &routes,
