@@ -8,6 +8,7 @@ pub mod identifier;
 pub mod ids;
 pub mod info_pages;
 pub mod messaging;
+pub mod notice;
 pub mod patient;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};

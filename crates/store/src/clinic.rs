@@ -345,6 +345,11 @@ impl ClinicTx {
              JOIN threads t ON t.id = m.thread_id WHERE t.patient_id = $1)",
             "DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE patient_id = $1)",
             "DELETE FROM threads WHERE patient_id = $1",
+            // Notices, consents and tasks name the patient (and notices hold their
+            // address): they go too.
+            "DELETE FROM notices WHERE patient_id = $1",
+            "DELETE FROM consents WHERE patient_id = $1",
+            "DELETE FROM staff_tasks WHERE patient_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *self.tx).await?;
         }

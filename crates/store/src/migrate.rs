@@ -41,6 +41,7 @@ const CLINIC: &[Migration] = &[
     migration!(11, "clinic_0011_messages"),
     migration!(12, "clinic_0012_info_pages"),
     migration!(13, "clinic_0013_staff_person_number"),
+    migration!(14, "clinic_0014_notices"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

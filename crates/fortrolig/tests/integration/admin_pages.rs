@@ -266,7 +266,10 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     // A secretary's workspace lists no patients, even one she is (wrongly) in a care
     // relationship with, and so logs no refusal on every view.
     let p = clinic
-        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(4403), "Skranke Pasient"))
+        .add_patient(
+            &ctx(ORG_A),
+            &patient(&synthetic_fnr(4403), "Skranke Pasient"),
+        )
         .await?;
     clinic.start_care(&ctx(ORG_A), secretary, p).await?;
     let (desk, _) = session(&clinic, secretary, Level::High).await?;
