@@ -135,6 +135,15 @@ pub(crate) fn word_ends_at(text: &str, at: usize) -> bool {
     !text[at..].chars().next().is_some_and(is_word_char)
 }
 
+/// The start of the word that byte `at` is in.
+pub(crate) fn word_start_before(text: &str, at: usize) -> usize {
+    text[..at]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_word_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 /// The end of the word that runs on from byte `at`.
 pub(crate) fn word_end_from(text: &str, at: usize) -> usize {
     text[at..]

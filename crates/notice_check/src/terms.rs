@@ -16,7 +16,9 @@ use std::collections::HashSet;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
-use crate::normalize::{Folded, fold, word_end_from, word_ends_at, word_starts_at};
+use crate::normalize::{
+    Folded, fold, word_end_from, word_ends_at, word_start_before, word_starts_at,
+};
 
 /// What a term is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,10 +169,12 @@ impl TermSet {
             };
             match self.accept(term, folded, original, m.start(), m.end()) {
                 Some(end) => {
+                    // Report the whole word(s), so staff see «kreftavdelingen», not «kreft».
+                    let end = word_end_from(text, end);
                     if term.kind != Kind::Allow {
                         out.push(Hit {
                             kind: term.kind,
-                            start: m.start(),
+                            start: word_start_before(text, m.start()),
                             end,
                         });
                     }
@@ -274,7 +278,7 @@ mod tests {
         let lists = [diag, allow, drug];
         let found = hits(&lists, "Lungekreft, Krefting, russ, rusbehandling, arkiv hiv-test");
         let words: Vec<&str> = found.iter().map(|(_, w)| w.as_str()).collect();
-        assert_eq!(words, ["kreft", "rus", "hiv"]);
+        assert_eq!(words, ["lungekreft", "rusbehandling", "hiv"]);
         let found = hits(&lists, "metadonbehandlingen metadoner metadonkatt LAR lar");
         let words: Vec<&str> = found.iter().map(|(_, w)| w.as_str()).collect();
         assert_eq!(words, ["metadonbehandlingen", "metadoner", "lar"]);
