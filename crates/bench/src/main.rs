@@ -39,7 +39,8 @@ struct Args {
     notice_only: bool,
 }
 
-const USAGE: &str = "usage: fortrolig-bench [notice] [--entries N] [--store-entries N] [--writes N] [--texts N]
+const USAGE: &str =
+    "usage: fortrolig-bench [notice] [--entries N] [--store-entries N] [--writes N] [--texts N]
   notice             run only the notice checker (figure 5)
   --entries N        audit entries verified in memory        (default 1_000_000)
   --store-entries N  audit entries appended to SQLite first  (default 20_000)

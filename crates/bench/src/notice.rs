@@ -1,6 +1,6 @@
-//! 5. The notice checker (issue 5): texts per second on one core and the latency of one
-//! check, over the notice corpus of `crates/notice_check/tests/corpus.txt` repeated.
-//! Goal: 100,000 texts/s per core.
+//! Figure 5, the notice checker (issue 5): texts per second on one core and the latency
+//! of one check, over the notice corpus of `crates/notice_check/tests/corpus.txt`
+//! repeated. Goal: 100,000 texts/s per core.
 
 use std::error::Error;
 use std::time::Instant;
@@ -40,7 +40,10 @@ pub fn run(report: &mut Report, texts: u64) -> Result<(), Box<dyn Error>> {
         extra_department_terms: vec!["*solsikken*".into()],
         portal_hosts: vec!["normland.no".into()],
     })?;
-    report.info("build (built-in lists + clinic)", &report::dur(build.elapsed()));
+    report.info(
+        "build (built-in lists + clinic)",
+        &report::dur(build.elapsed()),
+    );
     let corpus = corpus();
     if corpus.is_empty() {
         return Err("the notice corpus is empty".into());
@@ -48,7 +51,11 @@ pub fn run(report: &mut Report, texts: u64) -> Result<(), Box<dyn Error>> {
     let chars: usize = corpus.iter().map(|(t, _, _)| t.chars().count()).sum();
     report.info(
         "corpus",
-        &format!("{} texts, mean {} chars", corpus.len(), chars / corpus.len()),
+        &format!(
+            "{} texts, mean {} chars",
+            corpus.len(),
+            chars / corpus.len()
+        ),
     );
 
     // Warm up: caches and the branch predictor.
@@ -70,7 +77,12 @@ pub fn run(report: &mut Report, texts: u64) -> Result<(), Box<dyn Error>> {
     let per_second = texts as f64 / elapsed;
     report.goal(
         "texts/s on one core (1 thread)",
-        &format!("{} ({} texts in {})", report::rate(per_second), report::count(texts), report::secs(elapsed)),
+        &format!(
+            "{} ({} texts in {})",
+            report::rate(per_second),
+            report::count(texts),
+            report::secs(elapsed)
+        ),
         "≥ 100,000 texts/s",
         per_second >= 100_000.0,
     );

@@ -35,10 +35,44 @@ const TRIGGERS: &[&str] = &["diagnos", "icd", "icpc", "kode", "dx", "diag."];
 
 /// Words right before a code that make it a room, a road or a place.
 const PLACE_WORDS: &[&str] = &[
-    "rom", "rommet", "room", "kontor", "kontoret", "etasje", "inngang", "oppgang", "bygg",
-    "bygning", "fløy", "fløyen", "sone", "dør", "døra", "døren", "luke", "sal", "port",
-    "plan", "vei", "veien", "veg", "vegen", "riksvei", "europavei", "europaveg", "langs",
-    "via", "buss", "linje", "rute", "spor", "hall", "hallen", "felt", "seksjon", "avsnitt",
+    "rom",
+    "rommet",
+    "room",
+    "kontor",
+    "kontoret",
+    "etasje",
+    "inngang",
+    "oppgang",
+    "bygg",
+    "bygning",
+    "fløy",
+    "fløyen",
+    "sone",
+    "dør",
+    "døra",
+    "døren",
+    "luke",
+    "sal",
+    "port",
+    "plan",
+    "vei",
+    "veien",
+    "veg",
+    "vegen",
+    "riksvei",
+    "europavei",
+    "europaveg",
+    "langs",
+    "via",
+    "buss",
+    "linje",
+    "rute",
+    "spor",
+    "hall",
+    "hallen",
+    "felt",
+    "seksjon",
+    "avsnitt",
     "plass",
 ];
 
@@ -116,18 +150,9 @@ impl Codes {
         original: &impl Fn(usize, usize) -> String,
     ) -> Option<(CodeKind, usize)> {
         let b = text.as_bytes();
-        let category = [
-            b[i].to_ascii_uppercase(),
-            b[i + 1],
-            b[i + 2],
-        ];
+        let category = [b[i].to_ascii_uppercase(), b[i + 1], b[i + 2]];
         let j = i + 3;
-        let digits_from = |from: usize| {
-            b[from..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count()
-        };
+        let digits_from = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
         // Dotted: F32.1, E13.41.
         if b.get(j) == Some(&b'.') {
             let n = digits_from(j + 1);
@@ -233,6 +258,9 @@ mod tests {
         assert_eq!(found("Vi ligger ved E18"), Vec::<String>::new());
         assert_eq!(found("Vitamin B12 og P76"), Vec::<String>::new());
         assert_eq!(found("Diagnosekode P76"), ["p76"]);
-        assert_eq!(found("Resept på N06AB06 og N06AB, ikke n06ab"), ["n06ab06", "n06ab"]);
+        assert_eq!(
+            found("Resept på N06AB06 og N06AB, ikke n06ab"),
+            ["n06ab06", "n06ab"]
+        );
     }
 }

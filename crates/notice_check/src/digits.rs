@@ -234,7 +234,11 @@ const PER_DAY: &[&str] = &["daglig", "dagleg", "dagl", "pr", "per", "om", "i"];
 
 /// A dose after a run: «500 mg», «2,5 ml», «2 tabletter», «3 x daglig», «2 ganger
 /// daglig», and (case-sensitive) «1 g», «10 E».
-pub(crate) fn dose(text: &str, original_unit: impl Fn(usize, usize) -> String, groups: &[Group]) -> Option<(usize, usize)> {
+pub(crate) fn dose(
+    text: &str,
+    original_unit: impl Fn(usize, usize) -> String,
+    groups: &[Group],
+) -> Option<(usize, usize)> {
     let first = groups.first()?;
     let last = groups.last()?;
     let bytes = text.as_bytes();

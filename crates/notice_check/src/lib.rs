@@ -299,7 +299,9 @@ impl Checker {
             .sender_phones
             .iter()
             .enumerate()
-            .map(|(i, p)| digits::phone_digits(p).ok_or(ConfigError::SenderPhone { position: i + 1 }))
+            .map(|(i, p)| {
+                digits::phone_digits(p).ok_or(ConfigError::SenderPhone { position: i + 1 })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let extra = if rules.extra_department_terms.is_empty() {
             None
@@ -356,7 +358,9 @@ impl Checker {
         self.builtin.codes.scan(&folded.text, original, &mut codes);
         for (kind, s, e) in codes {
             match kind {
-                CodeKind::Diagnosis => raw.push((Rule::DiagnosisCode, message::DIAGNOSIS_CODE, s, e)),
+                CodeKind::Diagnosis => {
+                    raw.push((Rule::DiagnosisCode, message::DIAGNOSIS_CODE, s, e))
+                }
                 CodeKind::Atc => raw.push((Rule::AtcCode, message::ATC, s, e)),
             }
         }
@@ -376,22 +380,38 @@ impl Checker {
                 doses.push(d);
             }
         });
-        raw.extend(ids.into_iter().map(|(s, e)| (Rule::IdentityNumber, message::IDENTITY, s, e)));
+        raw.extend(
+            ids.into_iter()
+                .map(|(s, e)| (Rule::IdentityNumber, message::IDENTITY, s, e)),
+        );
         for (s, e) in after_word {
-            if !raw.iter().any(|r| r.0 == Rule::IdentityNumber && r.2 == s && r.3 == e) {
+            if !raw
+                .iter()
+                .any(|r| r.0 == Rule::IdentityNumber && r.2 == s && r.3 == e)
+            {
                 raw.push((Rule::IdentityNumber, message::IDENTITY_AFTER_WORD, s, e));
             }
         }
-        raw.extend(phones.into_iter().map(|(s, e)| (Rule::ClinicPhone, message::CLINIC_PHONE, s, e)));
-        raw.extend(doses.into_iter().map(|(s, e)| (Rule::Dosage, message::DOSAGE, s, e)));
+        raw.extend(
+            phones
+                .into_iter()
+                .map(|(s, e)| (Rule::ClinicPhone, message::CLINIC_PHONE, s, e)),
+        );
+        raw.extend(
+            doses
+                .into_iter()
+                .map(|(s, e)| (Rule::Dosage, message::DOSAGE, s, e)),
+        );
 
         // Links.
         phrases::links(ftext, |s, e, host| {
             let own = channel == Channel::Email
-                && self
-                    .portal_hosts
-                    .iter()
-                    .any(|p| host == p || host.strip_suffix(p.as_str()).is_some_and(|h| h.ends_with('.')));
+                && self.portal_hosts.iter().any(|p| {
+                    host == p
+                        || host
+                            .strip_suffix(p.as_str())
+                            .is_some_and(|h| h.ends_with('.'))
+                });
             if !own {
                 let message = match channel {
                     Channel::Sms => message::LINK_SMS,
@@ -458,5 +478,6 @@ fn to_findings(
 }
 
 fn char_offset(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or_else(|| text.chars().count(), |t| t.chars().count())
+    text.get(..byte)
+        .map_or_else(|| text.chars().count(), |t| t.chars().count())
 }

@@ -22,8 +22,8 @@ pub(crate) struct Folded {
 /// Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, Thai, Lao, Tibetan,
 /// Myanmar, Khmer, Mongolian.
 const DIGIT_ZEROS: [u32; 18] = [
-    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810,
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810,
 ];
 
 fn other_digit(c: char) -> Option<u8> {
@@ -101,7 +101,10 @@ impl Folded {
 
     /// The original byte range of the folded byte range `start..end`.
     pub(crate) fn original(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
-        let begin = self.origin.get(start).map_or(self.original_len, |&b| b as usize);
+        let begin = self
+            .origin
+            .get(start)
+            .map_or(self.original_len, |&b| b as usize);
         let end = match end.checked_sub(1).and_then(|last| self.origin.get(last)) {
             Some(&last) => {
                 let last = last as usize;

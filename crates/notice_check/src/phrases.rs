@@ -81,8 +81,14 @@ pub(crate) fn links(text: &str, mut f: impl FnMut(usize, usize, &str)) {
         let body_len = rest.find(' ').unwrap_or(rest.len());
         let link = rest[..body_len].trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '»', '"']);
         let end = at + link.len();
-        let after_scheme = if scheme == "www." { &link[..] } else { &link[scheme.len()..] };
-        let host_len = after_scheme.find(['/', ':', '?', '#']).unwrap_or(after_scheme.len());
+        let after_scheme = if scheme == "www." {
+            link
+        } else {
+            &link[scheme.len()..]
+        };
+        let host_len = after_scheme
+            .find(['/', ':', '?', '#'])
+            .unwrap_or(after_scheme.len());
         f(at, end, &after_scheme[..host_len]);
         from = end.max(at + 1);
     }

@@ -276,7 +276,10 @@ mod tests {
             heads: true,
         };
         let lists = [diag, allow, drug];
-        let found = hits(&lists, "Lungekreft, Krefting, russ, rusbehandling, arkiv hiv-test");
+        let found = hits(
+            &lists,
+            "Lungekreft, Krefting, russ, rusbehandling, arkiv hiv-test",
+        );
         let words: Vec<&str> = found.iter().map(|(_, w)| w.as_str()).collect();
         assert_eq!(words, ["lungekreft", "rusbehandling", "hiv"]);
         let found = hits(&lists, "metadonbehandlingen metadoner metadonkatt LAR lar");

@@ -1,5 +1,10 @@
 //! N1, N2, N7: every text of `corpus.txt` gets its expected verdict and rules.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 use std::collections::BTreeSet;
 
@@ -43,7 +48,11 @@ fn cases() -> Vec<Case<'static>> {
             "none" => Replies::NotPossible,
             other => panic!("line {}: replies {other}", i + 1),
         };
-        let rules = fields[3].split(',').map(str::trim).filter(|r| *r != "-").collect();
+        let rules = fields[3]
+            .split(',')
+            .map(str::trim)
+            .filter(|r| *r != "-")
+            .collect();
         out.push(Case {
             line: i + 1,
             channel,
@@ -67,11 +76,22 @@ fn n1_n2_n7_corpus_texts_get_their_expected_verdicts() {
         if v.verdict.as_str() != case.verdict || rules != case.rules {
             failures.push(format!(
                 "line {}: expected {} {:?}, got {} {:?}: {}",
-                case.line, case.verdict, case.rules, v.verdict.as_str(), rules, case.text
+                case.line,
+                case.verdict,
+                case.rules,
+                v.verdict.as_str(),
+                rules,
+                case.text
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -80,7 +100,11 @@ fn n1_corpus_is_large_and_covers_both_written_forms() {
     assert!(cases.len() >= 150, "{} texts", cases.len());
     let nynorsk = cases
         .iter()
-        .filter(|c| ["ikkje", "frå", "melding.", "ei ", "eit ", "sjå"].iter().any(|w| c.text.contains(w)))
+        .filter(|c| {
+            ["ikkje", "frå", "melding.", "ei ", "eit ", "sjå"]
+                .iter()
+                .any(|w| c.text.contains(w))
+        })
         .count();
     assert!(nynorsk >= 8, "{nynorsk} nynorsk texts");
     for verdict in ["allow", "warn", "block"] {
@@ -96,10 +120,18 @@ fn n1_spans_point_at_what_was_found() {
     let spans: Vec<(&str, String)> = v
         .findings
         .iter()
-        .map(|f| (f.rule.name(), text.chars().skip(f.start).take(f.end - f.start).collect()))
+        .map(|f| {
+            (
+                f.rule.name(),
+                text.chars().skip(f.start).take(f.end - f.start).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         spans,
-        [("department", "psykiatrisk".to_owned()), ("clinic-phone", "22 33 44 55".to_owned())]
+        [
+            ("department", "psykiatrisk".to_owned()),
+            ("clinic-phone", "22 33 44 55".to_owned())
+        ]
     );
 }

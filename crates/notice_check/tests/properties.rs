@@ -1,7 +1,12 @@
 //! Property tests. N1: any valid identity number, written in any usual way and put
 //! anywhere in any text, is blocked with the right span. The checker never panics, and
 //! every span lies within the text.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
 
 use std::sync::LazyLock;
 
@@ -38,45 +43,60 @@ fn complete(nine: [u32; 9], rule_2032: u32) -> Option<String> {
         return None;
     }
     ten.push(k2);
-    Some(ten.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect())
+    Some(
+        ten.iter()
+            .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+            .collect(),
+    )
 }
 
 /// Valid fødselsnummer, D-, H-, FH- and synthetic (Test-Norge) numbers.
 fn identity_number() -> impl Strategy<Value = String> {
-    (0u32..5, 1u32..=28, 1u32..=12, 0u32..100, 0u32..1000, 0u32..4, 0u32..100_000_000)
-        .prop_filter_map("no valid control digits", |(kind, day, month, year, ind, r, fh)| {
-            let (day, month) = match kind {
-                0 => (day, month),      // fødselsnummer
-                1 => (day + 40, month), // D-nummer
-                2 => (day, month + 40), // H-nummer (and Dolly)
-                3 => (day, month + 80), // Test-Norge
-                _ => (0, 0),            // FH-nummer below
-            };
-            let nine: [u32; 9] = if kind == 4 {
-                let mut d = [0; 9];
-                d[0] = 8 + fh % 2;
-                let mut rest = fh;
-                for slot in d.iter_mut().skip(1) {
-                    *slot = rest % 10;
-                    rest /= 10;
-                }
-                d
-            } else {
-                [
-                    day / 10,
-                    day % 10,
-                    month / 10,
-                    month % 10,
-                    year / 10,
-                    year % 10,
-                    ind / 100,
-                    ind / 10 % 10,
-                    ind % 10,
-                ]
-            };
-            let number = complete(nine, r)?;
-            PersonNumber::parse(&number).ok().map(|_| number)
-        })
+    (
+        0u32..5,
+        1u32..=28,
+        1u32..=12,
+        0u32..100,
+        0u32..1000,
+        0u32..4,
+        0u32..100_000_000,
+    )
+        .prop_filter_map(
+            "no valid control digits",
+            |(kind, day, month, year, ind, r, fh)| {
+                let (day, month) = match kind {
+                    0 => (day, month),      // fødselsnummer
+                    1 => (day + 40, month), // D-nummer
+                    2 => (day, month + 40), // H-nummer (and Dolly)
+                    3 => (day, month + 80), // Test-Norge
+                    _ => (0, 0),            // FH-nummer below
+                };
+                let nine: [u32; 9] = if kind == 4 {
+                    let mut d = [0; 9];
+                    d[0] = 8 + fh % 2;
+                    let mut rest = fh;
+                    for slot in d.iter_mut().skip(1) {
+                        *slot = rest % 10;
+                        rest /= 10;
+                    }
+                    d
+                } else {
+                    [
+                        day / 10,
+                        day % 10,
+                        month / 10,
+                        month % 10,
+                        year / 10,
+                        year % 10,
+                        ind / 100,
+                        ind / 10 % 10,
+                        ind % 10,
+                    ]
+                };
+                let number = complete(nine, r)?;
+                PersonNumber::parse(&number).ok().map(|_| number)
+            },
+        )
 }
 
 /// The number written as people write it: bare, «ddmmyy nnnnn», «ddmmyy-nnnnn»,
@@ -97,7 +117,9 @@ fn written(number: &str, style: u8) -> String {
 }
 
 /// Characters that may stand right before or after the number.
-const EDGES: &[&str] = &[" ", "\n", ",", ":", "(", ")", "a", "ø", "nr", "fnr ", "—", "é", "\t"];
+const EDGES: &[&str] = &[
+    " ", "\n", ",", ":", "(", ")", "a", "ø", "nr", "fnr ", "—", "é", "\t",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]

@@ -35,20 +35,37 @@ fn n1_n2_notice_check_prints_one_json_verdict_per_line() {
                  Time ved psykiatrisk poliklinikk, ring 22 33 44 55.\n\
                  Fødselsnummer 15038512363\r\n\
                  Du har en ny melding.\n";
-    let out = notice_check(&["--channel", "sms", "--sender-phone", "+47 22 33 44 55"], input);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = notice_check(
+        &["--channel", "sms", "--sender-phone", "+47 22 33 44 55"],
+        input,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = lines(&out);
     assert_eq!(v.len(), 4);
-    assert_eq!(v[0], serde_json::json!({"verdict": "allow", "findings": []}));
+    assert_eq!(
+        v[0],
+        serde_json::json!({"verdict": "allow", "findings": []})
+    );
 
     assert_eq!(v[1]["verdict"], "block");
     let f = v[1]["findings"].as_array().unwrap();
     assert_eq!(f.len(), 3, "{f:?}");
     assert_eq!(f[0]["rule"], "department");
-    assert_eq!((f[0]["start"].as_u64(), f[0]["end"].as_u64()), (Some(9), Some(20)));
+    assert_eq!(
+        (f[0]["start"].as_u64(), f[0]["end"].as_u64()),
+        (Some(9), Some(20))
+    );
     assert!(f[0]["message"].as_str().unwrap().contains("Avdelings"));
     assert_eq!(f[1]["rule"], "clinic-phone");
-    assert_eq!((f[1]["start"].as_u64(), f[1]["end"].as_u64()), (Some(39), Some(50)));
+    assert_eq!(
+        (f[1]["start"].as_u64(), f[1]["end"].as_u64()),
+        (Some(39), Some(50))
+    );
     assert_eq!(f[2]["rule"], "missing-no-reply");
 
     assert_eq!(v[2]["verdict"], "block");
@@ -68,7 +85,12 @@ fn n1_n2_notice_check_prints_one_json_verdict_per_line() {
 fn n1_notice_check_exits_zero_when_every_text_is_allowed() {
     let input = "Timen din er bekreftet. Hilsen Normland legesenter\nVi ligger ved E18, ring 113 ved akutt sykdom.\n";
     let out = notice_check(&["--channel", "email", "--replies-allowed"], input);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(lines(&out).iter().all(|v| v["verdict"] == "allow"));
 }
 
@@ -79,7 +101,14 @@ fn n1_notice_check_refuses_bad_arguments_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sender phone"));
 
     let out = notice_check(
-        &["--channel", "sms", "--clinic", "923456783", "--data", "/nonexistent"],
+        &[
+            "--channel",
+            "sms",
+            "--clinic",
+            "923456783",
+            "--data",
+            "/nonexistent",
+        ],
         "x\n",
     );
     assert_eq!(out.status.code(), Some(2));
