@@ -5,13 +5,17 @@
 //! 3. AES-256-GCM seal and open throughput of a patient data key.
 //! 4. The CPU and wall time of one audited, encrypted, durable write (`add_patient`);
 //!    goal: under 0.2 ms of CPU per write.
+//! 5. The notice checker: texts per second on one core, p50/p99 latency; goal: 100,000
+//!    texts/s per core.
 //!
 //! Run with `cargo run --release -p fortrolig-bench -- [--entries N] [--store-entries N]
-//! [--writes N]`. See `docs/BENCHMARKS.md`.
+//! [--writes N] [--texts N]`, or only the notice checker with `-- notice [--texts N]`.
+//! See `docs/BENCHMARKS.md`.
 
 mod audit_mem;
 mod cpu;
 mod crypto;
+mod notice;
 mod report;
 mod service;
 mod synth;
@@ -29,12 +33,19 @@ struct Args {
     store_entries: u64,
     /// `add_patient` calls measured (figure 4).
     writes: u64,
+    /// Notice texts checked (figure 5).
+    texts: u64,
+    /// Only the notice checker (figure 5).
+    notice_only: bool,
 }
 
-const USAGE: &str = "usage: fortrolig-bench [--entries N] [--store-entries N] [--writes N]
+const USAGE: &str =
+    "usage: fortrolig-bench [notice] [--entries N] [--store-entries N] [--writes N] [--texts N]
+  notice             run only the notice checker (figure 5)
   --entries N        audit entries verified in memory        (default 1_000_000)
   --store-entries N  audit entries appended to SQLite first  (default 20_000)
-  --writes N         add_patient calls measured              (default 2_000)";
+  --writes N         add_patient calls measured              (default 2_000)
+  --texts N          notice texts checked                    (default 1_000_000)";
 
 fn parse_count(flag: &str, value: Option<String>) -> Result<u64, Box<dyn Error>> {
     let value = value.ok_or_else(|| format!("{flag} needs a number\n{USAGE}"))?;
@@ -53,6 +64,8 @@ fn parse_args() -> Result<Option<Args>, Box<dyn Error>> {
         entries: 1_000_000,
         store_entries: 20_000,
         writes: 2_000,
+        texts: 1_000_000,
+        notice_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -65,6 +78,8 @@ fn parse_args() -> Result<Option<Args>, Box<dyn Error>> {
             "--entries" => args.entries = parse_count("--entries", value())?,
             "--store-entries" => args.store_entries = parse_count("--store-entries", value())?,
             "--writes" => args.writes = parse_count("--writes", value())?,
+            "--texts" => args.texts = parse_count("--texts", value())?,
+            "notice" => args.notice_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -99,6 +114,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .tempdir()?;
     cpu::print_machine_facts(scratch.path());
 
+    if args.notice_only {
+        report.section("5. notice checker (one thread)");
+        notice::run(&mut report, args.texts)?;
+        report.summary();
+        scratch.close()?;
+        return Ok(());
+    }
+
     report.section("1. audit log in memory");
     let sign_cost = audit_mem::run(&mut report, args.entries)?;
 
@@ -128,6 +151,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     ))?;
 
     drop(runtime);
+
+    report.section("5. notice checker (one thread)");
+    notice::run(&mut report, args.texts)?;
+
     report.summary();
     scratch.close()?;
     Ok(())

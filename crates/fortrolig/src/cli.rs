@@ -65,6 +65,45 @@ pub enum Command {
     /// Benchmarks against a server this command starts and stops itself.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// SMS and e-mail notices.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Judge notice texts read from standard input, one per line. Prints one JSON object
+    /// per line: {"verdict":"allow|warn|block","findings":[{"rule","start","end",
+    /// "message"}]}. start and end count Unicode scalar values (chars) from the start of
+    /// the line, end exclusive. Exit 0 when every text is allowed, 1 otherwise, 2 on bad
+    /// arguments. Rules and what they block or warn: crates/notice_check/README.md.
+    Check {
+        /// sms or email.
+        #[arg(long, value_parser = ["sms", "email"])]
+        channel: String,
+        /// The patient can reply; without this flag the text must say that replies are
+        /// not read (N2).
+        #[arg(long)]
+        replies_allowed: bool,
+        /// The clinic's own sender number (repeatable), in any spacing, with or without +47.
+        #[arg(long = "sender-phone", value_name = "NUMBER")]
+        sender_phone: Vec<String>,
+        /// An extra department or clinic name that reveals a condition (repeatable), in
+        /// the term syntax of crates/notice_check/data/departments.txt («*term*»).
+        #[arg(long = "department", value_name = "TERM")]
+        department: Vec<String>,
+        /// The host of the clinic's portal (repeatable); e-mail links there pass.
+        #[arg(long = "portal-host", value_name = "HOST")]
+        portal_host: Vec<String>,
+        /// Reserved: a clinic's stored notice settings (its own department terms and
+        /// sender numbers) come with the notice templates. Until then this fails with
+        /// a clear message; pass --sender-phone and --department instead.
+        #[arg(long, value_name = "ORGNR", requires = "data")]
+        clinic: Option<String>,
+        /// Reserved, with --clinic: the data directory.
+        #[arg(long, value_name = "DIR", requires = "clinic")]
+        data: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,8 @@ pub enum CliError {
     Usage(String),
     #[error("server: {0}")]
     Server(String),
+    #[error("{0}")]
+    Io(String),
     #[error("audit verification failed for {failed} of {checked} clinic(s)")]
     AuditFailed { failed: usize, checked: usize },
 }
@@ -189,6 +191,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Staff(command) => crate::staff::run(command).await,
         Command::Admin(command) => crate::admin::run(command).await,
         Command::Bench(command) => crate::bench_messaging::run(command).await,
+        Command::Notice(command) => crate::notice::run(command),
         Command::Keys(KeysCommand::Rotate { storage, clinic }) => {
             let org = parse_org(&clinic)?;
             let config = crate::system::config_for(&storage)?;

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod demo;
 mod logging;
+mod notice;
 mod staff;
 mod system;
 mod team;

@@ -24,6 +24,7 @@ mod login;
 mod matrix;
 mod messaging;
 mod migrations;
+mod notice;
 mod passkeys;
 mod plaintext;
 mod portal_messages;
