@@ -96,7 +96,13 @@ pub fn run(report: &mut Report, texts: u64) -> Result<(), Box<dyn Error>> {
     }
     std::hint::black_box(blocked);
 
-    throughput(report, &checker, &corpus, texts, "texts/s on one core, corpus texts")?;
+    throughput(
+        report,
+        &checker,
+        &corpus,
+        texts,
+        "texts/s on one core, corpus texts",
+    )?;
     // SMS-length texts: four corpus texts joined (an SMS holds up to 160 characters).
     let long: Vec<(String, Channel, Replies)> = corpus
         .chunks(4)
@@ -114,7 +120,13 @@ pub fn run(report: &mut Report, texts: u64) -> Result<(), Box<dyn Error>> {
             long_chars / long.len().max(1)
         ),
     );
-    throughput(report, &checker, &long, texts, "texts/s on one core, SMS-length")?;
+    throughput(
+        report,
+        &checker,
+        &long,
+        texts,
+        "texts/s on one core, SMS-length",
+    )?;
 
     // Latency: each check of a corpus text timed on its own.
     let n = usize::try_from(texts)?;
