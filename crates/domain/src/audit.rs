@@ -71,10 +71,18 @@ pub enum Action {
     AttachmentRead,
     InboxListed,
     AuthorisationChanged,
+    NoticeSent,
+    NoticeDelivered,
+    NoticeFailed,
+    NoticeBounced,
+    NoticeTemplateChanged,
+    ConsentChanged,
+    TaskCreated,
+    TaskDone,
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 46] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -113,6 +121,14 @@ impl Action {
         Action::AttachmentRead,
         Action::InboxListed,
         Action::AuthorisationChanged,
+        Action::NoticeSent,
+        Action::NoticeDelivered,
+        Action::NoticeFailed,
+        Action::NoticeBounced,
+        Action::NoticeTemplateChanged,
+        Action::ConsentChanged,
+        Action::TaskCreated,
+        Action::TaskDone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +171,14 @@ impl Action {
             Action::AttachmentRead => "attachment.read",
             Action::InboxListed => "inbox.listed",
             Action::AuthorisationChanged => "authorisation.changed",
+            Action::NoticeSent => "notice.sent",
+            Action::NoticeDelivered => "notice.delivered",
+            Action::NoticeFailed => "notice.failed",
+            Action::NoticeBounced => "notice.bounced",
+            Action::NoticeTemplateChanged => "notice.template_changed",
+            Action::ConsentChanged => "consent.changed",
+            Action::TaskCreated => "task.created",
+            Action::TaskDone => "task.done",
         }
     }
 

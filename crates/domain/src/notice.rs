@@ -357,7 +357,7 @@ fn placeholders_in(text: &str) -> Result<Vec<&str>, TemplateError> {
 }
 
 /// Where a notice stands (N5, N6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NoticeStatus {
     /// Stored, waiting to be sent (or sent again after a failure).
     Queued,

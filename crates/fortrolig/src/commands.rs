@@ -339,12 +339,53 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
         helseid,
         passkeys,
         demo_login,
+        delivery_report_token: config
+            .notices
+            .delivery_report_token
+            .as_ref()
+            .map(|t| t.expose().to_owned()),
     };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let notices = tokio::spawn({
+        let app = app.clone();
+        let outbound = outbound(&config)?;
+        app.configure_notices(fortrolig_service::NoticeSettings {
+            default_sender: config.notices.sender.clone(),
+            portal_host: config
+                .public_url
+                .split_once("://")
+                .map(|(_, host)| host.split(':').next().unwrap_or(host).to_owned()),
+        });
+        async move { app.run_notices(outbound, stopped).await }
+    });
     let result = fortrolig_web::serve(app.clone(), settings)
         .await
         .map_err(|e| CliError::Server(e.to_string()));
+    let _ = stop.send(true);
+    let _ = notices.await;
     app.close().await;
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The channels notices leave through, from `[notices]`.
+fn outbound(config: &Config) -> Result<fortrolig_service::Outbound, CliError> {
+    let n = &config.notices;
+    let sms = match (&n.link, &n.sveve) {
+        (Some(link), _) => Some(fortrolig_notify::SmsProvider::Link(link.clone())),
+        (None, Some(sveve)) => Some(fortrolig_notify::SmsProvider::Sveve(sveve.clone())),
+        (None, None) => None,
+    };
+    let mail = n
+        .smtp
+        .as_ref()
+        .map(fortrolig_notify::Mailer::new)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("[notices.smtp]: {e}")))?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|e| CliError::Server(e.to_string()))?;
+    Ok(fortrolig_service::Outbound { sms, mail, http })
 }
 
 /// Reads (or on first start creates, mode 0600) the client key and discovers the provider.

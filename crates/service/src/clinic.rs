@@ -84,6 +84,10 @@ pub struct Clinic {
     pub(crate) writer: Mutex<()>,
     /// Something new in a thread, for live updates (sent after the commit).
     pub(crate) events: tokio::sync::broadcast::Sender<crate::messaging::ThreadEvent>,
+    /// Notice settings shared by the process, and the dispatcher's wake-up.
+    pub(crate) notice_hub: Arc<crate::notices::NoticeHub>,
+    /// The notice checker with this clinic's additions, built on first use.
+    pub(crate) checker: RwLock<Option<Arc<fortrolig_notice_check::Checker>>>,
 }
 
 const PATIENTS: &str = "patients";
@@ -107,6 +111,8 @@ impl Clinic {
             keys: RwLock::new(keys),
             writer: Mutex::new(()),
             events: tokio::sync::broadcast::channel(1024).0,
+            notice_hub: app.inner.notices.clone(),
+            checker: RwLock::new(None),
         })
     }
 
@@ -204,6 +210,15 @@ impl Clinic {
         )
         .await?;
         Ok(patient)
+    }
+
+    /// A patient's record for the platform's own use (a notice's first name and
+    /// address), not a read by a person: the act it serves is what is audited.
+    pub(crate) async fn patient_record(&self, id: PatientId) -> Result<Patient, ServiceError> {
+        match self.store.patient(id.as_bytes()).await? {
+            Some(row) => self.decrypt(&row).await,
+            None => Err(self.missing_patient(id).await?),
+        }
     }
 
     /// The id of the patient with this identity number, if registered: a blind-index

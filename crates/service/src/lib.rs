@@ -8,6 +8,7 @@ mod grants;
 mod info_pages;
 mod keys;
 mod messaging;
+pub mod notices;
 mod passkeys;
 mod people;
 mod sessions;
@@ -29,6 +30,7 @@ pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
     ThreadEvent, ThreadSummary, ThreadView,
 };
+pub use notices::{NoticeSettings, NoticeSummary, Outbound};
 pub use passkeys::{
     ACTIVATION_LIFETIME_MICROS, Activation, ActivationCode, IdentityProof, IssuedActivation,
     PasskeyInfo, StoredPasskey,
@@ -69,6 +71,7 @@ struct Inner {
     master: MasterKey,
     clock: Arc<dyn Clock>,
     clinics: Mutex<HashMap<OrgNumber, Arc<Clinic>>>,
+    notices: Arc<notices::NoticeHub>,
 }
 
 impl Fortrolig {
@@ -84,8 +87,20 @@ impl Fortrolig {
                 master,
                 clock,
                 clinics: Mutex::new(HashMap::new()),
+                notices: Arc::new(notices::NoticeHub::default()),
             }),
         })
+    }
+
+    /// Sets what every clinic's notices share (the default sender name, the portal).
+    pub fn configure_notices(&self, settings: notices::NoticeSettings) {
+        if let Ok(mut current) = self.inner.notices.settings.write() {
+            *current = settings;
+        }
+    }
+
+    pub(crate) fn notice_wake(&self) -> &tokio::sync::Notify {
+        &self.inner.notices.wake
     }
 
     pub fn stores(&self) -> &Stores {

@@ -191,6 +191,18 @@ impl ClinicStore {
         .await
     }
 
+    /// Whether the clinic wrote in this thread and the patient has not read it yet.
+    pub async fn has_unread_from_staff(&self, thread: &[u8]) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE thread_id = $1 AND author_kind = 'staff' \
+             AND internal = 0 AND read_at IS NULL AND recalled_at IS NULL",
+        )
+        .bind(thread)
+        .fetch_one(&self.db().pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// The clinic's own templates: (kind, channel, text).
     pub async fn notice_templates(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         Ok(sqlx::query_as(

@@ -2,6 +2,7 @@
 
 mod activation;
 mod admin;
+mod delivery_reports;
 mod error;
 pub mod headers;
 mod html;

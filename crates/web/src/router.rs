@@ -38,6 +38,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The demo's test login; only `fortrolig demo` turns it on.
     pub demo_login: bool,
+    /// The secret path segment of the SMS provider's delivery reports, when set up.
+    pub delivery_report_token: Option<String>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             passkeys: None,
             secure_cookies: false,
             demo_login: false,
+            delivery_report_token: None,
         }
     }
 }
@@ -136,6 +139,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::info::routes())
         .merge(crate::workspace_messages::routes())
         .merge(crate::admin::routes())
+        .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(256 * 1024))

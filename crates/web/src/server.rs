@@ -30,6 +30,8 @@ pub struct ServerSettings {
     pub passkeys: Option<Arc<crate::passkeys::PasskeyFlow>>,
     /// The demo's marked test login (only `fortrolig demo` sets this).
     pub demo_login: bool,
+    /// The secret path segment the SMS provider posts delivery reports to.
+    pub delivery_report_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,7 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
             helseid: settings.helseid.clone(),
             secure_cookies: secure_cookies(tls.is_some(), settings.public_https),
             demo_login: settings.demo_login,
+            delivery_report_token: settings.delivery_report_token.clone(),
         },
         tls.is_some(),
     );

@@ -25,6 +25,7 @@ mod matrix;
 mod messaging;
 mod migrations;
 mod notice;
+mod notices;
 mod passkeys;
 mod plaintext;
 mod portal_messages;

@@ -12,6 +12,7 @@ mod staff;
 
 use fortrolig_domain::access::Level;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
+use fortrolig_domain::notice::NoticeKind;
 use fortrolig_domain::{
     Action, MessageId, PatientId, Source, StaffId, TeamId, ThreadId, Timestamp,
 };
@@ -287,7 +288,24 @@ impl Clinic {
         } else {
             Action::MessageSent
         };
-        let object = format!(
+        // The clinic wrote to the patient: a notice that something is waiting (issue 5),
+        // stored with the message or not at all. A notice that cannot be made does not
+        // hold the message back.
+        let notices = if matches!(author, SessionSubject::Staff(_)) && !internal {
+            let kind = match kind_of(row)? {
+                ThreadKind::ResultReady => NoticeKind::ResultReady,
+                _ => NoticeKind::NewMessage,
+            };
+            self.prepare_notices(patient, &key, kind, Some(thread))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(clinic = %self.org(), error = %e, "no notice could be made for a message");
+                    Vec::new()
+                })
+        } else {
+            Vec::new()
+        };
+        let mut object = format!(
             "thread:{thread} message:{id}{}{}",
             if internal { " notat" } else { "" },
             if sealed.is_empty() {
@@ -296,16 +314,26 @@ impl Clinic {
                 format!(" vedlegg:{}", sealed.len())
             }
         );
+        for n in &notices {
+            object.push_str(&format!(" varsel:{}:{}", n.channel, n.status));
+        }
+        let queued = notices.clone();
         self.write(ctx, action, Some(patient), &object, |tx| {
             Box::pin(async move {
                 if let Some(new) = &new_thread {
                     tx.insert_thread(new).await?;
                 }
-                tx.insert_message(&message, &sealed, status.as_str()).await
+                tx.insert_message(&message, &sealed, status.as_str())
+                    .await?;
+                for notice in &notices {
+                    tx.insert_notice(notice).await?;
+                }
+                Ok(())
             })
         })
         .await?;
         self.announce(thread, patient);
+        self.notices_queued(&queued);
         Ok(id)
     }
 

@@ -2,6 +2,8 @@
 //! `FORTROLIG_*_FILE` secrets. Unknown keys and unknown `FORTROLIG_*` variables are
 //! refused, and every problem is reported with how to fix it.
 
+mod notices;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -53,6 +55,8 @@ struct FileConfig {
     log: FileLog,
     idporten: Option<ProviderFile>,
     helseid: Option<ProviderFile>,
+    #[serde(default)]
+    notices: notices::FileNotices,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +133,7 @@ pub struct Config {
     pub log_level: String,
     pub idporten: Option<ProviderSettings>,
     pub helseid: Option<ProviderSettings>,
+    pub notices: notices::NoticeConfig,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -281,6 +286,7 @@ impl Config {
         }
         let idporten = provider_settings("idporten", parsed.idporten, &vault_dir)?;
         let helseid = provider_settings("helseid", parsed.helseid, &vault_dir)?;
+        let notices = parsed.notices.validate()?;
         Ok(Self {
             listen,
             public_url,
@@ -294,6 +300,7 @@ impl Config {
             log_level,
             idporten,
             helseid,
+            notices,
         })
     }
 }
