@@ -10,6 +10,7 @@ mod info;
 mod innsyn;
 mod login;
 mod logout;
+mod notices;
 mod own_sessions;
 mod pages;
 mod passkeys;

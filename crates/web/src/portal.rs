@@ -60,6 +60,7 @@ pub(crate) async fn home(
     let body = format!(
         "<h1>{name}</h1>\n<p>Du er logget inn som <strong>{}</strong> (sikkerhetsnivå {}).</p>\n\
          <p><a class=\"knapp\" href=\"/k/{org}/meldinger\">Meldinger</a></p>\n\
+         <p><a href=\"/k/{org}/varsler\">Varsler på SMS og e-post</a></p>\n\
          <p>Du har {open} åpen(e) økt(er). <a href=\"/k/{org}/okter\">Se og avslutt øktene dine</a></p>\n\
          <p><a href=\"/k/{org}/innsyn/logg\">Se hvem som har sett opplysningene dine</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\

@@ -64,26 +64,26 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// A logged-in patient at one clinic, for one request.
-struct Visit {
-    org: OrgNumber,
-    clinic: Arc<Clinic>,
-    session: Session,
-    actor: PatientActor,
+pub(crate) struct Visit {
+    pub(crate) org: OrgNumber,
+    pub(crate) clinic: Arc<Clinic>,
+    pub(crate) session: Session,
+    pub(crate) actor: PatientActor,
 }
 
 impl Visit {
-    fn patient(&self) -> PatientId {
+    pub(crate) fn patient(&self) -> PatientId {
         self.actor.patient
     }
 
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         escape(self.session.csrf_token())
     }
 }
 
 /// The request's patient session, or the response that sends the browser to log in and
 /// come back to `here`.
-async fn visit(
+pub(crate) async fn visit(
     state: &AppState,
     clinic: &str,
     headers: &HeaderMap,

@@ -139,6 +139,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::info::routes())
         .merge(crate::workspace_messages::routes())
         .merge(crate::admin::routes())
+        .merge(crate::notices::routes())
         .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)

@@ -145,6 +145,7 @@ pub(crate) async fn home(
         format!(
             "{reminder}<p><a href=\"/k/{org}/ansatt/tilganger\">Ansatte og tilganger</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/team\">Team</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/varselmaler\">Varselmaler og avsendernavn</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>\n\
@@ -160,6 +161,7 @@ pub(crate) async fn home(
     let body = format!(
         "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
          <p><a href=\"/k/{org}/ansatt/innboks\">Innboks</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/varsler\">Varsler og oppgaver</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/aktivering\">Aktiveringskode for pasient uten BankID</a></p>\n\
          {mine}\
          <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\

@@ -85,11 +85,11 @@ fn step_up(org: &OrgNumber, here: &str) -> Response {
     .into_response()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || text.len() > 64 {
         return None;
     }
@@ -229,11 +229,12 @@ async fn refusal(
 /// The staff session of this request if its roles work with patients' messages: those
 /// the access rule lets read patients' administrative data (the clinical roles and
 /// secretaries). The inbox names no patient itself, so the rule is asked about any one.
-async fn inbox_session(
+pub(crate) async fn inbox_session(
     clinic: &Clinic,
     headers: &HeaderMap,
     here: &str,
     now: fortrolig_domain::Timestamp,
+    denied: &str,
 ) -> Result<Result<(StaffId, Session), Response>, WebError> {
     let (staff, session) = match staff_session(clinic, headers, here).await? {
         Ok(pair) => pair,
@@ -256,7 +257,7 @@ async fn inbox_session(
         Decision::Deny(_) => Err(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
-            "Innboksen er for behandlere og sekretærer.",
+            denied,
             clinic.org(),
         )),
     })

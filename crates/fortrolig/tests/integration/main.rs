@@ -25,6 +25,7 @@ mod matrix;
 mod messaging;
 mod migrations;
 mod notice;
+mod notice_pages;
 mod notices;
 mod passkeys;
 mod plaintext;

@@ -128,6 +128,11 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             DataClass::People,
                         ),
                         (format!("/k/{ORG_A}/ansatt/team"), DataClass::People),
+                        (format!("/k/{ORG_A}/ansatt/varselmaler"), DataClass::People),
+                        (
+                            format!("/k/{ORG_A}/ansatt/varsler"),
+                            DataClass::Administrative,
+                        ),
                         (format!("/k/{ORG_A}/ansatt/team/{team}"), DataClass::People),
                         (
                             format!("/k/{ORG_A}/ansatt/innboks"),
@@ -190,7 +195,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 12);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 14);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

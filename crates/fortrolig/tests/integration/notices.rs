@@ -39,11 +39,13 @@ const SMS_TEXT: &str = "Hei Kari! Du har en ny melding fra Legesenter. Logg inn 
 /// A fake of LINK Mobility's «Common» SMS API on 127.0.0.1: `POST /sms/send` with Basic
 /// authentication and a JSON body, answered as LINK does (`resultCode` 1005, «Queued»),
 /// or 503 while `down`.
-struct FakeLink {
+pub(crate) struct FakeLink {
     url: String,
     seen: Arc<Mutex<Vec<serde_json::Value>>>,
     requests: Arc<Mutex<usize>>,
-    down: Arc<AtomicBool>,
+    pub(crate) down: Arc<AtomicBool>,
+    /// Answers 400, as LINK does for a number it will never deliver to.
+    pub(crate) refuse: Arc<AtomicBool>,
 }
 
 #[derive(Clone)]
@@ -51,6 +53,7 @@ struct LinkState {
     seen: Arc<Mutex<Vec<serde_json::Value>>>,
     requests: Arc<Mutex<usize>>,
     down: Arc<AtomicBool>,
+    refuse: Arc<AtomicBool>,
 }
 
 async fn link_send(
@@ -63,6 +66,9 @@ async fn link_send(
     }
     if state.down.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if state.refuse.load(Ordering::SeqCst) {
+        return (StatusCode::BAD_REQUEST, "invalid destination").into_response();
     }
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(LINK_AUTH) {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -80,11 +86,12 @@ async fn link_send(
     .into_response()
 }
 
-async fn fake_link() -> Res<FakeLink> {
+pub(crate) async fn fake_link() -> Res<FakeLink> {
     let state = LinkState {
         seen: Arc::new(Mutex::new(Vec::new())),
         requests: Arc::new(Mutex::new(0)),
         down: Arc::new(AtomicBool::new(false)),
+        refuse: Arc::new(AtomicBool::new(false)),
     };
     let routes = axum::Router::new()
         .route("/sms/send", axum::routing::post(link_send))
@@ -97,11 +104,12 @@ async fn fake_link() -> Res<FakeLink> {
         seen: state.seen,
         requests: state.requests,
         down: state.down,
+        refuse: state.refuse,
     })
 }
 
 impl FakeLink {
-    fn settings(&self) -> LinkSettings {
+    pub(crate) fn settings(&self) -> LinkSettings {
         LinkSettings {
             url: self.url.clone(),
             username: "fortrolig".into(),

@@ -434,3 +434,75 @@ mod tests {
         assert_eq!(first_name("  Ola  Jakob Hansen"), "Ola");
     }
 }
+
+/// A task for staff (N5, P10): reach a patient another way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffTask {
+    pub id: Vec<u8>,
+    /// `varsel-ikke-levert` or `varsel-ulest`.
+    pub kind: String,
+    pub patient: PatientId,
+    pub thread: Option<ThreadId>,
+    pub created_at: Timestamp,
+}
+
+impl Clinic {
+    /// The open tasks, oldest first.
+    pub async fn open_tasks(&self) -> Result<Vec<StaffTask>, ServiceError> {
+        self.store
+            .open_tasks()
+            .await?
+            .into_iter()
+            .map(|t| {
+                Ok(StaffTask {
+                    patient: PatientId::from_slice(&t.patient_id).ok_or_else(|| {
+                        ServiceError::Store(StoreError::Malformed("task patient".into()))
+                    })?,
+                    thread: t.thread_id.as_deref().and_then(ThreadId::from_slice),
+                    created_at: Timestamp(t.created_at),
+                    kind: t.kind,
+                    id: t.id,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a task done (audited). False when it was done already or does not exist.
+    pub async fn finish_task(&self, ctx: &ActContext, id: &[u8]) -> Result<bool, ServiceError> {
+        let Some(task) = self.store.task(id).await? else {
+            return Ok(false);
+        };
+        if task.done_at.is_some() {
+            return Ok(false);
+        }
+        let by = ctx.actor.id.clone();
+        let now = self.clock.now().as_micros();
+        let key = id.to_vec();
+        self.write(
+            ctx,
+            Action::TaskDone,
+            PatientId::from_slice(&task.patient_id),
+            &format!("oppgave:{} {}", hex(id), task.kind),
+            |tx| Box::pin(async move { tx.finish_task(&key, &by, now).await }),
+        )
+        .await
+    }
+
+    /// Sets the clinic's neutral sender name (N3): what every SMS and e-mail shows.
+    pub async fn set_notice_sender(
+        &self,
+        ctx: &ActContext,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        let name = fortrolig_notify::sender_name(name)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.write(
+            ctx,
+            Action::SettingChanged,
+            None,
+            &format!("{SENDER_SETTING}={name}"),
+            |tx| Box::pin(async move { tx.set_setting(SENDER_SETTING, &name).await }),
+        )
+        .await
+    }
+}

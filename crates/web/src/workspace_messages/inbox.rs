@@ -36,7 +36,15 @@ pub(super) async fn inbox(
     let org = clinic_of(&clinic)?;
     let clinic = state.app.clinic(&org).await?;
     let here = format!("/k/{org}/ansatt/innboks");
-    let (staff, session) = match inbox_session(&clinic, &headers, &here, state.app.now()).await? {
+    let (staff, session) = match inbox_session(
+        &clinic,
+        &headers,
+        &here,
+        state.app.now(),
+        "Innboksen er for behandlere og sekretærer.",
+    )
+    .await?
+    {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };

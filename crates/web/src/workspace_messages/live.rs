@@ -172,7 +172,15 @@ pub(super) async fn stream(
     // Listening first, so nothing between the check and the stream is missed.
     let events = clinic.subscribe();
     let here = format!("/k/{org}/ansatt/innboks");
-    let (staff, session) = match inbox_session(&clinic, &headers, &here, state.app.now()).await? {
+    let (staff, session) = match inbox_session(
+        &clinic,
+        &headers,
+        &here,
+        state.app.now(),
+        "Innboksen er for behandlere og sekretærer.",
+    )
+    .await?
+    {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };

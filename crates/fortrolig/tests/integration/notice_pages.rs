@@ -1,0 +1,297 @@
+//! Notices on the web (issue 5; P4, N3, N5, N6): the patient chooses the notice channels
+//! in the portal; the administrator's templates and sender name are judged before they
+//! are saved; a notice the checker blocks at sending time (a sender name that reveals a
+//! condition) is kept as blocked, never sent, and shown to staff; an important notice
+//! that did not arrive is a task staff see with the patient's contact data and close.
+
+use axum::http::StatusCode;
+use fortrolig_domain::access::{Level, Role};
+use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
+use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
+use fortrolig_domain::{
+    Email, NewPatient, PersonName, PersonNumber, Phone, Source, StaffId, Timestamp,
+};
+use fortrolig_service::{Clinic, NoticeSettings, PatientActor, SessionSubject, StaffActor};
+use fortrolig_web::{AppState, router};
+
+use std::sync::atomic::Ordering;
+
+use fortrolig_notify::SmsProvider;
+use fortrolig_service::Outbound;
+
+use crate::notices::fake_link;
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
+use crate::web_support::{Res, call, get, post};
+
+const DAY: i64 = 86_400_000_000;
+
+async fn session(clinic: &Clinic, subject: SessionSubject) -> Res<(String, String)> {
+    let (token, session) = clinic
+        .start_session(subject, Level::High, "test", None, None, &Source::default())
+        .await?;
+    Ok((
+        format!("fortrolig_okt={}", token.as_str()),
+        session.csrf_token().to_owned(),
+    ))
+}
+
+async fn staff(clinic: &Clinic, name: &str, role: Role, now: Timestamp) -> Res<StaffId> {
+    let id = clinic
+        .add_staff(&ctx(ORG_A), &PersonName::parse(name)?, None)
+        .await?;
+    clinic
+        .grant_role(&ctx(ORG_A), id, role, now, Timestamp(now.0 + 30 * DAY))
+        .await?;
+    Ok(id)
+}
+
+async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    app.configure_notices(NoticeSettings {
+        default_sender: Some("Legesenter".into()),
+        portal_host: None,
+    });
+    let clinic = app.create_clinic(&org(ORG_A), "Varselklinikken").await?;
+    let kari = clinic
+        .add_patient(
+            &ctx(ORG_A),
+            &NewPatient {
+                person_number: PersonNumber::parse("21879498012")?,
+                name: PersonName::parse("Kari Nettside")?,
+                phone: Some(Phone::parse("91234567")?),
+                email: Some(Email::parse("kari@pasient.example")?),
+            },
+        )
+        .await?;
+    let now = app.now();
+    let admin = staff(&clinic, "Ada Administrator", Role::ClinicAdmin, now).await?;
+    let doctor = staff(&clinic, "Lege Lund", Role::Doctor, now).await?;
+    let desk = staff(&clinic, "Siri Skranke", Role::Secretary, now).await?;
+    clinic.start_care(&ctx(ORG_A), doctor, kari).await?;
+    let routes = router(AppState::new(app.clone()), false);
+
+    // The patient chooses SMS only (P4).
+    let (me, me_csrf) = session(&clinic, SessionSubject::Patient(kari)).await?;
+    let page = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("aldri hva det gjelder") && !page.body.contains("checked"));
+    let forged = call(
+        &routes,
+        post(&format!("/k/{ORG_A}/varsler"), &me, "csrf=feil&sms=ja")?,
+    )
+    .await?;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let chosen = call(
+        &routes,
+        post(
+            &format!("/k/{ORG_A}/varsler"),
+            &me,
+            &format!("csrf={me_csrf}&sms=ja"),
+        )?,
+    )
+    .await?;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        clinic.notice_consents(kari).await?,
+        vec![(NoticeChannel::Sms, true), (NoticeChannel::Email, false)]
+    );
+    let size = clinic.audit_size().await?;
+    let log = clinic.store().entries_up_to(size).await?;
+    assert!(
+        log.iter()
+            .any(|e| e.action == "consent.changed" && e.object.contains("varsel:sms gitt"))
+    );
+
+    // The administrator's templates are judged before they are saved.
+    let (adm, adm_csrf) = session(&clinic, SessionSubject::Staff(admin)).await?;
+    let base = format!("/k/{ORG_A}/ansatt/varselmaler");
+    assert_eq!(
+        call(&routes, get(&base, Some(&adm))?).await?.status,
+        StatusCode::OK
+    );
+    let health = call(
+        &routes,
+        post(
+            &format!("{base}/ny-melding/sms"),
+            &adm,
+            &format!("csrf={adm_csrf}&tekst=Hei+{{fornavn}}%2C+svaret+p%C3%A5+depresjonstesten+er+klart.+Du+kan+ikke+svare+p%C3%A5+denne+SMS-en."),
+        )?,
+    )
+    .await?;
+    assert_eq!(health.status, StatusCode::BAD_REQUEST);
+    assert!(health.body.contains("ble ikke lagret"), "{}", health.body);
+    let unknown = call(
+        &routes,
+        post(
+            &format!("{base}/ny-melding/sms"),
+            &adm,
+            &format!("csrf={adm_csrf}&tekst=Hei+{{etternavn}}"),
+        )?,
+    )
+    .await?;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let good = call(
+        &routes,
+        post(
+            &format!("{base}/ny-melding/sms"),
+            &adm,
+            &format!("csrf={adm_csrf}&tekst=Hei+{{fornavn}}%21+Ny+melding+fra+{{avsender}}.+Du+kan+ikke+svare+p%C3%A5+denne+SMS-en."),
+        )?,
+    )
+    .await?;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+    let long = call(
+        &routes,
+        post(
+            &format!("{base}/avsender"),
+            &adm,
+            &format!("csrf={adm_csrf}&avsender=Normland+legesenter"),
+        )?,
+    )
+    .await?;
+    assert_eq!(
+        long.status,
+        StatusCode::BAD_REQUEST,
+        "at most 11 characters"
+    );
+    // A sender name that reveals what the clinic treats passes the form check but not
+    // the checker: every notice with it is blocked, kept, and never sent (N1, N3).
+    let revealing = call(
+        &routes,
+        post(
+            &format!("{base}/avsender"),
+            &adm,
+            &format!("csrf={adm_csrf}&avsender=BUP+Nord"),
+        )?,
+    )
+    .await?;
+    assert_eq!(revealing.status, StatusCode::SEE_OTHER);
+    let patient = PatientActor {
+        patient: kari,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let thread = clinic
+        .open_thread(
+            &patient,
+            ThreadKind::EConsultation,
+            &Subject::parse("Spørsmål")?,
+            &MessageText::parse("Hei")?,
+            &[],
+        )
+        .await?;
+    let doc = StaffActor {
+        staff: doctor,
+        level: Level::High,
+        source: Source::default(),
+    };
+    clinic
+        .thread_access(&doc, thread, "svar")
+        .await?
+        .reply(thread, &MessageText::parse("Svar")?, false, &[])
+        .await?;
+    let notices = clinic.notices_of(kari).await?;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        (notices[0].channel, notices[0].status),
+        (NoticeChannel::Sms, NoticeStatus::Blocked)
+    );
+    assert_eq!(notices[0].findings.as_deref(), Some("department"));
+
+    // Staff see it as blocked, with the rule, and never the text.
+    let (sec, _) = session(&clinic, SessionSubject::Staff(desk)).await?;
+    let staff_page = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/varsler"), Some(&sec))?,
+    )
+    .await?;
+    assert_eq!(staff_page.status, StatusCode::OK);
+    assert!(
+        staff_page.body.contains("Stoppet av kontrollen") && staff_page.body.contains("department")
+    );
+    assert!(
+        !staff_page.body.contains("Ny melding fra"),
+        "no notice text"
+    );
+    // The patient sees it too, among the notices sent to them.
+    let mine = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
+    assert!(mine.body.contains("Stoppet av kontrollen"));
+    // The administrator's template page is the administrator's only.
+    assert_eq!(
+        call(&routes, get(&base, Some(&sec))?).await?.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // An important notice the provider refuses for good becomes a task: staff see whom to
+    // reach and how, and close it (N5, P10).
+    let fixed = call(
+        &routes,
+        post(
+            &format!("{base}/avsender"),
+            &adm,
+            &format!("csrf={adm_csrf}&avsender=Legesenter"),
+        )?,
+    )
+    .await?;
+    assert_eq!(fixed.status, StatusCode::SEE_OTHER);
+    clinic
+        .health_access(&doc, kari, "prøvesvar")
+        .await?
+        .start_thread(
+            ThreadKind::ResultReady,
+            &Subject::parse("Prøvesvar")?,
+            &MessageText::parse("Svaret er klart")?,
+            "Kari Nettside",
+            "21.07.1994",
+        )
+        .await?;
+    let link = fake_link().await?;
+    link.refuse.store(true, Ordering::SeqCst);
+    app.dispatch_notices(&Outbound {
+        sms: Some(SmsProvider::Link(link.settings())),
+        mail: None,
+        http: reqwest::Client::new(),
+    })
+    .await?;
+    let tasks = clinic.open_tasks().await?;
+    assert_eq!(tasks.len(), 1);
+    let (sec, sec_csrf) = session(&clinic, SessionSubject::Staff(desk)).await?;
+    let with_task = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/varsler"), Some(&sec))?,
+    )
+    .await?;
+    assert!(
+        with_task.body.contains("kom ikke fram")
+            && with_task.body.contains("Kari Nettside")
+            && with_task.body.contains("+4791234567"),
+        "{}",
+        with_task.body
+    );
+    let id: String = tasks[0].id.iter().map(|b| format!("{b:02x}")).collect();
+    let done = call(
+        &routes,
+        post(
+            &format!("/k/{ORG_A}/ansatt/varsler/oppgave/{id}"),
+            &sec,
+            &format!("csrf={sec_csrf}"),
+        )?,
+    )
+    .await?;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(clinic.open_tasks().await?.is_empty());
+    let size = clinic.audit_size().await?;
+    let log = clinic.store().entries_up_to(size).await?;
+    assert!(
+        log.iter()
+            .any(|e| e.action == "task.done" && e.actor_id == format!("staff:{desk}"))
+    );
+
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6);

@@ -1,0 +1,399 @@
+//! Notices on the web (issue 5): the patient chooses the channels notices may use (P4,
+//! `/k/{clinic}/varsler`) and sees the notices sent to them; staff see the notice log
+//! (N6) and the tasks of notices that did not reach the patient (N5, P10,
+//! `/k/{clinic}/ansatt/varsler`); the clinic administrator writes the clinic's notice
+//! templates and its neutral sender name (N3, `/k/{clinic}/ansatt/varselmaler`), each
+//! judged by the notice checker before it is saved.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use fortrolig_domain::notice::{NoticeChannel, NoticeKind, Template};
+use fortrolig_service::{ActContext, NoticeSummary, ServiceError};
+use serde::Deserialize;
+
+use crate::admin::{Admin, Halt};
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::portal_messages::visit;
+use crate::respond::{clinic_of, see_other};
+use crate::router::AppState;
+use crate::source::RequestSource;
+use crate::workspace::admin_context;
+use crate::workspace_messages::{hex, inbox_session, unhex};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/k/{clinic}/varsler",
+            get(patient_page).post(patient_choice),
+        )
+        .route("/k/{clinic}/ansatt/varsler", get(staff_page))
+        .route("/k/{clinic}/ansatt/varsler/oppgave/{task}", post(task_done))
+        .route("/k/{clinic}/ansatt/varselmaler", get(templates))
+        .route("/k/{clinic}/ansatt/varselmaler/avsender", post(sender))
+        .route(
+            "/k/{clinic}/ansatt/varselmaler/{kind}/{channel}",
+            post(save_template),
+        )
+}
+
+/// Notices as a table: what, how, where it stands, when. Never the text or the address.
+fn notice_rows(notices: &[NoticeSummary], with_findings: bool) -> String {
+    let mut rows = String::new();
+    for n in notices {
+        let findings = if with_findings {
+            format!("<td>{}</td>", escape(n.findings.as_deref().unwrap_or("–")))
+        } else {
+            String::new()
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{findings}</tr>\n",
+            escape(&n.created_at.oslo_minutes()),
+            n.kind.display_name(),
+            n.channel.display_name(),
+            n.status.display_name(),
+            n.sent_at
+                .map_or("–".to_owned(), |t| escape(&t.oslo_minutes())),
+        ));
+    }
+    rows
+}
+
+/// `GET /k/{clinic}/varsler`: the patient's choice of channels and their notices.
+async fn patient_page(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let v = match visit(&state, &clinic, &headers, &source, |org| {
+        format!("/k/{org}/varsler")
+    })
+    .await?
+    {
+        Ok(v) => v,
+        Err(login) => return Ok(login),
+    };
+    let consents = v.clinic.notice_consents(v.patient()).await?;
+    let boxes: String = consents
+        .iter()
+        .map(|(channel, granted)| {
+            format!(
+                "<p><input type=\"checkbox\" id=\"{c}\" name=\"{c}\" value=\"ja\"{checked}>\n\
+                 <label for=\"{c}\">Varsle meg på {name}</label></p>\n",
+                c = channel.as_str(),
+                name = match channel {
+                    NoticeChannel::Sms => "SMS",
+                    NoticeChannel::Email => "e-post",
+                },
+                checked = if *granted { " checked" } else { "" },
+            )
+        })
+        .collect();
+    let notices = v.clinic.notices_of(v.patient()).await?;
+    let body = format!(
+        "<h1>Varsler</h1>\n<p>Klinikken kan varsle deg på SMS eller e-post når noe nytt venter på deg her, \
+         for eksempel en melding. Varselet sier bare at noe venter, aldri hva det gjelder, og du kan ikke \
+         svare på det. Du velger selv, og du kan ombestemme deg når som helst.</p>\n\
+         <form method=\"post\" action=\"/k/{org}/varsler\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <fieldset>\n<legend>Hvor vil du bli varslet?</legend>\n{boxes}</fieldset>\n\
+         <button type=\"submit\">Lagre valget</button>\n</form>\n\
+         <h2>Varsler sendt til deg</h2>\n<table>\n<caption>{n} varsler, nyeste først</caption>\n\
+         <thead><tr><th scope=\"col\">Laget</th><th scope=\"col\">Hva</th><th scope=\"col\">Kanal</th>\
+         <th scope=\"col\">Status</th><th scope=\"col\">Sendt</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <p><a href=\"/k/{org}/\">Tilbake</a></p>",
+        org = v.org,
+        csrf = v.csrf(),
+        n = notices.len(),
+        rows = notice_rows(&notices, false),
+    );
+    Ok(Html(page("Varsler", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ChoiceForm {
+    csrf: String,
+    #[serde(default)]
+    sms: Option<String>,
+    #[serde(default)]
+    epost: Option<String>,
+}
+
+/// `POST /k/{clinic}/varsler`: the patient's choice (P4); each change is kept with the
+/// version of the text above.
+async fn patient_choice(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    source: RequestSource,
+    headers: HeaderMap,
+    Form(form): Form<ChoiceForm>,
+) -> Result<Response, WebError> {
+    let v = match visit(&state, &clinic, &headers, &source, |org| {
+        format!("/k/{org}/varsler")
+    })
+    .await?
+    {
+        Ok(v) => v,
+        Err(login) => return Ok(login),
+    };
+    if !v.session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let ctx = ActContext::patient(
+        v.patient(),
+        &v.org,
+        v.actor.source.clone(),
+        "valg av varsler",
+    );
+    for (channel, granted) in v.clinic.notice_consents(v.patient()).await? {
+        let wanted = match channel {
+            NoticeChannel::Sms => form.sms.is_some(),
+            NoticeChannel::Email => form.epost.is_some(),
+        };
+        if wanted != granted {
+            v.clinic
+                .set_notice_consent(&ctx, v.patient(), channel, wanted)
+                .await?;
+        }
+    }
+    Ok(see_other(&format!("/k/{}/varsler", v.org), None))
+}
+
+/// `GET /k/{clinic}/ansatt/varsler`: tasks to reach patients another way, and the log.
+/// Tasks name the patient and how to reach them: administrative data.
+async fn staff_page(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    source: RequestSource,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/varsler");
+    let (staff, session) = match inbox_session(
+        &clinic,
+        &headers,
+        &here,
+        state.app.now(),
+        "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+    )
+    .await?
+    {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    let csrf = escape(session.csrf_token());
+    let ctx = ActContext {
+        actor: fortrolig_domain::Actor {
+            id: format!("staff:{staff}"),
+            role: "ansatt".into(),
+            clinic: org.clone(),
+            hpr: None,
+        },
+        source: source.in_session(&session),
+        reason: "oppfølging av varsel".into(),
+    };
+    let mut tasks = String::new();
+    for task in clinic.open_tasks().await? {
+        let patient = clinic.read_patient(&ctx, task.patient).await?;
+        let why = match task.kind.as_str() {
+            "varsel-ulest" => "Et viktig varsel er ikke lest",
+            _ => "Et viktig varsel kom ikke fram",
+        };
+        tasks.push_str(&format!(
+            "<li><p><strong>{why}</strong> ({when}): {name}, telefon {phone}, e-post {email}. \
+             Kontakt pasienten på annen måte.</p>\n<form method=\"post\" action=\"{here}/oppgave/{id}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Utført<span class=\"skjult\"> ({name})</span></button></form></li>\n",
+            when = escape(&task.created_at.oslo_minutes()),
+            name = escape(patient.name.as_str()),
+            phone = escape(patient.phone.as_ref().map_or("–", |p| p.as_str())),
+            email = escape(patient.email.as_ref().map_or("–", |e| e.as_str())),
+            id = hex(&task.id),
+        ));
+    }
+    if tasks.is_empty() {
+        tasks.push_str("<li>Ingen åpne oppgaver.</li>");
+    }
+    let log = clinic.notice_log(200).await?;
+    let body = format!(
+        "<h1>Varsler</h1>\n<h2>Oppgaver</h2>\n<ul>{tasks}</ul>\n\
+         <h2>Logg over varsler</h2>\n<p>Varsler stoppet av kontrollen er aldri sendt; regelen står i siste kolonne.</p>\n\
+         <table>\n<caption>De siste {n} varslene</caption>\n<thead><tr><th scope=\"col\">Laget</th><th scope=\"col\">Hva</th>\
+         <th scope=\"col\">Kanal</th><th scope=\"col\">Status</th><th scope=\"col\">Sendt</th><th scope=\"col\">Funn</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        n = log.len(),
+        rows = notice_rows(&log, true),
+    );
+    Ok(Html(page("Varsler", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST …/oppgave/{task}`: a task is done.
+async fn task_done(
+    State(state): State<AppState>,
+    Path((clinic, task)): Path<(String, String)>,
+    source: RequestSource,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let task = unhex(&task).ok_or(WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/varsler");
+    let (staff, session) = match inbox_session(
+        &clinic,
+        &headers,
+        &here,
+        state.app.now(),
+        "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+    )
+    .await?
+    {
+        Ok(pair) => pair,
+        Err(response) => return Ok(response),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let mut ctx = admin_context(
+        &clinic,
+        staff,
+        source.in_session(&session),
+        "oppgave utført",
+    );
+    ctx.actor.role = "ansatt".into();
+    clinic.finish_task(&ctx, &task).await?;
+    Ok(see_other(&here, None))
+}
+
+/// `GET /k/{clinic}/ansatt/varselmaler`: the clinic's wording and sender name.
+async fn templates(admin: Admin) -> Result<Response, Halt> {
+    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
+    let csrf = admin.csrf_field();
+    let sender = admin.clinic.notice_sender().await?.unwrap_or_default();
+    let mut forms = String::new();
+    for kind in NoticeKind::ALL {
+        forms.push_str(&format!("<h2>{}</h2>\n", kind.display_name()));
+        for channel in NoticeChannel::ALL {
+            let template = admin.clinic.notice_template(kind, channel).await?;
+            let id = format!("{}-{}", kind.as_str(), channel.as_str());
+            let names: Vec<String> = kind
+                .placeholders()
+                .iter()
+                .map(|p| format!("{{{}}}", p.name()))
+                .collect();
+            forms.push_str(&format!(
+                "<form method=\"post\" action=\"{base}/{kind}/{channel}\">\n{csrf}\n\
+                 <label for=\"{id}\">{cname} (plassholdere: {names})</label>\n\
+                 <textarea id=\"{id}\" name=\"tekst\" rows=\"3\" autocomplete=\"off\">{text}</textarea>\n\
+                 <button type=\"submit\">Lagre<span class=\"skjult\"> {kname}, {cname}</span></button>\n</form>\n",
+                kind = kind.as_str(),
+                channel = channel.as_str(),
+                cname = channel.display_name(),
+                kname = kind.display_name(),
+                names = names.join(", "),
+                text = escape(template.text()),
+            ));
+        }
+    }
+    let body = format!(
+        "<h1>Varselmaler</h1>\n<p>Et varsel skal bare si at noe venter, aldri hva det gjelder: ingen diagnoser, \
+         legemidler, avdelingsnavn som røper en tilstand, fødselsnummer eller lenker. Hver mal kontrolleres når \
+         den lagres, og hvert varsel igjen før det sendes.</p>\n\
+         <h2>Avsendernavn</h2>\n<form method=\"post\" action=\"{base}/avsender\">\n{csrf}\n\
+         <label for=\"avsender\">Nøytralt avsendernavn (høyst 11 bokstaver, tall eller mellomrom)</label>\n\
+         <input id=\"avsender\" name=\"avsender\" value=\"{sender}\" maxlength=\"11\" autocomplete=\"off\" required>\n\
+         <button type=\"submit\">Lagre avsendernavn</button>\n</form>\n{forms}\
+         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        sender = escape(&sender),
+        org = admin.org,
+    );
+    Ok(Html(page("Varselmaler", &body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SenderForm {
+    csrf: String,
+    avsender: String,
+}
+
+/// `POST …/avsender`: the clinic's neutral sender name (N3).
+async fn sender(admin: Admin, Form(form): Form<SenderForm>) -> Result<Response, Halt> {
+    admin.check(&form.csrf)?;
+    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
+    match admin
+        .clinic
+        .set_notice_sender(&admin.ctx("avsendernavn for varsler"), &form.avsender)
+        .await
+    {
+        Ok(()) => Ok(see_other(&base, None)),
+        Err(ServiceError::Invalid(_)) => Err(admin.refuse(
+            "Ugyldig avsendernavn",
+            "Bruk 1 til 11 bokstaver (a–z), tall eller mellomrom, og et navn som ikke røper hva klinikken behandler.",
+            &base,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateForm {
+    csrf: String,
+    tekst: String,
+}
+
+/// `POST …/{kind}/{channel}`: the clinic's wording, judged before it is saved.
+async fn save_template(admin: Admin, Form(form): Form<TemplateForm>) -> Result<Response, Halt> {
+    admin.check(&form.csrf)?;
+    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
+    let kind = admin.part("kind", NoticeKind::parse)?;
+    let channel = admin.part("channel", NoticeChannel::parse)?;
+    let template = match Template::parse(kind, channel, &form.tekst) {
+        Ok(t) => t,
+        Err(e) => return Err(admin.refuse("Malen ble ikke lagret", &e.norwegian(), &base)),
+    };
+    match admin
+        .clinic
+        .set_notice_template(&admin.ctx("varselmal"), &template)
+        .await?
+    {
+        Ok(verdict) if verdict.findings.is_empty() => Ok(see_other(&base, None)),
+        Ok(verdict) => {
+            let list: String = verdict
+                .findings
+                .iter()
+                .map(|f| format!("<li>{}</li>", escape(f.message)))
+                .collect();
+            let body = format!(
+                "<h1>Malen er lagret, med advarsler</h1>\n<ul>{list}</ul>\n<p><a href=\"{base}\">Tilbake til malene</a></p>"
+            );
+            Ok(Html(page("Malen er lagret", &body)).into_response())
+        }
+        Err(refused) => {
+            let list: String = refused
+                .verdict
+                .findings
+                .iter()
+                .map(|f| format!("<li>{}</li>", escape(f.message)))
+                .collect();
+            let body = format!(
+                "<h1>Malen ble ikke lagret</h1>\n<p>Kontrollen fant dette, og et slikt varsel ville aldri blitt sendt:</p>\n\
+                 <ul>{list}</ul>\n<p><a href=\"{base}\">Tilbake til malene</a></p>"
+            );
+            Err(Halt::page(
+                (
+                    StatusCode::BAD_REQUEST,
+                    Html(page("Malen ble ikke lagret", &body)),
+                )
+                    .into_response(),
+            ))
+        }
+    }
+}
