@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use fortrolig_domain::notice::{NoticeChannel, NoticeKind, NoticeStatus, Template, Values};
 use fortrolig_domain::{Action, PatientId, ThreadId, Timestamp};
-use fortrolig_notice_check::{Channel, Checker, ClinicRules, Outcome, Replies, Verdict};
+use fortrolig_notice_check::{Channel, Checker, ClinicRules, Outcome, Replies, Rule, Verdict};
 use fortrolig_store::{ConsentRow, NoticeRow, StoreError};
 use fortrolig_vault::{Aad, DataKey};
 
@@ -300,7 +300,12 @@ impl Clinic {
                 sender: sender.clone(),
                 ..Values::default()
             });
-            let verdict = checker.check(&text, checker_channel(channel), Replies::NotPossible);
+            let mut verdict = checker.check(&text, checker_channel(channel), Replies::NotPossible);
+            // The checker only warns of a link, for staff to look again at their wording;
+            // a notice that leaves carries none (N7), so here a link stops it.
+            if verdict.findings.iter().any(|f| f.rule == Rule::Link) {
+                verdict.verdict = Outcome::Block;
+            }
             let (status, findings) = match (&address, verdict.verdict) {
                 _ if sender.is_empty() => {
                     (NoticeStatus::Skipped, Some("no-sender-name".to_owned()))
