@@ -361,7 +361,7 @@ async fn client(c: usize, port: u16, hint: String, patient: PatientId, shared: A
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -369,7 +369,7 @@ fn free_port() -> u16 {
 }
 
 /// A running `fortrolig serve`; killed if the test stops early.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -379,7 +379,7 @@ impl Drop for Server {
 }
 
 /// `fortrolig serve` on this environment's data, its log in `log`.
-fn start_server(env: &TestEnv, config: &Path, log: &Path) -> Server {
+pub(crate) fn start_server(env: &TestEnv, config: &Path, log: &Path) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fortrolig"));
     cmd.args(["serve", "--config"])
         .arg(config)
@@ -396,7 +396,7 @@ fn start_server(env: &TestEnv, config: &Path, log: &Path) -> Server {
 
 /// Waits until the server answers `/healthz` (it listens only once the stores are open
 /// and the provider is discovered).
-async fn wait_ready(server: &mut Server, port: u16, log: &Path) -> TestResult {
+pub(crate) async fn wait_ready(server: &mut Server, port: u16, log: &Path) -> TestResult {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(20) {
         if let Some(status) = server.0.try_wait()? {
@@ -421,7 +421,7 @@ async fn wait_ready(server: &mut Server, port: u16, log: &Path) -> TestResult {
 }
 
 /// Waits until `done` holds, for at most `limit`.
-async fn wait_for(limit: Duration, what: &str, done: impl Fn() -> bool) -> TestResult {
+pub(crate) async fn wait_for(limit: Duration, what: &str, done: impl Fn() -> bool) -> TestResult {
     let started = Instant::now();
     while !done() {
         if started.elapsed() > limit {

@@ -16,6 +16,7 @@ mod backup_restore;
 mod bench;
 mod cli_errors;
 mod crash;
+mod crash_notices;
 mod crash_server;
 mod grants;
 mod info_pages;

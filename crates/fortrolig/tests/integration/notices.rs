@@ -120,11 +120,11 @@ impl FakeLink {
         }
     }
 
-    fn seen(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn seen(&self) -> Vec<serde_json::Value> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.requests.lock().map(|n| *n).unwrap_or_default()
     }
 }
@@ -315,14 +315,14 @@ fn stable_part(mail: &str) -> String {
         .join("\n")
 }
 
-struct Setup {
-    clinic: Arc<Clinic>,
-    kari: PatientId,
+pub(crate) struct Setup {
+    pub(crate) clinic: Arc<Clinic>,
+    pub(crate) kari: PatientId,
     doctor: StaffActor,
 }
 
 /// A clinic with a doctor and a patient who has consented to both channels.
-async fn setup(app: &fortrolig_service::Fortrolig, email: &str) -> Res<Setup> {
+pub(crate) async fn setup(app: &fortrolig_service::Fortrolig, email: &str) -> Res<Setup> {
     app.configure_notices(NoticeSettings {
         default_sender: Some("Legesenter".into()),
         portal_host: None,
@@ -370,7 +370,7 @@ async fn setup(app: &fortrolig_service::Fortrolig, email: &str) -> Res<Setup> {
 }
 
 /// The patient writes about her health; the doctor answers (about her health too).
-async fn exchange(s: &Setup) -> Res<fortrolig_domain::ThreadId> {
+pub(crate) async fn exchange(s: &Setup) -> Res<fortrolig_domain::ThreadId> {
     let me = PatientActor {
         patient: s.kari,
         level: Level::High,
