@@ -95,14 +95,21 @@ pub enum NoticeCommand {
         /// The host of the clinic's portal (repeatable); e-mail links there pass.
         #[arg(long = "portal-host", value_name = "HOST")]
         portal_host: Vec<String>,
-        /// Reserved: a clinic's stored notice settings (its own department terms and
-        /// sender numbers) come with the notice templates. Until then this fails with
-        /// a clear message; pass --sender-phone and --department instead.
+        /// Judge with the clinic's own phone numbers and department names, as its
+        /// administrator set them (the flags above add to them).
         #[arg(long, value_name = "ORGNR", requires = "data")]
         clinic: Option<String>,
-        /// Reserved, with --clinic: the data directory.
+        /// With --clinic: the data directory.
         #[arg(long, value_name = "DIR", requires = "clinic")]
         data: Option<PathBuf>,
+        /// With --clinic: the PostgreSQL URL, when the stores live there.
+        #[arg(
+            long,
+            env = "FORTROLIG_DATABASE_URL",
+            hide_env_values = true,
+            requires = "clinic"
+        )]
+        database_url: Option<String>,
     },
 }
 

@@ -191,7 +191,7 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Staff(command) => crate::staff::run(command).await,
         Command::Admin(command) => crate::admin::run(command).await,
         Command::Bench(command) => crate::bench_messaging::run(command).await,
-        Command::Notice(command) => crate::notice::run(command),
+        Command::Notice(command) => crate::notice::run(command).await,
         Command::Keys(KeysCommand::Rotate { storage, clinic }) => {
             let org = parse_org(&clinic)?;
             let config = crate::system::config_for(&storage)?;

@@ -7,8 +7,9 @@ use fortrolig_notice_check::{Channel, Checker, ClinicRules, Replies};
 
 use crate::cli::NoticeCommand;
 use crate::commands::{CliError, parse_org};
+use crate::system::{Create, open_args};
 
-pub fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
+pub async fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
     let NoticeCommand::Check {
         channel,
         replies_allowed,
@@ -16,17 +17,9 @@ pub fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
         department,
         portal_host,
         clinic,
-        data: _,
+        data,
+        database_url,
     } = command;
-    if let Some(clinic) = clinic {
-        parse_org(&clinic)?;
-        return Err(CliError::Usage(
-            "--clinic: a clinic's stored notice settings (its own department terms and sender \
-             numbers) do not exist yet; they come with the notice templates. Until then pass \
-             --sender-phone and --department"
-                .to_owned(),
-        ));
-    }
     let channel = match channel.as_str() {
         "sms" => Channel::Sms,
         _ => Channel::Email,
@@ -36,12 +29,30 @@ pub fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
     } else {
         Replies::NotPossible
     };
-    let checker = Checker::new(ClinicRules {
-        sender_phones: sender_phone,
-        extra_department_terms: department,
-        portal_hosts: portal_host,
-    })
-    .map_err(|e| CliError::Usage(format!("notice check: {e}")))?;
+    // A clinic's own phone numbers and department names, as its administrator set them,
+    // then what the command line adds.
+    let mut rules = match (clinic, data) {
+        (Some(clinic), Some(data)) => {
+            let org = parse_org(&clinic)?;
+            let storage = crate::cli::StorageArgs {
+                data,
+                database_url,
+                vault: None,
+            };
+            let app = open_args(&storage, Create::Never).await?;
+            let rules = match app.clinic(&org).await {
+                Ok(clinic) => clinic.notice_rules().await,
+                Err(e) => Err(e),
+            };
+            app.close().await;
+            rules?
+        }
+        _ => ClinicRules::default(),
+    };
+    rules.sender_phones.extend(sender_phone);
+    rules.extra_department_terms.extend(department);
+    rules.portal_hosts.extend(portal_host);
+    let checker = Checker::new(rules).map_err(|e| CliError::Usage(format!("notice check: {e}")))?;
 
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

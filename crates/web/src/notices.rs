@@ -34,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/k/{clinic}/ansatt/varsler/oppgave/{task}", post(task_done))
         .route("/k/{clinic}/ansatt/varselmaler", get(templates))
         .route("/k/{clinic}/ansatt/varselmaler/avsender", post(sender))
+        .route("/k/{clinic}/ansatt/varselmaler/regler", post(rules))
         .route(
             "/k/{clinic}/ansatt/varselmaler/{kind}/{channel}",
             post(save_template),
@@ -303,6 +304,7 @@ async fn templates(admin: Admin) -> Result<Response, Halt> {
             ));
         }
     }
+    let rules = admin.clinic.notice_rules().await?;
     let body = format!(
         "<h1>Varselmaler</h1>\n<p>Et varsel skal bare si at noe venter, aldri hva det gjelder: ingen diagnoser, \
          legemidler, avdelingsnavn som røper en tilstand, fødselsnummer eller lenker. Hver mal kontrolleres når \
@@ -310,10 +312,19 @@ async fn templates(admin: Admin) -> Result<Response, Halt> {
          <h2>Avsendernavn</h2>\n<form method=\"post\" action=\"{base}/avsender\">\n{csrf}\n\
          <label for=\"avsender\">Nøytralt avsendernavn (høyst 11 bokstaver, tall eller mellomrom)</label>\n\
          <input id=\"avsender\" name=\"avsender\" value=\"{sender}\" maxlength=\"11\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Lagre avsendernavn</button>\n</form>\n{forms}\
+         <button type=\"submit\">Lagre avsendernavn</button>\n</form>\n\
+         <h2>Klinikkens telefonnumre og avdelingsnavn</h2>\n<p>Varsler skal ikke ha klinikkens telefonnumre, og ikke navn \
+         på avdelinger som røper hva pasienten behandles for. Ett per linje; kontrollen bruker dem i tillegg til sine egne lister.</p>\n\
+         <form method=\"post\" action=\"{base}/regler\">\n{csrf}\n\
+         <label for=\"telefon\">Telefonnumre</label>\n<textarea id=\"telefon\" name=\"telefon\" rows=\"3\" autocomplete=\"off\">{phones}</textarea>\n\
+         <label for=\"avdelinger\">Avdelingsnavn (for eksempel *hjerteklinikk*)</label>\n\
+         <textarea id=\"avdelinger\" name=\"avdelinger\" rows=\"3\" autocomplete=\"off\">{departments}</textarea>\n\
+         <button type=\"submit\">Lagre telefonnumre og avdelingsnavn</button>\n</form>\n{forms}\
          <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
         sender = escape(&sender),
         org = admin.org,
+        phones = escape(&rules.sender_phones.join("\n")),
+        departments = escape(&rules.extra_department_terms.join("\n")),
     );
     Ok(Html(page("Varselmaler", &body)).into_response())
 }
@@ -337,6 +348,35 @@ async fn sender(admin: Admin, Form(form): Form<SenderForm>) -> Result<Response, 
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
             "Ugyldig avsendernavn",
             "Bruk 1 til 11 bokstaver (a–z), tall eller mellomrom, og et navn som ikke røper hva klinikken behandler.",
+            &base,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RulesForm {
+    csrf: String,
+    #[serde(default)]
+    telefon: String,
+    #[serde(default)]
+    avdelinger: String,
+}
+
+/// `POST …/regler`: the clinic's own phone numbers and department names for the checker.
+async fn rules(admin: Admin, Form(form): Form<RulesForm>) -> Result<Response, Halt> {
+    admin.check(&form.csrf)?;
+    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
+    let lines = |text: &str| -> Vec<String> { text.lines().map(str::to_owned).collect() };
+    match admin
+        .clinic
+        .set_notice_rules(&admin.ctx("regler for varsler"), &lines(&form.telefon), &lines(&form.avdelinger))
+        .await
+    {
+        Ok(()) => Ok(see_other(&base, None)),
+        Err(ServiceError::Invalid(_)) => Err(admin.refuse(
+            "Ikke lagret",
+            "Et telefonnummer har 5 til 12 sifre (med eller uten +47), og et avdelingsnavn er ett ord eller uttrykk per linje.",
             &base,
         )),
         Err(e) => Err(e.into()),

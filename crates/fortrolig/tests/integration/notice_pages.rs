@@ -218,6 +218,53 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     // The patient sees it too, among the notices sent to them.
     let mine = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
     assert!(mine.body.contains("Stoppet av kontrollen"));
+    // The clinic's own phone numbers and department names, set on the web, judge texts
+    // on the command line too (`notice check --clinic`).
+    let set = call(
+        &routes,
+        post(
+            &format!("{base}/regler"),
+            &adm,
+            &format!("csrf={adm_csrf}&telefon=22+33+44+55&avdelinger=*hjerteklinikk*"),
+        )?,
+    )
+    .await?;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let bad = call(
+        &routes,
+        post(
+            &format!("{base}/regler"),
+            &adm,
+            &format!("csrf={adm_csrf}&telefon=ring+oss"),
+        )?,
+    )
+    .await?;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_fortrolig"));
+    cli.args(["notice", "check", "--channel", "sms", "--clinic", ORG_A])
+        .args(env.storage_args())
+        .env_remove("FORTROLIG_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cli.spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(
+            &mut stdin,
+            "Ring 22334455. Du kan ikke svare på denne SMS-en.\nHjerteklinikken har time til deg. Du kan ikke svare på denne SMS-en.\n"
+                .as_bytes(),
+        )?;
+    }
+    let out = child.wait_with_output()?;
+    let verdicts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(verdicts.len(), 2);
+    assert_eq!(verdicts[0]["findings"][0]["rule"], "clinic-phone");
+    assert_eq!(verdicts[1]["verdict"], "block");
+    assert_eq!(verdicts[1]["findings"][0]["rule"], "department");
+
     // The administrator's template page is the administrator's only.
     assert_eq!(
         call(&routes, get(&base, Some(&sec))?).await?.status,

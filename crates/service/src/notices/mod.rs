@@ -139,12 +139,9 @@ impl Clinic {
         })
     }
 
-    /// The checker with this clinic's own additions: its phone numbers and department
+    /// What this clinic adds to the checker's rules: its own phone numbers and department
     /// names (settings), and the portal's host.
-    pub async fn notice_checker(&self) -> Result<Arc<Checker>, ServiceError> {
-        if let Some(checker) = self.checker.read().await.as_ref() {
-            return Ok(checker.clone());
-        }
+    pub async fn notice_rules(&self) -> Result<ClinicRules, ServiceError> {
         let lines = |text: Option<String>| -> Vec<String> {
             text.unwrap_or_default()
                 .lines()
@@ -153,17 +150,67 @@ impl Clinic {
                 .map(str::to_owned)
                 .collect()
         };
-        let rules = ClinicRules {
+        Ok(ClinicRules {
             sender_phones: lines(self.store.setting(PHONES_SETTING).await?),
             extra_department_terms: lines(self.store.setting(TERMS_SETTING).await?),
             portal_hosts: self.notice_hub.settings().portal_host.into_iter().collect(),
-        };
+        })
+    }
+
+    /// The checker with this clinic's own additions, built once and kept until they change.
+    pub async fn notice_checker(&self) -> Result<Arc<Checker>, ServiceError> {
+        if let Some(checker) = self.checker.read().await.as_ref() {
+            return Ok(checker.clone());
+        }
         let checker = Arc::new(
-            Checker::new(rules)
+            Checker::new(self.notice_rules().await?)
                 .map_err(|e| ServiceError::Invalid(format!("the clinic's notice rules: {e}")))?,
         );
         *self.checker.write().await = Some(checker.clone());
         Ok(checker)
+    }
+
+    /// Sets the clinic's phone numbers (a notice must not carry them, N1) and its own
+    /// department names that reveal a condition. Refused unless the checker can use them.
+    pub async fn set_notice_rules(
+        &self,
+        ctx: &ActContext,
+        phones: &[String],
+        departments: &[String],
+    ) -> Result<(), ServiceError> {
+        let clean = |items: &[String]| -> Vec<String> {
+            items
+                .iter()
+                .map(|i| i.trim().to_owned())
+                .filter(|i| !i.is_empty())
+                .collect()
+        };
+        let (phones, departments) = (clean(phones), clean(departments));
+        Checker::new(ClinicRules {
+            sender_phones: phones.clone(),
+            extra_department_terms: departments.clone(),
+            portal_hosts: Vec::new(),
+        })
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let (phones, departments) = (phones.join("\n"), departments.join("\n"));
+        self.write(
+            ctx,
+            Action::SettingChanged,
+            None,
+            &format!(
+                "{PHONES_SETTING},{TERMS_SETTING} hash:{}",
+                hex(&sha256(&format!("{phones}\n{departments}")))
+            ),
+            |tx| {
+                Box::pin(async move {
+                    tx.set_setting(PHONES_SETTING, &phones).await?;
+                    tx.set_setting(TERMS_SETTING, &departments).await
+                })
+            },
+        )
+        .await?;
+        *self.checker.write().await = None;
+        Ok(())
     }
 
     /// The clinic's wording for a kind of notice on a channel, or Fortrolig's own.
