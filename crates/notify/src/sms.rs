@@ -148,6 +148,18 @@ fn network(e: &reqwest::Error) -> SendError {
     SendError::Retry(format!("no answer from the SMS provider: {e}"))
 }
 
+/// The body of a provider's answer, or the failure it stands for.
+async fn answer_text(response: reqwest::Result<reqwest::Response>) -> Result<String, SendError> {
+    let response = response.map_err(|e| network(&e))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| network(&e))?;
+    if status.is_success() {
+        Ok(text)
+    } else {
+        Err(by_status(status, &text))
+    }
+}
+
 impl SmsProvider {
     /// Hands one SMS to the provider.
     pub async fn send(&self, http: &reqwest::Client, sms: &Sms<'_>) -> Result<Accepted, SendError> {
@@ -183,13 +195,8 @@ async fn send_link(
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body)
         .send()
-        .await
-        .map_err(|e| network(&e))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| network(&e))?;
-    if !status.is_success() {
-        return Err(by_status(status, &text));
-    }
+        .await;
+    let text = answer_text(response).await?;
     let answer: LinkAnswer = serde_json::from_str(&text)
         .map_err(|e| SendError::Retry(format!("an answer from LINK that is not its JSON: {e}")))?;
     match answer.result_code {
@@ -218,17 +225,8 @@ async fn send_sveve(
         ("ref", sms.reference),
         ("f", "json"),
     ];
-    let response = http
-        .post(&s.url)
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| network(&e))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| network(&e))?;
-    if !status.is_success() {
-        return Err(by_status(status, &text));
-    }
+    let response = http.post(&s.url).form(&form).send().await;
+    let text = answer_text(response).await?;
     let answer: SveveAnswer = serde_json::from_str(&text)
         .map_err(|e| SendError::Retry(format!("an answer from Sveve that is not its JSON: {e}")))?;
     let r = answer.response;

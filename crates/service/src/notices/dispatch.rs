@@ -45,6 +45,20 @@ fn backoff_micros(attempt: i64) -> i64 {
     (5_000_000_i64 << exp).min(4 * 3600 * 1_000_000)
 }
 
+/// A task for staff about this notice's patient (N5, P10).
+fn task_row(row: &NoticeRow, kind: &str, now: i64) -> Result<TaskRow, ServiceError> {
+    Ok(TaskRow {
+        id: fortrolig_vault::random_bytes::<16>()?.to_vec(),
+        kind: kind.to_owned(),
+        patient_id: row.patient_id.clone(),
+        notice_id: Some(row.id.clone()),
+        thread_id: row.thread_id.clone(),
+        created_at: now,
+        done_at: None,
+        done_by: None,
+    })
+}
+
 fn system(clinic: &Clinic, reason: &str) -> ActContext {
     ActContext::system("varsler", clinic.org()).with_reason(reason)
 }
@@ -286,16 +300,7 @@ impl Clinic {
         if !important || !status.is_undeliverable() {
             return Ok(None);
         }
-        Ok(Some(TaskRow {
-            id: fortrolig_vault::random_bytes::<16>()?.to_vec(),
-            kind: "varsel-ikke-levert".into(),
-            patient_id: row.patient_id.clone(),
-            notice_id: Some(row.id.clone()),
-            thread_id: row.thread_id.clone(),
-            created_at: now,
-            done_at: None,
-            done_by: None,
-        }))
+        task_row(row, "varsel-ikke-levert", now).map(Some)
     }
 
     /// A delivery report from the SMS provider (N5): delivered, or undelivered (a bounce,
@@ -358,16 +363,7 @@ impl Clinic {
             if !self.store.has_unread_from_staff(thread.as_bytes()).await? {
                 continue;
             }
-            let task = TaskRow {
-                id: fortrolig_vault::random_bytes::<16>()?.to_vec(),
-                kind: "varsel-ulest".into(),
-                patient_id: row.patient_id.clone(),
-                notice_id: Some(row.id.clone()),
-                thread_id: row.thread_id.clone(),
-                created_at: now,
-                done_at: None,
-                done_by: None,
-            };
+            let task = task_row(&row, "varsel-ulest", now)?;
             self.write(
                 &system(self, "ulest varsel"),
                 Action::TaskCreated,
