@@ -9,6 +9,7 @@ mod info_pages;
 mod keys;
 mod messaging;
 pub mod notices;
+mod one_row;
 mod passkeys;
 mod people;
 mod sessions;

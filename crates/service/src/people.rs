@@ -452,24 +452,15 @@ impl Clinic {
     pub async fn end_grant(&self, ctx: &ActContext, grant: GrantId) -> Result<(), ServiceError> {
         let by = ctx.actor.id.clone();
         let now = self.clock.now().as_micros();
-        let ended = self
-            .write(
-                ctx,
-                Action::AuthorisationEnded,
-                None,
-                &format!("grant:{grant}"),
-                |tx| {
-                    Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
-                },
-            )
-            .await?;
-        if ended {
-            Ok(())
-        } else {
-            Err(ServiceError::Invalid(
-                "no such authorisation in force".into(),
-            ))
-        }
+        self.end_open(
+            ctx,
+            Action::AuthorisationEnded,
+            None,
+            &format!("grant:{grant}"),
+            || ServiceError::Invalid("no such authorisation in force".into()),
+            |tx| Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await }),
+        )
+        .await
     }
 
     /// Ends this clinic's copy of an authorisation across clinics, naming every clinic it
@@ -728,26 +719,19 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now().as_micros();
-        let ended = self
-            .write(
-                ctx,
-                Action::CareEnded,
-                Some(patient),
-                &format!("staff:{staff}"),
-                |tx| {
-                    Box::pin(async move {
-                        tx.end_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
-                            .await
-                    })
-                },
-            )
-            .await?;
-        if ended {
-            Ok(())
-        } else {
-            Err(ServiceError::Invalid(
-                "no care relationship in force".into(),
-            ))
-        }
+        self.end_open(
+            ctx,
+            Action::CareEnded,
+            Some(patient),
+            &format!("staff:{staff}"),
+            || ServiceError::Invalid("no care relationship in force".into()),
+            |tx| {
+                Box::pin(async move {
+                    tx.end_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
+                        .await
+                })
+            },
+        )
+        .await
     }
 }

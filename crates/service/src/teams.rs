@@ -234,30 +234,21 @@ impl Clinic {
         staff: StaffId,
     ) -> Result<(), ServiceError> {
         self.team_row(team).await?;
-        // Checked first, so the log never records an end that ended nothing.
-        if !self
-            .store
-            .is_team_member(team.as_bytes(), staff.as_bytes())
-            .await?
-        {
-            return Err(not_member());
-        }
         let now = self.clock.now().as_micros();
-        let ended = self
-            .write(
-                ctx,
-                Action::TeamMemberRemoved,
-                None,
-                &format!("team:{team} staff:{staff}"),
-                |tx| {
-                    Box::pin(async move {
-                        tx.end_team_member(team.as_bytes(), staff.as_bytes(), now)
-                            .await
-                    })
-                },
-            )
-            .await?;
-        if ended { Ok(()) } else { Err(not_member()) }
+        self.end_open(
+            ctx,
+            Action::TeamMemberRemoved,
+            None,
+            &format!("team:{team} staff:{staff}"),
+            not_member,
+            |tx| {
+                Box::pin(async move {
+                    tx.end_team_member(team.as_bytes(), staff.as_bytes(), now)
+                        .await
+                })
+            },
+        )
+        .await
     }
 
     /// Starts a care relationship between a team and a patient: every current member may
@@ -306,28 +297,20 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<(), ServiceError> {
         self.team_row(team).await?;
-        if !self
-            .store
-            .team_in_care(team.as_bytes(), patient.as_bytes())
-            .await?
-        {
-            return Err(no_team_care());
-        }
         let now = self.clock.now().as_micros();
-        let ended = self
-            .write(
-                ctx,
-                Action::TeamCareEnded,
-                Some(patient),
-                &format!("team:{team}"),
-                |tx| {
-                    Box::pin(async move {
-                        tx.end_team_care(team.as_bytes(), patient.as_bytes(), now)
-                            .await
-                    })
-                },
-            )
-            .await?;
-        if ended { Ok(()) } else { Err(no_team_care()) }
+        self.end_open(
+            ctx,
+            Action::TeamCareEnded,
+            Some(patient),
+            &format!("team:{team}"),
+            no_team_care,
+            |tx| {
+                Box::pin(async move {
+                    tx.end_team_care(team.as_bytes(), patient.as_bytes(), now)
+                        .await
+                })
+            },
+        )
+        .await
     }
 }
