@@ -28,6 +28,25 @@ where
     result
 }
 
+/// Like `in_app`, for one clinic named on the command line: `act` gets its handle and
+/// its number; success is exit code 0.
+pub(crate) async fn in_clinic<F, Fut>(
+    storage: &StorageArgs,
+    clinic: &str,
+    act: F,
+) -> Result<ExitCode, CliError>
+where
+    F: FnOnce(std::sync::Arc<fortrolig_service::Clinic>, fortrolig_domain::OrgNumber) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CliError>>,
+{
+    let org = parse_org(clinic)?;
+    in_app(storage, |app| async move {
+        act(app.clinic(&org).await?, org).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+    .await
+}
+
 pub(crate) fn usage(what: &str, e: impl std::fmt::Display) -> CliError {
     CliError::Usage(format!("{what}: {e}"))
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use fortrolig_domain::{PatientId, StaffId, TeamId};
 
 use crate::cli::TeamCommand;
-use crate::commands::{CliError, admin, parse_org};
-use crate::staff::{in_app, usage};
+use crate::commands::{CliError, admin};
+use crate::staff::{in_clinic, usage};
 
 fn parse_team(text: &str) -> Result<TeamId, CliError> {
     TeamId::parse(text).map_err(|e| usage("team id", e))
@@ -28,16 +28,11 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
             clinic,
             name,
         } => {
-            let org = parse_org(&clinic)?;
-            in_app(&storage, |app| async move {
-                let id = app
-                    .clinic(&org)
-                    .await?
-                    .create_team(&admin(&org, "team"), &name)
-                    .await?;
+            in_clinic(&storage, &clinic, |c, org| async move {
+                let id = c.create_team(&admin(&org, "team"), &name).await?;
                 // The name is not echoed: it may be sensitive, and the caller has it.
                 println!("team {id} created in clinic {org}");
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
@@ -47,15 +42,11 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
             team,
             staff,
         } => {
-            let org = parse_org(&clinic)?;
             let (team, staff) = (parse_team(&team)?, parse_staff(&staff)?);
-            in_app(&storage, |app| async move {
-                app.clinic(&org)
-                    .await?
-                    .add_team_member(&admin(&org, "team"), team, staff)
-                    .await?;
+            in_clinic(&storage, &clinic, |c, org| async move {
+                c.add_team_member(&admin(&org, "team"), team, staff).await?;
                 println!("staff {staff} added to team {team}");
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
@@ -65,15 +56,12 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
             team,
             staff,
         } => {
-            let org = parse_org(&clinic)?;
             let (team, staff) = (parse_team(&team)?, parse_staff(&staff)?);
-            in_app(&storage, |app| async move {
-                app.clinic(&org)
-                    .await?
-                    .remove_team_member(&admin(&org, "team"), team, staff)
+            in_clinic(&storage, &clinic, |c, org| async move {
+                c.remove_team_member(&admin(&org, "team"), team, staff)
                     .await?;
                 println!("staff {staff} removed from team {team}: access through it ended");
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
@@ -83,15 +71,12 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
             team,
             patient,
         } => {
-            let org = parse_org(&clinic)?;
             let (team, patient) = (parse_team(&team)?, parse_patient(&patient)?);
-            in_app(&storage, |app| async move {
-                app.clinic(&org)
-                    .await?
-                    .start_team_care(&admin(&org, "behandlingsrelasjon"), team, patient)
+            in_clinic(&storage, &clinic, |c, org| async move {
+                c.start_team_care(&admin(&org, "behandlingsrelasjon"), team, patient)
                     .await?;
                 println!("care relationship started: team {team} and patient {patient}");
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
@@ -101,22 +86,18 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
             team,
             patient,
         } => {
-            let org = parse_org(&clinic)?;
             let (team, patient) = (parse_team(&team)?, parse_patient(&patient)?);
-            in_app(&storage, |app| async move {
-                app.clinic(&org)
-                    .await?
-                    .end_team_care(&admin(&org, "behandlingsrelasjon"), team, patient)
+            in_clinic(&storage, &clinic, |c, org| async move {
+                c.end_team_care(&admin(&org, "behandlingsrelasjon"), team, patient)
                     .await?;
                 println!("care relationship ended: team {team} and patient {patient}");
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
         TeamCommand::List { storage, clinic } => {
-            let org = parse_org(&clinic)?;
-            in_app(&storage, |app| async move {
-                for team in app.clinic(&org).await?.teams().await? {
+            in_clinic(&storage, &clinic, |c, _| async move {
+                for team in c.teams().await? {
                     println!(
                         "{}\t{}\t{} member(s)\t{} patient(s)",
                         team.id,
@@ -125,7 +106,7 @@ pub async fn run(command: TeamCommand) -> Result<ExitCode, CliError> {
                         team.patients.len()
                     );
                 }
-                Ok(ExitCode::SUCCESS)
+                Ok(())
             })
             .await
         }
