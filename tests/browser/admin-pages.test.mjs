@@ -89,4 +89,14 @@ test('S2 S1 P10: the clinic administrator grants, changes and ends roles with da
   assert.ok(!text.includes(E.patient.name) && !text.includes(E.patient.fnr), 'the administrator does not see who the patient is');
   await assertAccessible(b.page, 'a team with a member and a patient');
   assert.equal((await audited('team.care_started')).length, 1);
+
+  // Notice templates (N3): a wording that names a condition is refused and says why.
+  await b.page.goto(`${K}/ansatt/`);
+  await b.page.getByRole('link', { name: 'Varselmaler og avsendernavn' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Varselmaler' }).waitFor();
+  await assertAccessible(b.page, 'the notice templates');
+  await b.page.locator('#ny-melding-sms').fill('Hei {fornavn}! Svaret fra kreftavdelingen er klart. Du kan ikke svare på denne SMS-en.');
+  await b.page.getByRole('button', { name: 'Lagre Ny melding, SMS' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Malen ble ikke lagret' }).waitFor();
+  await assertAccessible(b.page, 'a refused template');
 });

@@ -109,6 +109,17 @@ test('P2 P3 P5 P10: a patient writes with an image, sees it inline and the threa
   assert.match(await mainText(b.page), /E-konsultasjon/);
   await assertAccessible(b.page, 'the inbox with a thread');
 
+  // Notices (P4): the patient chooses SMS; the choice is kept; the page is accessible.
+  await b.page.goto(E.portal);
+  await b.page.getByRole('link', { name: 'Varsler på SMS og e-post' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Varsler' }).waitFor();
+  await assertAccessible(b.page, 'the notice choice');
+  await b.page.getByLabel('Varsle meg på SMS').check();
+  await b.page.getByRole('button', { name: 'Lagre valget' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Varsler' }).waitFor();
+  assert.equal(await b.page.getByLabel('Varsle meg på SMS').isChecked(), true, 'the choice is kept');
+  assert.equal(await b.page.getByLabel('Varsle meg på e-post').isChecked(), false);
+
   // Log out, then look everywhere the browser could have kept the messages (P2).
   await b.page.goto(E.portal);
   await b.page.getByRole('button', { name: 'Logg ut', exact: true }).click();
