@@ -422,7 +422,7 @@ impl Clinic {
                 Action::EmergencyReviewed,
                 patient,
                 &format!("emergency:{id}"),
-                |tx| {
+                move |tx| {
                     Box::pin(
                         async move { tx.review_emergency(id.as_bytes(), &by, &note, now).await },
                     )

@@ -5,6 +5,7 @@ pub mod backup;
 mod clinic;
 mod error;
 mod grants;
+mod group_commit;
 mod info_pages;
 mod keys;
 mod messaging;
@@ -38,7 +39,7 @@ pub use people::{
 };
 pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, EndOwn, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
-    SessionSubject, SessionToken,
+    SessionSubject, SessionToken, TOUCH_INTERVAL_MICROS,
 };
 pub use teams::{MAX_TEAM_NAME, Membership, Team, TeamCare};
 use tokio::sync::Mutex;

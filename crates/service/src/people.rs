@@ -214,7 +214,7 @@ impl Clinic {
                 Action::StaffAdded,
                 None,
                 &format!("staff:{staff} identity"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.set_staff_person_number(staff.as_bytes(), &index, &sealed)
                             .await
@@ -338,15 +338,21 @@ impl Clinic {
             old.staff, old.role
         );
         let changed = self
-            .write(ctx, Action::AuthorisationChanged, None, &object, |tx| {
-                Box::pin(async move {
-                    // Ended by someone else meanwhile: roll back, audit entry and all.
-                    if !tx.end_authorisation(grant.as_bytes(), &by, now.0).await? {
-                        return Err(StoreError::NotOpen);
-                    }
-                    tx.insert_authorisation(&row).await
-                })
-            })
+            .write(
+                ctx,
+                Action::AuthorisationChanged,
+                None,
+                &object,
+                move |tx| {
+                    Box::pin(async move {
+                        // Ended by someone else meanwhile: roll back, audit entry and all.
+                        if !tx.end_authorisation(grant.as_bytes(), &by, now.0).await? {
+                            return Err(StoreError::NotOpen);
+                        }
+                        tx.insert_authorisation(&row).await
+                    })
+                },
+            )
             .await;
         match changed {
             Ok(()) => Ok(id),
@@ -458,7 +464,7 @@ impl Clinic {
                 Action::AuthorisationEnded,
                 None,
                 &format!("grant:{grant}"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
                 },
             )
@@ -487,7 +493,9 @@ impl Clinic {
             Action::AuthorisationEnded,
             None,
             &format!("grant:{grant} covers:{}", org_list(covers)),
-            |tx| Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await }),
+            move |tx| {
+                Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
+            },
         )
         .await
     }
@@ -506,7 +514,7 @@ impl Clinic {
             Action::StaffDeactivated,
             None,
             &format!("staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.deactivate_staff(staff.as_bytes(), &by, now).await?;
                     // A passkey must not outlive the person's place at the clinic.
@@ -611,7 +619,7 @@ impl Clinic {
             Action::AuthorisationReviewed,
             None,
             &format!("grant:{grant} {decision}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.insert_access_review(grant.as_bytes(), &by, decision, now)
                         .await?;
@@ -646,7 +654,7 @@ impl Clinic {
             Action::TrainingRecorded,
             None,
             &format!("staff:{staff} course:{course}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.insert_training(staff.as_bytes(), &course, &by, now)
                         .await
@@ -682,7 +690,7 @@ impl Clinic {
             Action::SettingChanged,
             None,
             &format!("{TRAINING_REQUIRED}={value}"),
-            |tx| Box::pin(async move { tx.set_setting(TRAINING_REQUIRED, value).await }),
+            move |tx| Box::pin(async move { tx.set_setting(TRAINING_REQUIRED, value).await }),
         )
         .await
     }
@@ -711,7 +719,7 @@ impl Clinic {
             Action::CareStarted,
             Some(patient),
             &format!("staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.start_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
                         .await
@@ -734,7 +742,7 @@ impl Clinic {
                 Action::CareEnded,
                 Some(patient),
                 &format!("staff:{staff}"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.end_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
                             .await

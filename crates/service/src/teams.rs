@@ -216,7 +216,7 @@ impl Clinic {
             Action::TeamMemberAdded,
             None,
             &format!("team:{team} staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.add_team_member(team.as_bytes(), staff.as_bytes(), now)
                         .await
@@ -249,7 +249,7 @@ impl Clinic {
                 Action::TeamMemberRemoved,
                 None,
                 &format!("team:{team} staff:{staff}"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.end_team_member(team.as_bytes(), staff.as_bytes(), now)
                             .await
@@ -288,7 +288,7 @@ impl Clinic {
             Action::TeamCareStarted,
             Some(patient),
             &format!("team:{team}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.start_team_care(team.as_bytes(), patient.as_bytes(), now)
                         .await
@@ -320,7 +320,7 @@ impl Clinic {
                 Action::TeamCareEnded,
                 Some(patient),
                 &format!("team:{team}"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.end_team_care(team.as_bytes(), patient.as_bytes(), now)
                             .await

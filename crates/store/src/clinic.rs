@@ -356,8 +356,22 @@ impl ClinicTx {
         Ok(n > 0)
     }
 
+    /// One act's entry and its log state, for a transaction that records a single act.
     pub async fn append_audit(&mut self, append: &AuditAppend<'_>) -> Result<(), StoreError> {
-        let e = append.entry;
+        self.insert_entry(append.entry, &append.root_after).await?;
+        let checkpoint = append.checkpoint.then_some(append.latest);
+        self.write_log_state(append.frontier, append.latest, checkpoint.as_slice())
+            .await
+    }
+
+    /// Inserts one audit entry with the root of the tree after it. A transaction that
+    /// records several acts (group commit) calls this once per act and
+    /// `write_log_state` once at the end.
+    pub async fn insert_entry(
+        &mut self,
+        e: &LogEntry,
+        root_after: &[u8; 32],
+    ) -> Result<(), StoreError> {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )))
@@ -374,23 +388,59 @@ impl ClinicTx {
         .bind(&e.outcome)
         .bind(e.source_session.as_deref())
         .bind(e.source_address.as_deref())
-        .bind(append.root_after.as_slice())
+        .bind(root_after.as_slice())
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// The log's state after the entries of this transaction: the frontier, the latest
+    /// signed head (replacing the previous one) and any signed checkpoints.
+    pub async fn write_log_state(
+        &mut self,
+        frontier: &Frontier,
+        latest: &SignedTreeHead,
+        checkpoints: &[&SignedTreeHead],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
              ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
         )
-        .bind(append.frontier.to_bytes())
+        .bind(frontier.to_bytes())
         .execute(&mut *self.tx)
         .await?;
         sqlx::query("DELETE FROM audit_tree_heads WHERE kind = 'latest'")
             .execute(&mut *self.tx)
             .await?;
-        self.insert_head("latest", append.latest).await?;
-        if append.checkpoint {
-            self.insert_head("checkpoint", append.latest).await?;
+        self.insert_head("latest", latest).await?;
+        for head in checkpoints {
+            self.insert_head("checkpoint", head).await?;
         }
+        Ok(())
+    }
+
+    /// Marks a point the transaction can return to: one act of a group commit starts
+    /// here, so that its failure undoes its own changes and none of its neighbours'.
+    /// Savepoints nest; each must end in `release_savepoint` or
+    /// `rollback_to_savepoint`.
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.execute("SAVEPOINT fortrolig_act").await?;
+        Ok(())
+    }
+
+    /// Keeps what was done since the last `savepoint` (as part of the transaction).
+    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.execute("RELEASE SAVEPOINT fortrolig_act").await?;
+        Ok(())
+    }
+
+    /// Undoes what was done since the last `savepoint` and ends it. On PostgreSQL this
+    /// also clears a failed statement's abort state, so the transaction can go on.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .execute("ROLLBACK TO SAVEPOINT fortrolig_act")
+            .await?;
+        self.tx.execute("RELEASE SAVEPOINT fortrolig_act").await?;
         Ok(())
     }
 

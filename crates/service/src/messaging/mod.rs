@@ -296,7 +296,7 @@ impl Clinic {
                 format!(" vedlegg:{}", sealed.len())
             }
         );
-        self.write(ctx, action, Some(patient), &object, |tx| {
+        self.write(ctx, action, Some(patient), &object, move |tx| {
             Box::pin(async move {
                 if let Some(new) = &new_thread {
                     tx.insert_thread(new).await?;
