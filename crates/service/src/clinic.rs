@@ -21,7 +21,7 @@ pub(crate) type BoxFuture<'t, T> =
 
 use crate::Fortrolig;
 use crate::error::ServiceError;
-use crate::group_commit::{Act, GroupCommit, erase, sign_head};
+use crate::group_commit::{Act, GroupCommit, WriteStats, erase, sign_head};
 use crate::keys::{ClinicKeys, key_id, load_clinic_keys, random_key_id};
 
 /// Who acts, from where, and why: every audited call takes one.
@@ -615,8 +615,14 @@ impl Clinic {
         Ok((entry, path, head))
     }
 
-    /// Holds this clinic's writers back (in this process) while a backup reads it.
-    pub(crate) async fn pause_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    /// What group commit has done on this handle: acts, commits, and acts waiting.
+    pub fn write_stats(&self) -> WriteStats {
+        self.group.stats()
+    }
+
+    /// Holds this clinic's writers back (in this process) until the guard is dropped:
+    /// a backup reads the clinic under it. Writes queue meanwhile and go in one batch.
+    pub async fn pause_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writer.lock().await
     }
 

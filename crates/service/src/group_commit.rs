@@ -24,6 +24,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 
 use fortrolig_audit::{CHECKPOINT_INTERVAL, Hash, LogEntry, SignedTreeHead, TreeHead, leaf_hash};
@@ -109,6 +110,20 @@ pub(crate) struct GroupCommit {
     keys: Arc<RwLock<ClinicKeys>>,
     writer: Arc<Mutex<()>>,
     queue: std::sync::Mutex<Queue>,
+    /// Acts committed and the transactions they took, since this handle was opened.
+    acts: AtomicU64,
+    commits: AtomicU64,
+}
+
+/// What group commit has done on one clinic handle (for tests and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Audited acts committed (each with its own audit entry).
+    pub acts: u64,
+    /// Transactions committed for them: one signed tree head and one anchor update each.
+    pub commits: u64,
+    /// Acts queued now, waiting for the next batch.
+    pub waiting: usize,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -176,6 +191,22 @@ impl GroupCommit {
             keys,
             writer,
             queue: std::sync::Mutex::new(Queue::default()),
+            acts: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> WriteStats {
+        let waiting = self
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .waiting
+            .len();
+        WriteStats {
+            acts: self.acts.load(Ordering::Relaxed),
+            commits: self.commits.load(Ordering::Relaxed),
+            waiting,
         }
     }
 
@@ -271,6 +302,7 @@ impl GroupCommit {
         let org = self.store.org().as_str();
         let mut tx = self.store.begin().await?;
         let mut frontier = tx.frontier().await?;
+        let first = frontier.size();
         let mut root = None;
         let mut checkpoints = Vec::new();
         for act in acts {
@@ -312,6 +344,9 @@ impl GroupCommit {
         let checkpoints: Vec<&SignedTreeHead> = checkpoints.iter().collect();
         tx.write_log_state(&frontier, &latest, &checkpoints).await?;
         tx.commit().await?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.acts
+            .fetch_add(frontier.size() - first, Ordering::Relaxed);
         self.keyring.set_anchor(org, &latest, false).await?;
         Ok(())
     }

@@ -25,6 +25,7 @@ use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
+pub use group_commit::WriteStats;
 pub use info_pages::ShownPage;
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,

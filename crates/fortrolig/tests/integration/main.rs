@@ -18,6 +18,7 @@ mod cli_errors;
 mod crash;
 mod crash_server;
 mod grants;
+mod group_commit;
 mod info_pages;
 mod keys;
 mod login;
