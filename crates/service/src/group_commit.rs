@@ -16,9 +16,9 @@
 //! Each act runs between `SAVEPOINT` and `RELEASE`: an act whose change fails is rolled
 //! back to its savepoint and gets its own error, with no audit entry, as when it was a
 //! transaction of its own; its neighbours never see what it did. An act that succeeds
-//! gets its entry (with the root after it) at once, so the next act in the batch finds
-//! the log as it would have after a commit. The frontier and the signed heads are
-//! written once, at the end. Nobody is answered before the commit, so every
+//! gets the next entry number and its own root after it; the entries, the frontier and
+//! the signed heads are written once, at the end (the entries in one statement per 64).
+//! Nobody is answered before the commit, so every
 //! acknowledged write is durable; if the transaction, an entry, the commit or the anchor
 //! fails, every act of the batch that got that far gets an error.
 
@@ -29,7 +29,7 @@ use std::sync::{Arc, PoisonError};
 
 use fortrolig_audit::{CHECKPOINT_INTERVAL, Hash, LogEntry, SignedTreeHead, TreeHead, leaf_hash};
 use fortrolig_domain::{Action, AuditEvent, Clock, Outcome, PatientId, Timestamp};
-use fortrolig_store::{ClinicStore, ClinicTx, KeyRing, StoreError};
+use fortrolig_store::{ActEnd, ClinicStore, ClinicTx, KeyRing, StoreError};
 use tokio::sync::{Mutex, RwLock, oneshot};
 
 use crate::clinic::{ActContext, BoxFuture};
@@ -303,43 +303,45 @@ impl GroupCommit {
         let mut tx = self.store.begin().await?;
         let mut frontier = tx.frontier().await?;
         let first = frontier.size();
-        let mut root = None;
+        // The entries are inserted together at the end, in as few statements as
+        // possible; no change reads the log inside a transaction.
+        let mut entries = Vec::with_capacity(acts.len());
         let mut checkpoints = Vec::new();
+        let mut ended = None;
         for act in acts {
             if savepoints {
-                tx.savepoint().await?;
+                tx.act_savepoint(ended.take(), true).await?;
             }
             let event = act.event();
             match (act.change)(&mut tx).await {
                 Err(e) => {
-                    if savepoints {
-                        tx.rollback_to_savepoint().await?;
-                    }
+                    ended = Some(ActEnd::Undo);
                     results.push(Err(e.into()));
                 }
                 Ok(value) => {
+                    ended = Some(ActEnd::Keep);
                     let now = self.clock.now();
                     let entry = LogEntry::new(frontier.size() + 1, now, &event);
                     frontier.push(leaf_hash(&entry.encode()));
                     let after = frontier.root();
-                    tx.insert_entry(&entry, &after).await?;
-                    if savepoints {
-                        tx.release_savepoint().await?;
-                    }
                     // A checkpoint stays exactly at every CHECKPOINT_INTERVAL-th entry,
                     // wherever the batch ends.
                     if entry.seq.is_multiple_of(CHECKPOINT_INTERVAL) {
                         checkpoints.push(sign_head(org, keys, entry.seq, after, now));
                     }
-                    root = Some(after);
+                    entries.push((entry, after));
                     results.push(Ok(value));
                 }
             }
         }
-        let Some(root) = root else {
+        if savepoints {
+            tx.act_savepoint(ended, false).await?;
+        }
+        let Some(&(_, root)) = entries.last() else {
             // Every change failed: nothing to record; dropping `tx` rolls it back.
             return Ok(());
         };
+        tx.insert_entries(&entries).await?;
         let latest = sign_head(org, keys, frontier.size(), root, self.clock.now());
         let checkpoints: Vec<&SignedTreeHead> = checkpoints.iter().collect();
         tx.write_log_state(&frontier, &latest, &checkpoints).await?;

@@ -27,6 +27,15 @@ pub struct PatientRow {
     pub created_at: i64,
 }
 
+/// How an act's savepoint ends (`ClinicTx::act_savepoint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActEnd {
+    /// Its changes stay in the transaction.
+    Keep,
+    /// Its changes are undone.
+    Undo,
+}
+
 /// Everything one audited act writes to the log, in the same transaction as the act.
 #[derive(Debug)]
 pub struct AuditAppend<'a> {
@@ -419,28 +428,73 @@ impl ClinicTx {
         Ok(())
     }
 
-    /// Marks a point the transaction can return to: one act of a group commit starts
-    /// here, so that its failure undoes its own changes and none of its neighbours'.
-    /// Savepoints nest; each must end in `release_savepoint` or
-    /// `rollback_to_savepoint`.
-    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.tx.execute("SAVEPOINT fortrolig_act").await?;
+    /// Ends the current act's savepoint and/or starts the next act's, in one round trip
+    /// (group commit, see the service's `group_commit`): each act runs between
+    /// `SAVEPOINT` and `RELEASE`, so that its failure undoes its own changes and none of
+    /// its neighbours'. `ActEnd::Undo` also clears PostgreSQL's abort state after a
+    /// failed statement, so the transaction can go on.
+    pub async fn act_savepoint(
+        &mut self,
+        end: Option<ActEnd>,
+        start_next: bool,
+    ) -> Result<(), StoreError> {
+        let sql = match (end, start_next) {
+            (None, false) => return Ok(()),
+            (None, true) => "SAVEPOINT fortrolig_act",
+            (Some(ActEnd::Keep), false) => "RELEASE SAVEPOINT fortrolig_act",
+            (Some(ActEnd::Keep), true) => {
+                "RELEASE SAVEPOINT fortrolig_act; SAVEPOINT fortrolig_act"
+            }
+            (Some(ActEnd::Undo), false) => {
+                "ROLLBACK TO SAVEPOINT fortrolig_act; RELEASE SAVEPOINT fortrolig_act"
+            }
+            (Some(ActEnd::Undo), true) => {
+                "ROLLBACK TO SAVEPOINT fortrolig_act; RELEASE SAVEPOINT fortrolig_act; \
+                 SAVEPOINT fortrolig_act"
+            }
+        };
+        self.tx.execute(sql).await?;
         Ok(())
     }
 
-    /// Keeps what was done since the last `savepoint` (as part of the transaction).
-    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.tx.execute("RELEASE SAVEPOINT fortrolig_act").await?;
-        Ok(())
-    }
-
-    /// Undoes what was done since the last `savepoint` and ends it. On PostgreSQL this
-    /// also clears a failed statement's abort state, so the transaction can go on.
-    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.tx
-            .execute("ROLLBACK TO SAVEPOINT fortrolig_act")
-            .await?;
-        self.tx.execute("RELEASE SAVEPOINT fortrolig_act").await?;
+    /// Inserts audit entries, each with the root of the tree after it, in as few
+    /// statements as the databases' limits on bound values allow.
+    pub async fn insert_entries(
+        &mut self,
+        rows: &[(LogEntry, [u8; 32])],
+    ) -> Result<(), StoreError> {
+        // 14 values a row; 64 rows stay under SQLite's oldest limit of 999.
+        for chunk in rows.chunks(64) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let n = r * 14;
+                    let cells: Vec<String> = (1..=14).map(|c| format!("${}", n + c)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
+                values.join(", ")
+            )));
+            for (e, root_after) in chunk {
+                query = query
+                    .bind(e.seq as i64)
+                    .bind(e.at)
+                    .bind(e.actor_id.as_str())
+                    .bind(e.actor_role.as_str())
+                    .bind(e.actor_clinic.as_str())
+                    .bind(e.actor_hpr.as_deref())
+                    .bind(e.patient.as_deref())
+                    .bind(e.action.as_str())
+                    .bind(e.object.as_str())
+                    .bind(e.reason.as_str())
+                    .bind(e.outcome.as_str())
+                    .bind(e.source_session.as_deref())
+                    .bind(e.source_address.as_deref())
+                    .bind(root_after.as_slice());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
