@@ -472,10 +472,13 @@ impl ClinicTx {
                     format!("({})", cells.join(", "))
                 })
                 .collect();
+            // Not kept prepared: up to 64 shapes of this statement per connection would
+            // sit in the statement cache for a parse that costs little once a batch.
             let mut query = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
                 values.join(", ")
-            )));
+            )))
+            .persistent(false);
             for (e, root_after) in chunk {
                 query = query
                     .bind(e.seq as i64)
