@@ -269,7 +269,7 @@ fn per_call(label: &str, report: &mut Report, took: crate::cpu::Elapsed, calls: 
 /// ring transaction for the anchor.
 async fn breakdown(
     report: &mut Report,
-    clinic: &Clinic,
+    clinic: &Arc<Clinic>,
     ctx: &ActContext,
     calls: u64,
 ) -> Result<(), Box<dyn Error>> {
@@ -313,6 +313,47 @@ async fn breakdown(
         report,
         watch.stop()?,
         calls,
+    );
+
+    // The same writes from CONCURRENT writers at once, as a busy clinic's requests
+    // arrive: group commit puts those that queue during one commit into the next, so
+    // they share its fsync, its signed head and its anchor update.
+    const CONCURRENT: u64 = 64;
+    let each = calls.div_ceil(CONCURRENT);
+    let before = clinic.write_stats();
+    let watch = Stopwatch::start(ticks)?;
+    let writers: Vec<_> = (0..CONCURRENT)
+        .map(|_| {
+            let (clinic, ctx) = (clinic.clone(), ctx.clone());
+            tokio::spawn(async move {
+                for _ in 0..each {
+                    clinic
+                        .record(&ctx, Action::PatientRead, None, "bench", "bench")
+                        .await?;
+                }
+                Ok::<_, fortrolig_service::ServiceError>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await??;
+    }
+    let took = watch.stop()?;
+    let after = clinic.write_stats();
+    per_call(
+        &format!("  one audit-only write, {CONCURRENT} writers at once"),
+        report,
+        took,
+        each * CONCURRENT,
+    );
+    report.info(
+        "    writes per commit (group commit)",
+        &format!(
+            "{:.1} ({} writes in {} commits)",
+            (after.acts - before.acts) as f64 / (after.commits - before.commits).max(1) as f64,
+            report::count(after.acts - before.acts),
+            report::count(after.commits - before.commits),
+        ),
     );
     Ok(())
 }

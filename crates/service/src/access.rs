@@ -353,7 +353,7 @@ impl Clinic {
             Action::EmergencyAccess,
             Some(patient),
             &format!("emergency:{id}"),
-            |tx| Box::pin(async move { tx.insert_emergency(&row).await }),
+            move |tx| Box::pin(async move { tx.insert_emergency(&row).await }),
         )
         .await?;
         Ok(HealthAccess {
@@ -422,7 +422,7 @@ impl Clinic {
                 Action::EmergencyReviewed,
                 patient,
                 &format!("emergency:{id}"),
-                |tx| {
+                move |tx| {
                     Box::pin(
                         async move { tx.review_emergency(id.as_bytes(), &by, &note, now).await },
                     )

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fortrolig_audit::{
-    CHECKPOINT_INTERVAL, Hash, LogEntry, LogVerifier, SignedTreeHead, TreeHead, Verified,
-};
+use fortrolig_audit::{CHECKPOINT_INTERVAL, Hash, LogEntry, LogVerifier, SignedTreeHead, Verified};
 use fortrolig_domain::{
     Action, Actor, AuditEvent, Clock, Email, NewPatient, OrgNumber, Outcome, PatientId, PersonName,
     PersonNumber, Phone, Source, Timestamp,
@@ -23,6 +21,7 @@ pub(crate) type BoxFuture<'t, T> =
 
 use crate::Fortrolig;
 use crate::error::ServiceError;
+use crate::group_commit::{Act, GroupCommit, WriteStats, erase, sign_head};
 use crate::keys::{ClinicKeys, key_id, load_clinic_keys, random_key_id};
 
 /// Who acts, from where, and why: every audited call takes one.
@@ -79,9 +78,12 @@ pub struct Clinic {
     pub(crate) store: ClinicStore,
     pub(crate) keyring: KeyRing,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) keys: RwLock<ClinicKeys>,
+    pub(crate) keys: Arc<RwLock<ClinicKeys>>,
     /// One writer at a time per clinic in this process; the store's row lock covers others.
-    pub(crate) writer: Mutex<()>,
+    /// Each group-commit batch holds it too.
+    pub(crate) writer: Arc<Mutex<()>>,
+    /// Audited writes queue here and are committed in batches (`write_outcome`).
+    group: Arc<GroupCommit>,
     /// Something new in a thread, for live updates (sent after the commit).
     pub(crate) events: tokio::sync::broadcast::Sender<crate::messaging::ThreadEvent>,
     /// Notice settings shared by the process, and the dispatcher's wake-up.
@@ -103,13 +105,25 @@ fn malformed(what: &str) -> ServiceError {
 impl Clinic {
     pub(crate) async fn load(app: Fortrolig, store: ClinicStore) -> Result<Self, ServiceError> {
         let keyring = app.stores().keyring.clone();
-        let keys = load_clinic_keys(&keyring, app.master(), store.org()).await?;
+        let keys = Arc::new(RwLock::new(
+            load_clinic_keys(&keyring, app.master(), store.org()).await?,
+        ));
+        let writer = Arc::new(Mutex::new(()));
+        let clock = app.inner.clock.clone();
+        let group = Arc::new(GroupCommit::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            keys.clone(),
+            writer.clone(),
+        ));
         Ok(Self {
             store,
             keyring,
-            clock: app.inner.clock.clone(),
-            keys: RwLock::new(keys),
-            writer: Mutex::new(()),
+            clock,
+            keys,
+            writer,
+            group,
             events: tokio::sync::broadcast::channel(1024).0,
             notice_hub: app.inner.notices.clone(),
             checker: RwLock::new(None),
@@ -432,39 +446,52 @@ impl Clinic {
     }
 
     /// Runs `change` and the audit entry for it in one transaction (X3): either both are
-    /// durable or neither is.
-    pub(crate) async fn write<T: Send>(
+    /// durable or neither is. Concurrent writes to the clinic share the transaction
+    /// (group commit, see `group_commit`); `change` runs between savepoints there, so
+    /// it sees its neighbours' committed-to-be changes but never their failed ones.
+    /// `Ok` comes only after the commit.
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         ctx: &ActContext,
         action: Action,
         patient: Option<PatientId>,
         object: &str,
-        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>> + Send,
+        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>>
+        + Send
+        + 'static,
     ) -> Result<T, ServiceError> {
         self.write_outcome(ctx, action, patient, object, Outcome::Granted, change)
             .await
     }
 
     /// Like `write`, with the outcome the entry records (`Denied` for security events).
-    pub(crate) async fn write_outcome<T: Send>(
+    pub(crate) async fn write_outcome<T: Send + 'static>(
         &self,
         ctx: &ActContext,
         action: Action,
         patient: Option<PatientId>,
         object: &str,
         outcome: Outcome,
-        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>> + Send,
+        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<T, StoreError>>
+        + Send
+        + 'static,
     ) -> Result<T, ServiceError> {
-        let _writer = self.writer.lock().await;
-        let keys = self.keys.read().await;
-        let mut tx = self.store.begin().await?;
-        let out = change(&mut tx).await?;
-        let head = self
-            .append_with_outcome(&mut tx, &keys, ctx, action, patient, object, outcome)
+        let value = self
+            .group
+            .submit(Act {
+                ctx: ctx.clone(),
+                action,
+                patient,
+                object: object.to_owned(),
+                outcome,
+                change: erase(change),
+            })
             .await?;
-        tx.commit().await?;
-        self.anchor(&head).await?;
-        Ok(out)
+        // `erase` boxed a `T`, so this always succeeds.
+        value
+            .downcast::<T>()
+            .map(|value| *value)
+            .map_err(|_| malformed("a write's result came back as another type"))
     }
 
     /// Records an act that writes nothing else (a read, an export, a start-up).
@@ -529,13 +556,7 @@ impl Clinic {
         let entry = LogEntry::new(frontier.size() + 1, now, &event);
         frontier.push(fortrolig_audit::leaf_hash(&entry.encode()));
         let root = frontier.root();
-        let head = TreeHead {
-            clinic: self.org().to_string(),
-            size: entry.seq,
-            root,
-            signed_at: now.as_micros(),
-        }
-        .sign(keys.signing_version, &keys.signing);
+        let head = sign_head(self.org().as_str(), keys, entry.seq, root, now);
         tx.append_audit(&AuditAppend {
             entry: &entry,
             root_after: root,
@@ -609,8 +630,14 @@ impl Clinic {
         Ok((entry, path, head))
     }
 
-    /// Holds this clinic's writers back (in this process) while a backup reads it.
-    pub(crate) async fn pause_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    /// What group commit has done on this handle: acts, commits, and acts waiting.
+    pub fn write_stats(&self) -> WriteStats {
+        self.group.stats()
+    }
+
+    /// Holds this clinic's writers back (in this process) until the guard is dropped:
+    /// a backup reads the clinic under it. Writes queue meanwhile and go in one batch.
+    pub async fn pause_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writer.lock().await
     }
 
@@ -635,7 +662,7 @@ impl Clinic {
             Action::Restored,
             None,
             &format!("backup:{label}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     for id in &ids {
                         tx.delete_patient(id.as_bytes()).await?;

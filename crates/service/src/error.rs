@@ -36,6 +36,14 @@ pub enum ServiceError {
     AuditBroken { clinic: String, fault: Fault },
     #[error("backup file: {0}")]
     Backup(String),
+    /// The group commit this write was part of failed as a whole (see
+    /// `group_commit`): nothing of the batch was committed. The cause is shared by
+    /// every write of the batch.
+    #[error("the batch of writes this one was part of failed: {0}")]
+    Batch(std::sync::Arc<ServiceError>),
+    /// The clinic's writer stopped before it answered (the runtime shutting down).
+    #[error("the clinic's writer stopped before the write was answered")]
+    WriterStopped,
     #[error("I/O error on {path}: {source}")]
     Io {
         path: String,
@@ -45,7 +53,12 @@ pub enum ServiceError {
 
 impl ServiceError {
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, ServiceError::Store(e) if e.is_unavailable())
+        match self {
+            ServiceError::Store(e) => e.is_unavailable(),
+            ServiceError::Batch(e) => e.is_unavailable(),
+            ServiceError::WriterStopped => true,
+            _ => false,
+        }
     }
 
     /// A clinic that is not registered here was named.

@@ -52,7 +52,7 @@ impl Clinic {
             Action::SettingChanged,
             None,
             &format!("side:{}", page.slug()),
-            |tx| {
+            move |tx| {
                 Box::pin(
                     async move { tx.set_info_page(page.slug(), &title, &body, now, &by).await },
                 )

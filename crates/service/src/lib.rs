@@ -5,6 +5,7 @@ pub mod backup;
 mod clinic;
 mod error;
 mod grants;
+mod group_commit;
 mod info_pages;
 mod keys;
 mod messaging;
@@ -26,6 +27,7 @@ use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
+pub use group_commit::WriteStats;
 pub use info_pages::ShownPage;
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
@@ -41,7 +43,7 @@ pub use people::{
 };
 pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, EndOwn, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,
-    SessionSubject, SessionToken,
+    SessionSubject, SessionToken, TOUCH_INTERVAL_MICROS,
 };
 pub use teams::{MAX_TEAM_NAME, Membership, Team, TeamCare};
 use tokio::sync::Mutex;

@@ -19,10 +19,12 @@ impl Clinic {
         patient: Option<PatientId>,
         object: &str,
         nothing: impl FnOnce() -> ServiceError,
-        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<bool, StoreError>> + Send,
+        change: impl for<'t> FnOnce(&'t mut ClinicTx) -> BoxFuture<'t, Result<bool, StoreError>>
+        + Send
+        + 'static,
     ) -> Result<(), ServiceError> {
         let result = self
-            .write(ctx, action, patient, object, |tx| {
+            .write(ctx, action, patient, object, move |tx| {
                 let ended = change(tx);
                 Box::pin(async move {
                     if ended.await? {

@@ -220,7 +220,7 @@ impl Clinic {
             Action::ActivationIssued,
             patient,
             &format!("{} {}", subject.actor_id(), proof.as_str()),
-            |tx| Box::pin(async move { tx.insert_activation(&row).await }),
+            move |tx| Box::pin(async move { tx.insert_activation(&row).await }),
         )
         .await?;
         Ok(IssuedActivation {
@@ -307,7 +307,7 @@ impl Clinic {
                 Action::PasskeyEnrolled,
                 subject.patient(),
                 &format!("{} {}", subject.actor_id(), activation.proof),
-                |tx| Box::pin(async move { tx.enrol_passkey(&row, now).await }),
+                move |tx| Box::pin(async move { tx.enrol_passkey(&row, now).await }),
             )
             .await;
         match done {
@@ -385,7 +385,7 @@ impl Clinic {
             Action::PasskeysRevoked,
             subject.patient(),
             &subject.actor_id(),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.revoke_passkeys(subject.kind(), subject.id_bytes(), now)
                         .await

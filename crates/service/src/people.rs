@@ -182,7 +182,7 @@ impl Clinic {
             Action::StaffAdded,
             None,
             &format!("staff:{id}"),
-            |tx| Box::pin(async move { tx.insert_staff(&row).await }),
+            move |tx| Box::pin(async move { tx.insert_staff(&row).await }),
         )
         .await?;
         Ok(id)
@@ -214,7 +214,7 @@ impl Clinic {
                 Action::StaffAdded,
                 None,
                 &format!("staff:{staff} identity"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.set_staff_person_number(staff.as_bytes(), &index, &sealed)
                             .await
@@ -338,15 +338,21 @@ impl Clinic {
             old.staff, old.role
         );
         let changed = self
-            .write(ctx, Action::AuthorisationChanged, None, &object, |tx| {
-                Box::pin(async move {
-                    // Ended by someone else meanwhile: roll back, audit entry and all.
-                    if !tx.end_authorisation(grant.as_bytes(), &by, now.0).await? {
-                        return Err(StoreError::NotOpen);
-                    }
-                    tx.insert_authorisation(&row).await
-                })
-            })
+            .write(
+                ctx,
+                Action::AuthorisationChanged,
+                None,
+                &object,
+                move |tx| {
+                    Box::pin(async move {
+                        // Ended by someone else meanwhile: roll back, audit entry and all.
+                        if !tx.end_authorisation(grant.as_bytes(), &by, now.0).await? {
+                            return Err(StoreError::NotOpen);
+                        }
+                        tx.insert_authorisation(&row).await
+                    })
+                },
+            )
             .await;
         match changed {
             Ok(()) => Ok(id),
@@ -419,13 +425,19 @@ impl Clinic {
             object.push_str(&format!(" covers:{}", org_list(covers)));
         }
         let clinics: Vec<String> = covers.iter().map(ToString::to_string).collect();
-        self.write(ctx, Action::AuthorisationGranted, None, &object, |tx| {
-            Box::pin(async move {
-                tx.insert_authorisation(&row).await?;
-                tx.insert_authorisation_clinics(row.id.as_slice(), &clinics)
-                    .await
-            })
-        })
+        self.write(
+            ctx,
+            Action::AuthorisationGranted,
+            None,
+            &object,
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_authorisation(&row).await?;
+                    tx.insert_authorisation_clinics(row.id.as_slice(), &clinics)
+                        .await
+                })
+            },
+        )
         .await
     }
 
@@ -458,7 +470,9 @@ impl Clinic {
             None,
             &format!("grant:{grant}"),
             || ServiceError::Invalid("no such authorisation in force".into()),
-            |tx| Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await }),
+            move |tx| {
+                Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
+            },
         )
         .await
     }
@@ -478,7 +492,9 @@ impl Clinic {
             Action::AuthorisationEnded,
             None,
             &format!("grant:{grant} covers:{}", org_list(covers)),
-            |tx| Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await }),
+            move |tx| {
+                Box::pin(async move { tx.end_authorisation(grant.as_bytes(), &by, now).await })
+            },
         )
         .await
     }
@@ -497,7 +513,7 @@ impl Clinic {
             Action::StaffDeactivated,
             None,
             &format!("staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.deactivate_staff(staff.as_bytes(), &by, now).await?;
                     // A passkey must not outlive the person's place at the clinic.
@@ -602,7 +618,7 @@ impl Clinic {
             Action::AuthorisationReviewed,
             None,
             &format!("grant:{grant} {decision}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.insert_access_review(grant.as_bytes(), &by, decision, now)
                         .await?;
@@ -637,7 +653,7 @@ impl Clinic {
             Action::TrainingRecorded,
             None,
             &format!("staff:{staff} course:{course}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.insert_training(staff.as_bytes(), &course, &by, now)
                         .await
@@ -673,7 +689,7 @@ impl Clinic {
             Action::SettingChanged,
             None,
             &format!("{TRAINING_REQUIRED}={value}"),
-            |tx| Box::pin(async move { tx.set_setting(TRAINING_REQUIRED, value).await }),
+            move |tx| Box::pin(async move { tx.set_setting(TRAINING_REQUIRED, value).await }),
         )
         .await
     }
@@ -702,7 +718,7 @@ impl Clinic {
             Action::CareStarted,
             Some(patient),
             &format!("staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.start_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
                         .await
@@ -725,7 +741,7 @@ impl Clinic {
             Some(patient),
             &format!("staff:{staff}"),
             || ServiceError::Invalid("no care relationship in force".into()),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.end_care_relationship(staff.as_bytes(), patient.as_bytes(), now)
                         .await

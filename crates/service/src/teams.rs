@@ -121,7 +121,7 @@ impl Clinic {
             Action::TeamCreated,
             None,
             &format!("team:{id}"),
-            |tx| Box::pin(async move { tx.insert_team(&row).await }),
+            move |tx| Box::pin(async move { tx.insert_team(&row).await }),
         )
         .await?;
         Ok(id)
@@ -216,7 +216,7 @@ impl Clinic {
             Action::TeamMemberAdded,
             None,
             &format!("team:{team} staff:{staff}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.add_team_member(team.as_bytes(), staff.as_bytes(), now)
                         .await
@@ -241,7 +241,7 @@ impl Clinic {
             None,
             &format!("team:{team} staff:{staff}"),
             not_member,
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.end_team_member(team.as_bytes(), staff.as_bytes(), now)
                         .await
@@ -279,7 +279,7 @@ impl Clinic {
             Action::TeamCareStarted,
             Some(patient),
             &format!("team:{team}"),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.start_team_care(team.as_bytes(), patient.as_bytes(), now)
                         .await
@@ -304,7 +304,7 @@ impl Clinic {
             Some(patient),
             &format!("team:{team}"),
             no_team_care,
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.end_team_care(team.as_bytes(), patient.as_bytes(), now)
                         .await

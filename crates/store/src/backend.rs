@@ -222,6 +222,10 @@ async fn connect(url: &str, dialect: Dialect) -> Result<Db, StoreError> {
     let pool = AnyPoolOptions::new()
         .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
         .acquire_timeout(Duration::from_secs(10))
+        // A SQLite connection is a file handle in this process, not a socket that can
+        // die unseen, so the ping before every acquire (a round trip to sqlx's
+        // connection thread) buys nothing there.
+        .test_before_acquire(dialect != Dialect::Sqlite)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if dialect == Dialect::Sqlite {

@@ -27,6 +27,15 @@ pub struct PatientRow {
     pub created_at: i64,
 }
 
+/// How an act's savepoint ends (`ClinicTx::act_savepoint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActEnd {
+    /// Its changes stay in the transaction.
+    Keep,
+    /// Its changes are undone.
+    Undo,
+}
+
 /// Everything one audited act writes to the log, in the same transaction as the act.
 #[derive(Debug)]
 pub struct AuditAppend<'a> {
@@ -361,8 +370,22 @@ impl ClinicTx {
         Ok(n > 0)
     }
 
+    /// One act's entry and its log state, for a transaction that records a single act.
     pub async fn append_audit(&mut self, append: &AuditAppend<'_>) -> Result<(), StoreError> {
-        let e = append.entry;
+        self.insert_entry(append.entry, &append.root_after).await?;
+        let checkpoint = append.checkpoint.then_some(append.latest);
+        self.write_log_state(append.frontier, append.latest, checkpoint.as_slice())
+            .await
+    }
+
+    /// Inserts one audit entry with the root of the tree after it. A transaction that
+    /// records several acts (group commit) calls this once per act and
+    /// `write_log_state` once at the end.
+    pub async fn insert_entry(
+        &mut self,
+        e: &LogEntry,
+        root_after: &[u8; 32],
+    ) -> Result<(), StoreError> {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         )))
@@ -379,22 +402,106 @@ impl ClinicTx {
         .bind(&e.outcome)
         .bind(e.source_session.as_deref())
         .bind(e.source_address.as_deref())
-        .bind(append.root_after.as_slice())
+        .bind(root_after.as_slice())
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// The log's state after the entries of this transaction: the frontier, the latest
+    /// signed head (replacing the previous one) and any signed checkpoints.
+    pub async fn write_log_state(
+        &mut self,
+        frontier: &Frontier,
+        latest: &SignedTreeHead,
+        checkpoints: &[&SignedTreeHead],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
              ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
         )
-        .bind(append.frontier.to_bytes())
+        .bind(frontier.to_bytes())
         .execute(&mut *self.tx)
         .await?;
         sqlx::query("DELETE FROM audit_tree_heads WHERE kind = 'latest'")
             .execute(&mut *self.tx)
             .await?;
-        self.insert_head("latest", append.latest).await?;
-        if append.checkpoint {
-            self.insert_head("checkpoint", append.latest).await?;
+        self.insert_head("latest", latest).await?;
+        for head in checkpoints {
+            self.insert_head("checkpoint", head).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the current act's savepoint and/or starts the next act's, in one round trip
+    /// (group commit, see the service's `group_commit`): each act runs between
+    /// `SAVEPOINT` and `RELEASE`, so that its failure undoes its own changes and none of
+    /// its neighbours'. `ActEnd::Undo` also clears PostgreSQL's abort state after a
+    /// failed statement, so the transaction can go on.
+    pub async fn act_savepoint(
+        &mut self,
+        end: Option<ActEnd>,
+        start_next: bool,
+    ) -> Result<(), StoreError> {
+        let sql = match (end, start_next) {
+            (None, false) => return Ok(()),
+            (None, true) => "SAVEPOINT fortrolig_act",
+            (Some(ActEnd::Keep), false) => "RELEASE SAVEPOINT fortrolig_act",
+            (Some(ActEnd::Keep), true) => {
+                "RELEASE SAVEPOINT fortrolig_act; SAVEPOINT fortrolig_act"
+            }
+            (Some(ActEnd::Undo), false) => {
+                "ROLLBACK TO SAVEPOINT fortrolig_act; RELEASE SAVEPOINT fortrolig_act"
+            }
+            (Some(ActEnd::Undo), true) => {
+                "ROLLBACK TO SAVEPOINT fortrolig_act; RELEASE SAVEPOINT fortrolig_act; \
+                 SAVEPOINT fortrolig_act"
+            }
+        };
+        self.tx.execute(sql).await?;
+        Ok(())
+    }
+
+    /// Inserts audit entries, each with the root of the tree after it, in as few
+    /// statements as the databases' limits on bound values allow.
+    pub async fn insert_entries(
+        &mut self,
+        rows: &[(LogEntry, [u8; 32])],
+    ) -> Result<(), StoreError> {
+        // 14 values a row; 64 rows stay under SQLite's oldest limit of 999.
+        for chunk in rows.chunks(64) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let n = r * 14;
+                    let cells: Vec<String> = (1..=14).map(|c| format!("${}", n + c)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            // Not kept prepared: up to 64 shapes of this statement per connection would
+            // sit in the statement cache for a parse that costs little once a batch.
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
+                values.join(", ")
+            )))
+            .persistent(false);
+            for (e, root_after) in chunk {
+                query = query
+                    .bind(e.seq as i64)
+                    .bind(e.at)
+                    .bind(e.actor_id.as_str())
+                    .bind(e.actor_role.as_str())
+                    .bind(e.actor_clinic.as_str())
+                    .bind(e.actor_hpr.as_deref())
+                    .bind(e.patient.as_deref())
+                    .bind(e.action.as_str())
+                    .bind(e.object.as_str())
+                    .bind(e.reason.as_str())
+                    .bind(e.outcome.as_str())
+                    .bind(e.source_session.as_deref())
+                    .bind(e.source_address.as_deref())
+                    .bind(root_after.as_slice());
+            }
+            query.execute(&mut *self.tx).await?;
         }
         Ok(())
     }

@@ -320,40 +320,32 @@ impl KeyRing {
         row.map(|r| head_from_row(org, r)).transpose()
     }
 
-    /// Moves the anchor forward (never back, unless `allow_back` for a restore).
+    /// Moves the anchor forward (never back, unless `allow_back` for a restore). One
+    /// statement, so one round trip and one durable commit: it runs once per group
+    /// commit, on the clinic's write path.
     pub async fn set_anchor(
         &self,
         org: &str,
         anchor: &SignedTreeHead,
         allow_back: bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool.begin().await?;
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT tree_size FROM audit_anchors WHERE org_number = $1")
-                .bind(org)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let size = anchor.head.size as i64;
-        if current.is_some_and(|c| c > size && !allow_back) {
-            return Ok(());
-        }
-        sqlx::query("DELETE FROM audit_anchors WHERE org_number = $1")
-            .bind(org)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO audit_anchors (org_number, tree_size, root, signed_at, key_version, signature) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (org_number) DO UPDATE SET tree_size = excluded.tree_size, \
+             root = excluded.root, signed_at = excluded.signed_at, \
+             key_version = excluded.key_version, signature = excluded.signature \
+             WHERE $7 OR audit_anchors.tree_size <= excluded.tree_size",
         )
         .bind(org)
-        .bind(size)
+        .bind(anchor.head.size as i64)
         .bind(anchor.head.root.as_slice())
         .bind(anchor.head.signed_at)
         .bind(i64::from(anchor.key_version))
         .bind(&anchor.signature)
-        .execute(&mut *tx)
+        .bind(allow_back)
+        .execute(&self.db.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

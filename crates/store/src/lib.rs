@@ -16,7 +16,7 @@ pub mod tables;
 mod teams;
 
 pub use backend::{Backend, Db, Dialect, Stores};
-pub use clinic::{AuditAppend, ClinicStore, ClinicTx, PatientRow};
+pub use clinic::{ActEnd, AuditAppend, ClinicStore, ClinicTx, PatientRow};
 pub use directory::ClinicEntry;
 pub use error::StoreError;
 pub use keyring::{ClinicKeyRow, KeyRing, PatientKeyRow, SigningKeyRow};

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::{ManualClock, PersonName, Source, Timestamp};
-use fortrolig_service::{EndOwn, SessionProblem, SessionSubject, SessionToken};
+use fortrolig_service::{
+    EndOwn, IDLE_LIMIT_MICROS, SessionProblem, SessionSubject, SessionToken, TOUCH_INTERVAL_MICROS,
+};
 
 use crate::support::{
     ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, synthetic_fnr,
@@ -373,7 +375,64 @@ async fn a_person_ends_one_of_their_own_sessions_in_an_audited_write_s4_x3(
     Ok(())
 }
 
+/// `last_seen` as stored (what the idle limit is checked against).
+async fn stored_last_seen(
+    clinic: &fortrolig_service::Clinic,
+    subject: SessionSubject,
+) -> Result<Timestamp, Box<dyn std::error::Error + Send + Sync>> {
+    let sessions = clinic.sessions_of(subject).await?;
+    Ok(sessions.first().ok_or("no open session")?.last_seen)
+}
+
+async fn last_seen_is_written_at_most_once_a_minute_and_idle_expiry_still_holds_s4_x2(
+    env: &TestEnv,
+) -> TestResult {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+    let app = env.app_with_clock(clock.clone()).await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Minuttklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(701), "Minutt Pasient"))
+        .await?;
+    let subject = SessionSubject::Patient(p);
+    let (token, started) = clinic
+        .start_session(subject, Level::High, "idporten", None, None, &source())
+        .await?;
+    let t0 = started.last_seen;
+    assert_eq!(stored_last_seen(&clinic, subject).await?, t0);
+
+    // Requests within the interval write nothing: the stored value stays, and the
+    // session handed back says so.
+    for _ in 0..3 {
+        clock.advance_micros(TOUCH_INTERVAL_MICROS / 4);
+        let seen = clinic.session(&token).await?.map_err(|p| p.to_string())?;
+        assert_eq!(seen.last_seen, t0);
+        assert_eq!(stored_last_seen(&clinic, subject).await?, t0);
+    }
+    // Once the stored value is a full interval old, a request moves it.
+    clock.advance_micros(TOUCH_INTERVAL_MICROS / 4);
+    let now = clock_now(&clock);
+    let seen = clinic.session(&token).await?.map_err(|p| p.to_string())?;
+    assert_eq!(seen.last_seen, now);
+    assert_eq!(stored_last_seen(&clinic, subject).await?, now);
+
+    // The idle limit counts from the stored value: a request 30 s later is not written,
+    // so the session ends 30 minutes after `now`, up to one interval earlier than 30
+    // minutes after its last request, never later.
+    clock.advance_micros(TOUCH_INTERVAL_MICROS / 2);
+    assert!(clinic.session(&token).await?.is_ok());
+    assert_eq!(stored_last_seen(&clinic, subject).await?, now);
+    // 30 minutes after the stored value, 29.5 after the last request: over.
+    clock.advance_micros(IDLE_LIMIT_MICROS - TOUCH_INTERVAL_MICROS / 2);
+    assert_eq!(
+        clinic.session(&token).await?.err(),
+        Some(SessionProblem::Expired)
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    last_seen_is_written_at_most_once_a_minute_and_idle_expiry_still_holds_s4_x2,
     id_token_is_kept_sealed_only_while_the_session_is_open_s4_x6_x4,
     a_person_ends_one_of_their_own_sessions_in_an_audited_write_s4_x3,
     sessions_expire_end_and_never_store_the_token_s4_x2,

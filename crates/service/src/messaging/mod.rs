@@ -318,7 +318,7 @@ impl Clinic {
             object.push_str(&format!(" varsel:{}:{}", n.channel, n.status));
         }
         let queued = notices.clone();
-        self.write(ctx, action, Some(patient), &object, |tx| {
+        self.write(ctx, action, Some(patient), &object, move |tx| {
             Box::pin(async move {
                 if let Some(new) = &new_thread {
                     tx.insert_thread(new).await?;

@@ -122,7 +122,7 @@ impl Clinic {
                 Action::ThreadRead,
                 Some(who.patient),
                 &format!("thread:{thread}"),
-                |tx| Box::pin(async move { tx.mark_read(&id, "staff", seen, now).await }),
+                move |tx| Box::pin(async move { tx.mark_read(&id, "staff", seen, now).await }),
             )
             .await?;
         if read > 0 {

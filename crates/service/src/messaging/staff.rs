@@ -104,7 +104,7 @@ impl HealthAccess<'_> {
                 Action::ThreadRead,
                 Some(self.patient()),
                 &format!("thread:{thread}"),
-                |tx| Box::pin(async move { tx.mark_read(&id, "patient", seen, now).await }),
+                move |tx| Box::pin(async move { tx.mark_read(&id, "patient", seen, now).await }),
             )
             .await?;
         if read > 0 {
@@ -225,7 +225,7 @@ impl HealthAccess<'_> {
                 Action::MessageRecalled,
                 Some(self.patient()),
                 &format!("thread:{thread} message:{message}"),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         // Not recalled (read already): roll back, so that the log does
                         // not record, as granted, a recall that did not happen.
@@ -290,7 +290,7 @@ impl HealthAccess<'_> {
                         ""
                     }
                 ),
-                |tx| {
+                move |tx| {
                     Box::pin(async move {
                         tx.update_thread(
                             &id,
@@ -331,7 +331,7 @@ impl HealthAccess<'_> {
                 Action::ThreadUpdated,
                 Some(self.patient()),
                 &format!("thread:{thread} message:{message} journal:{worthy}"),
-                |tx| Box::pin(async move { tx.set_journal_worthy(&id, worthy).await }),
+                move |tx| Box::pin(async move { tx.set_journal_worthy(&id, worthy).await }),
             )
             .await
     }

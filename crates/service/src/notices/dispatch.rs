@@ -236,7 +236,7 @@ impl Clinic {
                     Action::NoticeSent,
                     patient,
                     &object,
-                    |tx| Box::pin(async move { tx.notice_sent(&id, now, &provider_id).await }),
+                    move |tx| Box::pin(async move { tx.notice_sent(&id, now, &provider_id).await }),
                 )
                 .await?;
             }
@@ -275,7 +275,7 @@ impl Clinic {
             action,
             patient,
             &notice_object(row),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     let changed = tx
                         .notice_outcome(&id, status.as_str(), now, Some(&error))
@@ -323,7 +323,7 @@ impl Clinic {
                     Action::NoticeDelivered,
                     PatientId::from_slice(&row.patient_id),
                     &notice_object(&row),
-                    |tx| {
+                    move |tx| {
                         Box::pin(
                             async move { tx.notice_outcome(&id, "delivered", now, None).await },
                         )
@@ -369,7 +369,7 @@ impl Clinic {
                 Action::TaskCreated,
                 PatientId::from_slice(&row.patient_id),
                 &format!("oppgave:varsel-ulest {}", notice_object(&row)),
-                |tx| Box::pin(async move { tx.insert_task(&task).await }),
+                move |tx| Box::pin(async move { tx.insert_task(&task).await }),
             )
             .await?;
             made += 1;

@@ -201,7 +201,7 @@ impl Clinic {
                 "{PHONES_SETTING},{TERMS_SETTING} hash:{}",
                 hex(&sha256(&format!("{phones}\n{departments}")))
             ),
-            |tx| {
+            move |tx| {
                 Box::pin(async move {
                     tx.set_setting(PHONES_SETTING, &phones).await?;
                     tx.set_setting(TERMS_SETTING, &departments).await
@@ -253,7 +253,7 @@ impl Clinic {
             Action::NoticeTemplateChanged,
             None,
             &format!("mal:{kind}:{channel} hash:{}", hex(&sha256(&text))),
-            |tx| {
+            move |tx| {
                 Box::pin(
                     async move { tx.set_notice_template(kind, channel, &text, now, &by).await },
                 )
@@ -306,9 +306,13 @@ impl Clinic {
             row.subject,
             if granted { "gitt" } else { "trukket" }
         );
-        self.write(ctx, Action::ConsentChanged, Some(patient), &object, |tx| {
-            Box::pin(async move { tx.insert_consent(&row).await })
-        })
+        self.write(
+            ctx,
+            Action::ConsentChanged,
+            Some(patient),
+            &object,
+            move |tx| Box::pin(async move { tx.insert_consent(&row).await }),
+        )
         .await
     }
 
@@ -535,7 +539,7 @@ impl Clinic {
             Action::TaskDone,
             PatientId::from_slice(&task.patient_id),
             &format!("oppgave:{} {}", hex(id), task.kind),
-            |tx| Box::pin(async move { tx.finish_task(&key, &by, now).await }),
+            move |tx| Box::pin(async move { tx.finish_task(&key, &by, now).await }),
         )
         .await
     }
@@ -553,7 +557,7 @@ impl Clinic {
             Action::SettingChanged,
             None,
             &format!("{SENDER_SETTING}={name}"),
-            |tx| Box::pin(async move { tx.set_setting(SENDER_SETTING, &name).await }),
+            move |tx| Box::pin(async move { tx.set_setting(SENDER_SETTING, &name).await }),
         )
         .await
     }
