@@ -19,6 +19,7 @@ mod crash;
 mod crash_notices;
 mod crash_server;
 mod grants;
+mod i18n;
 mod info_pages;
 mod keys;
 mod login;
