@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -48,7 +49,7 @@ fn form_page(org: &str, csrf: &str, problem: Option<&str>) -> String {
          <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
         csrf = escape(csrf),
     );
-    page("Aktiveringskode", &body)
+    page(Lang::Nb, "Aktiveringskode", &body)
 }
 
 /// `GET /k/{clinic}/ansatt/aktivering`.
@@ -142,5 +143,5 @@ pub(crate) async fn issue(
         escape(&issued.expires_at.oslo_minutes()),
         escape(&issued.code.grouped()),
     );
-    Ok(Html(page("Aktiveringskode", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Aktiveringskode", &body)).into_response())
 }

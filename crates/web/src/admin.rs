@@ -25,6 +25,7 @@ use fortrolig_service::{ActContext, Clinic, Fortrolig, ServiceError, Session};
 
 use crate::error::WebError;
 use crate::html::escape;
+use crate::i18n::Lang;
 use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -198,6 +199,12 @@ impl Admin {
 
     /// A refusal of bad input, with a link back to `back`; nothing was changed.
     pub fn refuse(&self, title: &str, text: &str, back: &str) -> Halt {
-        Halt::page(message(StatusCode::BAD_REQUEST, title, text, back))
+        Halt::page(message(
+            Lang::Nb,
+            StatusCode::BAD_REQUEST,
+            title,
+            text,
+            back,
+        ))
     }
 }

@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fortrolig_service::ServiceError;
 
+use crate::i18n::n_;
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("not found")]
@@ -36,6 +38,7 @@ impl From<ServiceError> for WebError {
 /// What the middleware needs to log and render an error.
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorInfo {
+    /// Bokmål, marked with `n_`; translated where the page is rendered.
     pub message: &'static str,
     pub detail: Option<String>,
 }
@@ -43,25 +46,29 @@ pub(crate) struct ErrorInfo {
 impl WebError {
     fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
-            WebError::NotFound => (StatusCode::NOT_FOUND, "Siden finnes ikke.", None),
+            WebError::NotFound => (StatusCode::NOT_FOUND, n_("Siden finnes ikke."), None),
             WebError::TooMany => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "For mange forsøk fra denne adressen. Vent noen minutter og prøv igjen.",
+                n_("For mange forsøk fra denne adressen. Vent noen minutter og prøv igjen."),
                 None,
             ),
             WebError::Forbidden => (
                 StatusCode::FORBIDDEN,
-                "Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.",
+                n_(
+                    "Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.",
+                ),
                 None,
             ),
             WebError::Unavailable(d) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",
+                n_("Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."),
                 Some(d.clone()),
             ),
             WebError::Internal(d) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Noe gikk galt hos oss. Ingenting av det du sendte er tapt; prøv igjen, eller kontakt klinikken.",
+                n_(
+                    "Noe gikk galt hos oss. Ingenting av det du sendte er tapt; prøv igjen, eller kontakt klinikken.",
+                ),
                 Some(d.clone()),
             ),
         }

@@ -66,7 +66,14 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
     // The path only: a query string could carry personal data.
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path());
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    // The language of an error page, and the path the footer's language link returns to
+    // (a GET only: a form's address is no page to come back to).
+    let lang = crate::i18n::Lang::of(request.headers());
+    let here =
+        (request.method() == axum::http::Method::GET).then(|| request.uri().path().to_owned());
+    let mut response = crate::i18n::HERE
+        .scope(here, next.run(request).instrument(span.clone()))
+        .await;
 
     if let Some(info) = response.extensions_mut().remove::<ErrorInfo>() {
         let status = response.status();
@@ -75,7 +82,9 @@ pub(crate) async fn secure(State(tls): State<bool>, mut request: Request, next: 
                 || tracing::error!(status = status.as_u16(), detail = %detail, "request failed"),
             );
         }
-        let body = crate::pages::error_page(status, info.message, &request_id);
+        let body = crate::i18n::HERE.sync_scope(None, || {
+            crate::pages::error_page(lang, status, info.message, &request_id)
+        });
         response = (status, Html(body)).into_response();
     }
 

@@ -1,5 +1,7 @@
 //! Minimal, escaped HTML for server-rendered pages.
 
+use crate::i18n::{Lang, switch_link, tr};
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -15,15 +17,22 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A whole page in Norwegian bokmål. `title` is plain text; `body` is trusted HTML.
-pub fn page(title: &str, body: &str) -> String {
+/// A whole page in `lang` (its `lang` attribute, and a footer with a link to the other
+/// language). `title` is plain text, already in `lang`; `body` is trusted HTML.
+pub(crate) fn page(lang: Lang, title: &str, body: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"nb\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} – Fortrolig</title>\n<link rel=\"stylesheet\" href=\"/static/fortrolig.css\">\n</head>\n\
          <body>\n<header><p class=\"brand\">Fortrolig</p></header>\n<main id=\"innhold\">\n{body}\n</main>\n\
-         <footer><p>Fortrolig – sikker kommunikasjon mellom pasient og klinikk.</p></footer>\n</body>\n</html>\n",
+         <footer><p>{tagline}</p>\n<p>{switch}</p></footer>\n</body>\n</html>\n",
+        code = lang.code(),
         title = escape(title),
+        tagline = tr(
+            lang,
+            "Fortrolig – sikker kommunikasjon mellom pasient og klinikk."
+        ),
+        switch = switch_link(lang),
     )
 }
 

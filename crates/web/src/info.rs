@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -62,7 +63,7 @@ async fn index(
     let body = format!(
         "<h1>Om tjenesten</h1>\n<ul>\n{list}</ul>\n<p><a href=\"/k/{org}/\">Til forsiden</a></p>"
     );
-    Ok(Html(page("Om tjenesten", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Om tjenesten", &body)).into_response())
 }
 
 /// `GET /k/{clinic}/info/{slug}`.
@@ -83,7 +84,7 @@ async fn show(
         escape(&shown.title),
         paragraphs(&shown.body)
     );
-    Ok(Html(page(&shown.title, &body)).into_response())
+    Ok(Html(page(Lang::Nb, &shown.title, &body)).into_response())
 }
 
 fn form_page(org: &OrgNumber, shown: &ShownPage, csrf: &str, problem: Option<&str>) -> String {
@@ -110,7 +111,7 @@ fn form_page(org: &OrgNumber, shown: &ShownPage, csrf: &str, problem: Option<&st
         slug = shown.page.slug(),
         csrf = escape(csrf),
     );
-    page("Informasjonsside", &body)
+    page(Lang::Nb, "Informasjonsside", &body)
 }
 
 const ONLY_ADMIN: &str = "Bare klinikkens administrator endrer informasjonssidene.";

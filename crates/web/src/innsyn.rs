@@ -11,6 +11,7 @@ use fortrolig_service::{ActContext, SessionSubject};
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::router::AppState;
 use crate::session::current;
 use crate::source::RequestSource;
@@ -127,5 +128,5 @@ pub(crate) async fn access_log(
          <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/\">Tilbake</a></p>",
         entries.len()
     );
-    Ok(Html(page("Hvem har sett opplysningene dine", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Hvem har sett opplysningene dine", &body)).into_response())
 }

@@ -6,6 +6,7 @@ mod delivery_reports;
 mod error;
 pub mod headers;
 mod html;
+mod i18n;
 mod info;
 mod innsyn;
 mod login;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, tr};
 use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
@@ -192,11 +193,16 @@ async fn begin(
         .clinic(&clinic)
         .await
         .map_err(|_| WebError::NotFound)?;
+    let lang = Lang::of(headers);
     let Some(flow) = flow else {
         return Ok(message(
+            lang,
             StatusCode::SERVICE_UNAVAILABLE,
-            "Innlogging er ikke satt opp",
-            "Denne tjenesten har ikke denne innloggingen ennå. Kontakt klinikken.",
+            tr(lang, "Innlogging er ikke satt opp"),
+            tr(
+                lang,
+                "Denne tjenesten har ikke denne innloggingen ennå. Kontakt klinikken.",
+            ),
             "/",
         ));
     };
@@ -211,12 +217,14 @@ async fn begin(
             // the user's, so no failed login is counted against anyone.
             tracing::warn!(error = %e, provider = flow.provider.kind().as_str(), "login could not start");
             return Ok(message(
+                lang,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Innloggingen kan ikke startes nå",
-                &format!(
-                    "{} svarer ikke akkurat nå. Prøv igjen om litt.",
-                    provider_name(flow.provider.kind())
-                ),
+                tr(lang, "Innloggingen kan ikke startes nå"),
+                &tr(
+                    lang,
+                    "{tjeneste} svarer ikke akkurat nå. Prøv igjen om litt.",
+                )
+                .replace("{tjeneste}", provider_name(flow.provider.kind())),
                 "/",
             ));
         }
@@ -309,6 +317,7 @@ async fn come_back(
     query: &CallbackQuery,
     binding: Option<&str>,
     source: &Source,
+    lang: Lang,
 ) -> Result<Returned, WebError> {
     let Some(flow) = flow else {
         return Err(WebError::NotFound);
@@ -341,9 +350,13 @@ async fn come_back(
             "login callback with an unknown state"
         );
         return Ok(Returned::Refused(message(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Innloggingen kan ikke fullføres",
-            "Innloggingen er utløpt eller allerede brukt. Start innloggingen på nytt.",
+            tr(lang, "Innloggingen kan ikke fullføres"),
+            tr(
+                lang,
+                "Innloggingen er utløpt eller allerede brukt. Start innloggingen på nytt.",
+            ),
             "/",
         )));
     };
@@ -357,9 +370,13 @@ async fn come_back(
             )
             .await;
         return Ok(Returned::Refused(message(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Innloggingen kan ikke fullføres",
-            "Innloggingen må fullføres i samme nettleser som den ble startet i. Start innloggingen på nytt.",
+            tr(lang, "Innloggingen kan ikke fullføres"),
+            tr(
+                lang,
+                "Innloggingen må fullføres i samme nettleser som den ble startet i. Start innloggingen på nytt.",
+            ),
             "/",
         )));
     }
@@ -373,9 +390,10 @@ async fn come_back(
             )
             .await;
         return Ok(Returned::Refused(message(
+            lang,
             StatusCode::UNAUTHORIZED,
-            "Innloggingen ble avbrutt",
-            "Du ble ikke logget inn. Du kan prøve igjen.",
+            tr(lang, "Innloggingen ble avbrutt"),
+            tr(lang, "Du ble ikke logget inn. Du kan prøve igjen."),
             "/",
         )));
     }
@@ -399,9 +417,10 @@ async fn come_back(
                 .await;
             tracing::warn!(error = %e, provider, "login refused");
             Ok(Returned::Refused(message(
+                lang,
                 StatusCode::UNAUTHORIZED,
-                "Innloggingen mislyktes",
-                &refusal_text(&e, flow.provider.kind()),
+                tr(lang, "Innloggingen mislyktes"),
+                &refusal_text(lang, &e, flow.provider.kind()),
                 "/",
             )))
         }
@@ -440,26 +459,33 @@ fn refusal_reason(e: &LoginError) -> &'static str {
 
 /// What the user is told when a login is refused: what happened, in plain words, and
 /// what to do.
-fn refusal_text(e: &LoginError, kind: ProviderKind) -> String {
-    let name = provider_name(kind);
-    match e {
-        LoginError::LevelTooLow => {
-            "Denne siden krever innlogging på høyt sikkerhetsnivå (for eksempel BankID).".into()
-        }
-        LoginError::BadSignature(_) => format!(
+fn refusal_text(lang: Lang, e: &LoginError, kind: ProviderKind) -> String {
+    let text = match e {
+        LoginError::LevelTooLow => tr(
+            lang,
+            "Denne siden krever innlogging på høyt sikkerhetsnivå (for eksempel BankID).",
+        ),
+        LoginError::BadSignature(_) => tr(
+            lang,
             "Vi kunne ikke bekrefte at svaret kom fra {name}, så du er ikke logget inn. \
-             Start innloggingen på nytt. Skjer dette igjen, kontakt klinikken."
+             Start innloggingen på nytt. Skjer dette igjen, kontakt klinikken.",
         ),
-        LoginError::Expired(_) => format!(
+        LoginError::Expired(_) => tr(
+            lang,
             "Bekreftelsen fra {name} var utløpt da den kom fram, så du er ikke logget inn. \
-             Start innloggingen på nytt."
+             Start innloggingen på nytt.",
         ),
-        LoginError::MissingClaim(_) => format!(
+        LoginError::MissingClaim(_) => tr(
+            lang,
             "{name} oppga ikke fødselsnummeret ditt, så vi kan ikke finne deg. \
-             Kontakt klinikken."
+             Kontakt klinikken.",
         ),
-        _ => "Vi kunne ikke bekrefte innloggingen. Start innloggingen på nytt.".into(),
-    }
+        _ => tr(
+            lang,
+            "Vi kunne ikke bekrefte innloggingen. Start innloggingen på nytt.",
+        ),
+    };
+    text.replace("{name}", provider_name(kind))
 }
 
 /// Starts the session and carries the user on with a same-site page: a SameSite=Strict
@@ -471,6 +497,7 @@ async fn welcome(
     identity: &Identity,
     next: &str,
     source: &Source,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let (token, _) = clinic
         .start_session(
@@ -483,10 +510,16 @@ async fn welcome(
         )
         .await?;
     let body = format!(
-        "<h1>Du er logget inn</h1>\n<p><a href=\"{}\">Fortsett</a></p>",
-        escape(next)
+        "<h1>{}</h1>\n<p><a href=\"{}\">{}</a></p>",
+        tr(lang, "Du er logget inn"),
+        escape(next),
+        tr(lang, "Fortsett"),
     );
-    let mut response = (StatusCode::OK, Html(page("Logget inn", &body))).into_response();
+    let mut response = (
+        StatusCode::OK,
+        Html(page(lang, tr(lang, "Logget inn"), &body)),
+    )
+        .into_response();
     if let Ok(refresh) = header::HeaderValue::from_str(&format!("0;url={next}")) {
         response.headers_mut().insert(header::REFRESH, refresh);
     }
@@ -513,13 +546,18 @@ async fn known(
     identity: &Identity,
     source: &Source,
     audience: Audience,
+    lang: Lang,
 ) -> Result<Result<SessionSubject, Response>, WebError> {
     let account = format!("{}:{}", identity.kind.as_str(), identity.subject);
     if clinic.locked_out(&account, "").await? {
         return Ok(Err(message(
+            lang,
             StatusCode::TOO_MANY_REQUESTS,
-            "For mange forsøk",
-            "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+            tr(lang, "For mange forsøk"),
+            tr(
+                lang,
+                "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+            ),
             "/",
         )));
     }
@@ -544,16 +582,19 @@ async fn known(
                 .login_failed(&account, source, "ukjent person ved klinikken")
                 .await?;
             let text = match audience {
-                Audience::Patient => {
-                    "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil."
-                }
-                Audience::Staff => {
-                    "Du er ikke registrert som ansatt ved denne klinikken. Kontakt klinikkens administrator."
-                }
+                Audience::Patient => tr(
+                    lang,
+                    "Du er ikke registrert som pasient ved denne klinikken. Kontakt klinikken hvis du mener dette er feil.",
+                ),
+                Audience::Staff => tr(
+                    lang,
+                    "Du er ikke registrert som ansatt ved denne klinikken. Kontakt klinikkens administrator.",
+                ),
             };
             Ok(Err(message(
+                lang,
                 StatusCode::FORBIDDEN,
-                "Vi fant deg ikke",
+                tr(lang, "Vi fant deg ikke"),
                 text,
                 "/",
             )))
@@ -569,21 +610,31 @@ async fn finish_login(
     audience: Audience,
 ) -> Result<Response, WebError> {
     let source = source.0.clone();
+    let lang = Lang::of(headers);
     let binding = crate::session::cookie(headers, BINDING_COOKIE);
     let flow = match audience {
         Audience::Patient => state.idporten.as_ref(),
         Audience::Staff => state.helseid.as_ref(),
     };
-    let (identity, waiting) = match come_back(state, flow, query, binding, &source).await? {
+    let (identity, waiting) = match come_back(state, flow, query, binding, &source, lang).await? {
         Returned::Identity(identity, waiting) => (identity, waiting),
         Returned::Refused(response) => return Ok(response),
     };
     let clinic = state.app.clinic(&waiting.clinic).await?;
-    match known(&clinic, &identity, &source, audience).await? {
+    match known(&clinic, &identity, &source, audience, lang).await? {
         Ok(subject) => {
             crate::session::end_replaced(&clinic, waiting.replaces.as_deref(), subject, &source)
                 .await?;
-            welcome(state, &clinic, subject, &identity, &waiting.next, &source).await
+            welcome(
+                state,
+                &clinic,
+                subject,
+                &identity,
+                &waiting.next,
+                &source,
+                lang,
+            )
+            .await
         }
         Err(response) => Ok(response),
     }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::headers::FormTarget;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, tr};
 use crate::login::{LoginFlow, provider_name};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -45,6 +46,7 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, WebError> {
@@ -59,7 +61,15 @@ pub(crate) async fn logout(
     if !session.csrf_matches(&form.csrf) {
         return Err(WebError::Forbidden);
     }
-    log_out(&state, &clinic, &session, form.overalt.is_some(), &source).await
+    log_out(
+        &state,
+        &clinic,
+        &session,
+        form.overalt.is_some(),
+        &source,
+        lang,
+    )
+    .await
 }
 
 fn flow_for<'s>(state: &'s AppState, provider: &str) -> Option<&'s LoginFlow> {
@@ -78,6 +88,7 @@ pub(crate) async fn log_out(
     session: &Session,
     everywhere: bool,
     source: &RequestSource,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let home = home_of(clinic.org(), session.subject);
     // Read before the session ends: ending it clears the id_token.
@@ -115,14 +126,21 @@ pub(crate) async fn log_out(
         })
         .collect();
     let body = format!(
-        "<h1>Du er logget ut her</h1>\n\
-         <p>Nå logger vi deg også ut av {name}, så ingen andre kan logge inn som deg på denne enheten.</p>\n\
+        "<h1>{}</h1>\n\
+         <p>{}</p>\n\
          <form method=\"post\" action=\"{}\" data-videre>\n{fields}\
-         <button type=\"submit\">Logg ut av {name}</button>\n</form>\n\
+         <button type=\"submit\">{}</button>\n</form>\n\
          <script src=\"/static/videre.js\"></script>",
+        tr(lang, "Du er logget ut her"),
+        tr(
+            lang,
+            "Nå logger vi deg også ut av {name}, så ingen andre kan logge inn som deg på denne enheten."
+        )
+        .replace("{name}", name),
         escape(request.endpoint()),
+        tr(lang, "Logg ut av {name}").replace("{name}", name),
     );
-    let mut response = Html(page("Logger ut", &body)).into_response();
+    let mut response = Html(page(lang, tr(lang, "Logger ut"), &body)).into_response();
     response
         .extensions_mut()
         .insert(FormTarget(request.origin()));
@@ -140,6 +158,7 @@ pub(crate) struct LoggedOutQuery {
 }
 
 fn logged_out(
+    lang: Lang,
     flow: Option<&LoginFlow>,
     kind: ProviderKind,
     state: Option<&str>,
@@ -150,23 +169,33 @@ fn logged_out(
     };
     let name = provider_name(kind);
     let back = match &home {
-        Some(home) => format!("<p><a href=\"{}\">Til innloggingen</a></p>", escape(home)),
-        None => "<p><a href=\"/\">Til forsiden</a></p>".to_owned(),
+        Some(home) => format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape(home),
+            tr(lang, "Til innloggingen")
+        ),
+        None => format!("<p><a href=\"/\">{}</a></p>", tr(lang, "Til forsiden")),
     };
     let body = format!(
-        "<h1>Du er logget ut</h1>\n\
-         <p>Du er logget ut av Fortrolig og av {name}.</p>\n\
-         <p>Bruker du en datamaskin eller telefon som andre også bruker, bør du lukke nettleseren nå.</p>\n{back}"
+        "<h1>{}</h1>\n<p>{}</p>\n<p>{}</p>\n{back}",
+        tr(lang, "Du er logget ut"),
+        tr(lang, "Du er logget ut av Fortrolig og av {name}.").replace("{name}", name),
+        tr(
+            lang,
+            "Bruker du en datamaskin eller telefon som andre også bruker, bør du lukke nettleseren nå."
+        ),
     );
-    Ok(Html(page("Logget ut", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Logget ut"), &body)).into_response())
 }
 
 /// `GET /innlogging/idporten/utlogget`: back from logging out at ID-porten.
 pub(crate) async fn idporten_logged_out(
     State(state): State<AppState>,
+    lang: Lang,
     Query(query): Query<LoggedOutQuery>,
 ) -> Result<Response, WebError> {
     logged_out(
+        lang,
         state.idporten.as_deref(),
         ProviderKind::IdPorten,
         query.state.as_deref(),
@@ -176,9 +205,11 @@ pub(crate) async fn idporten_logged_out(
 /// `GET /innlogging/helseid/utlogget`: back from logging out at HelseID.
 pub(crate) async fn helseid_logged_out(
     State(state): State<AppState>,
+    lang: Lang,
     Query(query): Query<LoggedOutQuery>,
 ) -> Result<Response, WebError> {
     logged_out(
+        lang,
         state.helseid.as_deref(),
         ProviderKind::HelseId,
         query.state.as_deref(),

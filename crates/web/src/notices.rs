@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::admin::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, channel_name, notice_kind_name, notice_status_name, tr};
 use crate::portal_messages::visit;
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -42,7 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Notices as a table: what, how, where it stands, when. Never the text or the address.
-fn notice_rows(notices: &[NoticeSummary], with_findings: bool) -> String {
+fn notice_rows(lang: Lang, notices: &[NoticeSummary], with_findings: bool) -> String {
     let mut rows = String::new();
     for n in notices {
         let findings = if with_findings {
@@ -53,9 +54,9 @@ fn notice_rows(notices: &[NoticeSummary], with_findings: bool) -> String {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{findings}</tr>\n",
             escape(&n.created_at.oslo_minutes()),
-            n.kind.display_name(),
-            n.channel.display_name(),
-            n.status.display_name(),
+            notice_kind_name(lang, n.kind),
+            channel_name(lang, n.channel),
+            notice_status_name(lang, n.status),
             n.sent_at
                 .map_or("–".to_owned(), |t| escape(&t.oslo_minutes())),
         ));
@@ -78,40 +79,59 @@ async fn patient_page(
         Ok(v) => v,
         Err(login) => return Ok(login),
     };
+    let lang = v.lang;
     let consents = v.clinic.notice_consents(v.patient()).await?;
     let boxes: String = consents
         .iter()
         .map(|(channel, granted)| {
             format!(
                 "<p><input type=\"checkbox\" id=\"{c}\" name=\"{c}\" value=\"ja\"{checked}>\n\
-                 <label for=\"{c}\">Varsle meg på {name}</label></p>\n",
+                 <label for=\"{c}\">{label}</label></p>\n",
                 c = channel.as_str(),
-                name = match channel {
-                    NoticeChannel::Sms => "SMS",
-                    NoticeChannel::Email => "e-post",
+                label = match channel {
+                    NoticeChannel::Sms => tr(lang, "Varsle meg på SMS"),
+                    NoticeChannel::Email => tr(lang, "Varsle meg på e-post"),
                 },
                 checked = if *granted { " checked" } else { "" },
             )
         })
         .collect();
     let notices = v.clinic.notices_of(v.patient()).await?;
+    let caption = if notices.len() == 1 {
+        tr(lang, "1 varsel").to_owned()
+    } else {
+        tr(lang, "{n} varsler, nyeste først").replace("{n}", &notices.len().to_string())
+    };
     let body = format!(
-        "<h1>Varsler</h1>\n<p>Klinikken kan varsle deg på SMS eller e-post når noe nytt venter på deg her, \
-         for eksempel en melding. Varselet sier bare at noe venter, aldri hva det gjelder, og du kan ikke \
-         svare på det. Du velger selv, og du kan ombestemme deg når som helst.</p>\n\
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
          <form method=\"post\" action=\"/k/{org}/varsler\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <fieldset>\n<legend>Hvor vil du bli varslet?</legend>\n{boxes}</fieldset>\n\
-         <button type=\"submit\">Lagre valget</button>\n</form>\n\
-         <h2>Varsler sendt til deg</h2>\n<table>\n<caption>{n} varsler, nyeste først</caption>\n\
-         <thead><tr><th scope=\"col\">Laget</th><th scope=\"col\">Hva</th><th scope=\"col\">Kanal</th>\
-         <th scope=\"col\">Status</th><th scope=\"col\">Sendt</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
-         <p><a href=\"/k/{org}/\">Tilbake</a></p>",
+         <fieldset>\n<legend>{where_}</legend>\n{boxes}</fieldset>\n\
+         <button type=\"submit\">{save}</button>\n</form>\n\
+         <h2>{sent_to_you}</h2>\n<table>\n<caption>{caption}</caption>\n\
+         <thead><tr><th scope=\"col\">{made}</th><th scope=\"col\">{what}</th><th scope=\"col\">{channel}</th>\
+         <th scope=\"col\">{status}</th><th scope=\"col\">{sent}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <p><a href=\"/k/{org}/\">{back}</a></p>",
+        title = tr(lang, "Varsler"),
+        intro = tr(
+            lang,
+            "Klinikken kan varsle deg på SMS eller e-post når noe nytt venter på deg her, \
+             for eksempel en melding. Varselet sier bare at noe venter, aldri hva det gjelder, og du kan ikke \
+             svare på det. Du velger selv, og du kan ombestemme deg når som helst."
+        ),
+        where_ = tr(lang, "Hvor vil du bli varslet?"),
+        save = tr(lang, "Lagre valget"),
+        sent_to_you = tr(lang, "Varsler sendt til deg"),
+        made = tr(lang, "Laget"),
+        what = tr(lang, "Hva"),
+        channel = tr(lang, "Kanal"),
+        status = tr(lang, "Status"),
+        sent = tr(lang, "Sendt"),
+        back = tr(lang, "Tilbake"),
         org = v.org,
         csrf = v.csrf(),
-        n = notices.len(),
-        rows = notice_rows(&notices, false),
+        rows = notice_rows(lang, &notices, false),
     );
-    Ok(Html(page("Varsler", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Varsler"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,9 +246,9 @@ async fn staff_page(
          <th scope=\"col\">Kanal</th><th scope=\"col\">Status</th><th scope=\"col\">Sendt</th><th scope=\"col\">Funn</th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
         n = log.len(),
-        rows = notice_rows(&log, true),
+        rows = notice_rows(Lang::Nb, &log, true),
     );
-    Ok(Html(page("Varsler", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Varsler", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,7 +346,7 @@ async fn templates(admin: Admin) -> Result<Response, Halt> {
         phones = escape(&rules.sender_phones.join("\n")),
         departments = escape(&rules.extra_department_terms.join("\n")),
     );
-    Ok(Html(page("Varselmaler", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Varselmaler", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,7 +434,7 @@ async fn save_template(admin: Admin, Form(form): Form<TemplateForm>) -> Result<R
             let body = format!(
                 "<h1>Malen er lagret, med advarsler</h1>\n<ul>{list}</ul>\n<p><a href=\"{base}\">Tilbake til malene</a></p>"
             );
-            Ok(Html(page("Malen er lagret", &body)).into_response())
+            Ok(Html(page(Lang::Nb, "Malen er lagret", &body)).into_response())
         }
         Err(refused) => {
             let list: String = refused
@@ -430,7 +450,7 @@ async fn save_template(admin: Admin, Form(form): Form<TemplateForm>) -> Result<R
             Err(Halt::page(
                 (
                     StatusCode::BAD_REQUEST,
-                    Html(page("Malen ble ikke lagret", &body)),
+                    Html(page(Lang::Nb, "Malen ble ikke lagret", &body)),
                 )
                     .into_response(),
             ))

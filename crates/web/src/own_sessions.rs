@@ -8,12 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::OrgNumber;
-use fortrolig_domain::access::Level;
 use fortrolig_service::{Clinic, EndOwn, Session, SessionSubject};
 use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, level_name, tr};
 use crate::logout::{home_of, log_out};
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
@@ -64,19 +64,12 @@ async fn own_session(
     }
 }
 
-fn provider_text(provider: &str) -> String {
+fn provider_text(lang: Lang, provider: &str) -> String {
     match provider {
         "idporten" => "ID-porten".into(),
         "helseid" => "HelseID".into(),
-        "testinnlogging" => "Testinnlogging (demo)".into(),
+        "testinnlogging" => tr(lang, "Testinnlogging (demo)").into(),
         other => escape(other),
-    }
-}
-
-fn level_text(level: Level) -> &'static str {
-    match level {
-        Level::High => "høyt",
-        Level::Substantial => "betydelig",
     }
 }
 
@@ -92,6 +85,7 @@ async fn list(
     owner: Owner,
     query: &ListQuery,
 ) -> Result<Response, WebError> {
+    let lang = Lang::of(headers);
     let org = clinic_of(clinic)?;
     let clinic = state.app.clinic(&org).await?;
     let session = match own_session(&clinic, headers, owner).await? {
@@ -107,16 +101,20 @@ async fn list(
         let this = s.same_as(&session);
         let (marker, button) = if this {
             (
-                "<br><strong>Denne økten</strong>",
-                "<button type=\"submit\" aria-label=\"Logg ut av denne økten\">Logg ut</button>"
-                    .to_owned(),
+                format!("<br><strong>{}</strong>", tr(lang, "Denne økten")),
+                format!(
+                    "<button type=\"submit\" aria-label=\"{}\">{}</button>",
+                    tr(lang, "Logg ut av denne økten"),
+                    tr(lang, "Logg ut"),
+                ),
             )
         } else {
             (
-                "",
+                String::new(),
                 format!(
-                    "<button type=\"submit\" aria-label=\"Avslutt økten startet {}\">Avslutt</button>",
-                    escape(&started)
+                    "<button type=\"submit\" aria-label=\"{}\">{}</button>",
+                    tr(lang, "Avslutt økten startet {tid}").replace("{tid}", &escape(&started)),
+                    tr(lang, "Avslutt"),
                 ),
             )
         };
@@ -127,30 +125,47 @@ async fn list(
              <input type=\"hidden\" name=\"okt\" value=\"{}\">{button}</form></td></tr>\n",
             escape(&started),
             escape(&s.last_seen.oslo_minutes()),
-            provider_text(&s.provider),
-            level_text(s.level),
+            provider_text(lang, &s.provider),
+            level_name(lang, s.level),
             escape(&s.reference()),
         ));
     }
     let status = if query.avsluttet.is_some() {
-        "<p role=\"status\">Økten er avsluttet.</p>\n"
+        format!(
+            "<p role=\"status\">{}</p>\n",
+            tr(lang, "Økten er avsluttet.")
+        )
     } else {
-        ""
+        String::new()
+    };
+    let caption = if sessions.len() == 1 {
+        tr(lang, "1 åpen økt (norsk tid)").to_owned()
+    } else {
+        tr(lang, "{n} åpne økter (norsk tid)").replace("{n}", &sessions.len().to_string())
     };
     let body = format!(
-        "<h1>Dine økter</h1>\n\
-         <p>Her ser du hvor du er logget inn nå. Avslutt økter du ikke kjenner igjen, \
-         eller som er på en maskin du har glemt å logge ut av. En økt slutter også av seg selv \
-         etter 30 minutter uten bruk, og senest etter to timer.</p>\n{status}\
-         <table>\n<caption>{} åpne økter (norsk tid)</caption>\n\
-         <thead><tr><th scope=\"col\">Startet</th><th scope=\"col\">Sist brukt</th>\
-         <th scope=\"col\">Innlogging</th><th scope=\"col\">Sikkerhetsnivå</th>\
-         <th scope=\"col\">Avslutt</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
-         <p><a href=\"{}\">Tilbake</a></p>",
-        sessions.len(),
-        escape(&home_of(&org, session.subject)),
+        "<h1>{title}</h1>\n<p>{intro}</p>\n{status}\
+         <table>\n<caption>{caption}</caption>\n\
+         <thead><tr><th scope=\"col\">{started}</th><th scope=\"col\">{last}</th>\
+         <th scope=\"col\">{login}</th><th scope=\"col\">{level}</th>\
+         <th scope=\"col\">{end}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <p><a href=\"{home}\">{back}</a></p>",
+        title = tr(lang, "Dine økter"),
+        intro = tr(
+            lang,
+            "Her ser du hvor du er logget inn nå. Avslutt økter du ikke kjenner igjen, \
+             eller som er på en maskin du har glemt å logge ut av. En økt slutter også av seg selv \
+             etter 30 minutter uten bruk, og senest etter to timer."
+        ),
+        started = tr(lang, "Startet"),
+        last = tr(lang, "Sist brukt"),
+        login = tr(lang, "Innlogging"),
+        level = tr(lang, "Sikkerhetsnivå"),
+        end = tr(lang, "Avslutt"),
+        back = tr(lang, "Tilbake"),
+        home = escape(&home_of(&org, session.subject)),
     );
-    Ok(Html(page("Dine økter", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Dine økter"), &body)).into_response())
 }
 
 /// `GET /k/{clinic}/okter`: a patient's sessions.
@@ -188,6 +203,7 @@ async fn end(
     form: &EndForm,
 ) -> Result<Response, WebError> {
     let org = clinic_of(clinic)?;
+    let lang = Lang::of(headers);
     let clinic = state.app.clinic(&org).await?;
     let session = match own_session(&clinic, headers, owner).await? {
         Ok(session) => session,
@@ -198,7 +214,7 @@ async fn end(
     }
     // Ending the session in use is logging out, at the provider too.
     if form.okt == session.reference() {
-        return log_out(state, &clinic, &session, false, source).await;
+        return log_out(state, &clinic, &session, false, source, lang).await;
     }
     let list = owner.path(&org);
     match clinic
@@ -207,9 +223,10 @@ async fn end(
     {
         EndOwn::Ended => Ok(see_other(&format!("{list}?avsluttet=ja"), None)),
         EndOwn::NotFound => Ok(message(
+            lang,
             StatusCode::NOT_FOUND,
-            "Fant ikke økten",
-            "Økten er allerede avsluttet, eller den er ikke din.",
+            tr(lang, "Fant ikke økten"),
+            tr(lang, "Økten er allerede avsluttet, eller den er ikke din."),
             &list,
         )),
     }

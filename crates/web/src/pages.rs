@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, tr};
 use crate::router::AppState;
 
 pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>, WebError> {
@@ -27,21 +28,28 @@ pub(crate) async fn index(State(state): State<AppState>) -> Result<Html<String>,
          <h2>Klinikker på denne tjenesten</h2>\n<ul>{list}</ul>\n\
          <p>Innlogging for pasienter og ansatte kommer snart.</p>"
     );
-    Ok(Html(page("Velkommen", &body)))
+    Ok(Html(page(Lang::Nb, "Velkommen", &body)))
 }
 
-pub(crate) fn error_page(status: StatusCode, message: &str, request_id: &str) -> String {
+pub(crate) fn error_page(
+    lang: Lang,
+    status: StatusCode,
+    message: &'static str,
+    request_id: &str,
+) -> String {
     let body = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<p>Referanse: <span class=\"reference\">{}</span></p>\n<p><a href=\"/\">Til forsiden</a></p>",
+        "<h1>{}</h1>\n<p>{}</p>\n<p>{} <span class=\"reference\">{}</span></p>\n<p><a href=\"/\">{}</a></p>",
         if status == StatusCode::NOT_FOUND {
-            "Fant ikke siden"
+            tr(lang, "Fant ikke siden")
         } else {
-            "Beklager"
+            tr(lang, "Beklager")
         },
-        escape(message),
-        escape(request_id)
+        escape(tr(lang, message)),
+        tr(lang, "Referanse:"),
+        escape(request_id),
+        tr(lang, "Til forsiden"),
     );
-    page("Feil", &body)
+    page(lang, tr(lang, "Feil"), &body)
 }
 
 /// No icon: an empty answer instead of an error page on every page load.

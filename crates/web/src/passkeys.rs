@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::pending::Pending;
 use crate::respond::clinic_of;
 use crate::router::AppState;
@@ -196,7 +197,7 @@ fn ceremony_page(
         title = escape(title),
         intro = escape(intro),
     );
-    page(title, &body)
+    page(Lang::Nb, title, &body)
 }
 
 /// `GET /k/{clinic}/aktiver`: enrol a passkey with an activation code.

@@ -34,6 +34,7 @@ use fortrolig_service::{AccessError, Clinic, PatientActor, ServiceError, Session
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, kind_name, status_name, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::session::current;
@@ -69,6 +70,8 @@ pub(crate) struct Visit {
     pub(crate) clinic: Arc<Clinic>,
     pub(crate) session: Session,
     pub(crate) actor: PatientActor,
+    /// The language the pages are shown in.
+    pub(crate) lang: Lang,
 }
 
 impl Visit {
@@ -109,6 +112,7 @@ pub(crate) async fn visit(
         clinic,
         session,
         actor,
+        lang: Lang::of(headers),
     }))
 }
 
@@ -167,11 +171,12 @@ fn thread_path(org: &OrgNumber, thread: ThreadId) -> String {
     format!("/k/{org}/meldinger/{thread}")
 }
 
+/// `one` for 1, else `many` with `{n}` filled in (both already in the page's language).
 fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
-        format!("1 {one}")
+        one.to_owned()
     } else {
-        format!("{n} {many}")
+        many.replace("{n}", &n.to_string())
     }
 }
 
@@ -188,6 +193,7 @@ async fn inbox(
         Err(to_login) => return Ok(to_login),
     };
     let org = &visit.org;
+    let lang = visit.lang;
     let threads = match visit.clinic.my_threads(&visit.actor).await {
         Ok(threads) => threads,
         Err(e) => return refused(e, org, &inbox_path(org)),
@@ -196,40 +202,61 @@ async fn inbox(
     for t in &threads {
         let when = t.updated_at.oslo_minutes();
         let unread = if t.unread == 0 {
-            "Ingen".to_owned()
+            tr(lang, "Ingen").to_owned()
         } else {
-            format!("<strong>{}</strong>", count(t.unread, "ny", "nye"))
+            format!(
+                "<strong>{}</strong>",
+                count(t.unread, tr(lang, "1 ny"), tr(lang, "{n} nye"))
+            )
         };
         rows.push_str(&format!(
             "<tr><td><a href=\"{}\">{}</a></td>\
              <td>{}</td><td>{unread}</td><td>{}</td></tr>\n",
             thread_path(org, t.id),
-            escape(t.kind.display_name()),
-            escape(t.status.display_name()),
+            escape(kind_name(lang, t.kind)),
+            escape(status_name(lang, t.status)),
             escape(&when),
         ));
     }
     let list = if threads.is_empty() {
-        "<p>Du har ingen samtaler med klinikken ennå.</p>".to_owned()
+        format!(
+            "<p>{}</p>",
+            tr(lang, "Du har ingen samtaler med klinikken ennå.")
+        )
     } else {
         format!(
-            "<table>\n<caption>{}, nyeste først (norsk tid)</caption>\n\
-             <thead><tr><th scope=\"col\">Samtale</th><th scope=\"col\">Status</th>\
-             <th scope=\"col\">Uleste svar</th><th scope=\"col\">Sist aktiv</th></tr></thead>\n\
+            "<table>\n<caption>{}</caption>\n\
+             <thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+             <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n\
              <tbody>\n{rows}</tbody>\n</table>",
-            count(threads.len(), "samtale", "samtaler")
+            count(
+                threads.len(),
+                tr(lang, "1 samtale, nyeste først (norsk tid)"),
+                tr(lang, "{n} samtaler, nyeste først (norsk tid)")
+            ),
+            tr(lang, "Samtale"),
+            tr(lang, "Status"),
+            tr(lang, "Uleste svar"),
+            tr(lang, "Sist aktiv"),
         )
     };
     let body = format!(
-        "<h1>Meldinger</h1>\n\
-         <p>Her skriver du med klinikken. Meldingene blir ikke lagret på enheten din.</p>\n\
-         <p><a class=\"knapp\" href=\"/k/{org}/meldinger/ny\">Ny melding</a></p>\n\
+        "<h1>{title}</h1>\n\
+         <p>{intro}</p>\n\
+         <p><a class=\"knapp\" href=\"/k/{org}/meldinger/ny\">{new}</a></p>\n\
          <p id=\"direkte-status\" role=\"status\"></p>\n\
          <div id=\"innboks\" data-strom=\"/k/{org}/meldinger/strom\">\n{list}\n</div>\n\
-         <p><a href=\"/k/{org}/\">Tilbake til forsiden</a></p>\n{script}",
+         <p><a href=\"/k/{org}/\">{back}</a></p>\n{script}",
+        title = tr(lang, "Meldinger"),
+        intro = tr(
+            lang,
+            "Her skriver du med klinikken. Meldingene blir ikke lagret på enheten din."
+        ),
+        new = tr(lang, "Ny melding"),
+        back = tr(lang, "Tilbake til forsiden"),
         script = live::SCRIPT_TAG,
     );
-    Ok(Html(page("Meldinger", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Meldinger"), &body)).into_response())
 }
 
 fn parse_thread(text: &str) -> Result<ThreadId, WebError> {

@@ -7,6 +7,7 @@ use fortrolig_domain::OrgNumber;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, tr};
 
 /// The clinic a path names; an invalid org number is simply a page that does not exist.
 pub(crate) fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
@@ -14,14 +15,22 @@ pub(crate) fn clinic_of(text: &str) -> Result<OrgNumber, WebError> {
 }
 
 /// A short page with a title, one paragraph and a link back to `back`.
-pub(crate) fn message(status: StatusCode, title: &str, text: &str, back: &str) -> Response {
+/// `title` and `text` are already in `lang`.
+pub(crate) fn message(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    back: &str,
+) -> Response {
     let body = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"{}\">Tilbake</a></p>",
+        "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"{}\">{}</a></p>",
         escape(title),
         escape(text),
-        escape(back)
+        escape(back),
+        tr(lang, "Tilbake"),
     );
-    (status, Html(page(title, &body))).into_response()
+    (status, Html(page(lang, title, &body))).into_response()
 }
 
 /// 303 See Other to `to`, optionally setting a cookie.

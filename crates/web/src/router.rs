@@ -60,6 +60,7 @@ impl AppState {
 pub fn router(state: AppState, tls: bool) -> Router {
     Router::new()
         .route("/", get(pages::index))
+        .route("/sprak", get(crate::i18n::switch))
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/static/fortrolig.css", get(pages::stylesheet))

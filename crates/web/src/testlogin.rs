@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::page;
+use crate::i18n::Lang;
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
@@ -44,7 +45,7 @@ pub(crate) async fn form(
          <option value=\"hoy\">Høyt</option><option value=\"betydelig\">Betydelig</option></select>\n\
          <button type=\"submit\">Logg inn (test)</button>\n</form>"
     );
-    Ok(Html(page("Testinnlogging", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Testinnlogging", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +77,7 @@ pub(crate) async fn login(
     let clinic = state.app.clinic(&org).await?;
     let Ok(number) = PersonNumber::parse(&form.fnr) else {
         return Ok(message(
+            Lang::Nb,
             StatusCode::BAD_REQUEST,
             "Ugyldig fødselsnummer",
             "Sjekk de elleve sifrene.",
@@ -93,6 +95,7 @@ pub(crate) async fn login(
         (SessionSubject::Staff(s), format!("/k/{org}/ansatt/"))
     } else {
         return Ok(message(
+            Lang::Nb,
             StatusCode::FORBIDDEN,
             "Fant ingen testperson",
             "Ingen pasient eller ansatt ved klinikken har dette fødselsnummeret.",

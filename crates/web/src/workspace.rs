@@ -13,11 +13,12 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, role_name, tr};
 use crate::respond::{clinic_of, message, see_other};
 
 /// A message page whose link leads back to the workspace.
 pub(crate) fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
-    message(status, title, text, &format!("/k/{org}/ansatt/"))
+    message(Lang::Nb, status, title, text, &format!("/k/{org}/ansatt/"))
 }
 use crate::router::AppState;
 use crate::session::current;
@@ -80,6 +81,7 @@ pub(crate) async fn home(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -87,17 +89,21 @@ pub(crate) async fn home(
     let here = format!("/k/{org}/ansatt/");
     if current(&clinic, &headers).await?.is_none() {
         let body = format!(
-            "<h1>Arbeidsflate for ansatte</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">Logg inn med HelseID</a></p>\n\
-             <p><a href=\"/k/{org}/passnokkel\">Logg inn med passnøkkel</a></p>{}",
+            "<h1>{}</h1>\n<p><a class=\"knapp\" href=\"/k/{org}/ansatt/innlogging?nivaa=hoy\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/passnokkel\">{}</a></p>{}",
+            tr(lang, "Arbeidsflate for ansatte"),
+            tr(lang, "Logg inn med HelseID"),
+            tr(lang, "Logg inn med passnøkkel"),
             if state.demo_login {
                 format!(
-                    "\n<p><a href=\"/k/{org}/testinnlogging\">Testinnlogging (bare i demo)</a></p>"
+                    "\n<p><a href=\"/k/{org}/testinnlogging\">{}</a></p>",
+                    tr(lang, "Testinnlogging (bare i demo)")
                 )
             } else {
                 String::new()
             }
         );
-        return Ok(Html(page("Arbeidsflate", &body)).into_response());
+        return Ok(Html(page(lang, tr(lang, "Arbeidsflate"), &body)).into_response());
     }
     let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
         Ok(pair) => pair,
@@ -105,7 +111,7 @@ pub(crate) async fn home(
     };
     let me = clinic.staff_member(staff).await?;
     let roles = clinic.roles_at(staff, state.app.now()).await?;
-    let role_names: Vec<&str> = roles.iter().map(|r| r.display_name()).collect();
+    let role_names: Vec<&str> = roles.iter().map(|r| role_name(lang, *r)).collect();
     let mut list = String::new();
     let who = actor(staff, &session, &source);
     // Only a clinical role can reach health data; asking for anyone else would log a
@@ -137,50 +143,74 @@ pub(crate) async fn home(
         let due = clinic.reviews_due().await?.len();
         let reminder = if due > 0 {
             format!(
-                "<p class=\"advarsel\"><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{due} tilganger må gjennomgås</a></p>\n"
+                "<p class=\"advarsel\"><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{}</a></p>\n",
+                tr(lang, "{n} tilganger må gjennomgås").replace("{n}", &due.to_string())
             )
         } else {
             String::new()
         };
+        // The pages these lead to are in bokmål only for now (issue 4 item 9).
         format!(
-            "{reminder}<p><a href=\"/k/{org}/ansatt/tilganger\">Ansatte og tilganger</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/team\">Team</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/varselmaler\">Varselmaler og avsendernavn</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/nodtilgang\">Nødtilganger til kontroll</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/hendelser\">Sikkerhetshendelser</a></p>\n\
-             <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">Tilgangsgjennomgang</a></p>\n\
-             <p>Informasjonssider for pasienter: <a href=\"/k/{org}/ansatt/sider/kanaler\">kanaler</a>, \
-             <a href=\"/k/{org}/ansatt/sider/innlogging\">innlogging</a>, \
-             <a href=\"/k/{org}/ansatt/sider/egen-enhet\">egen enhet</a>, \
-             <a href=\"/k/{org}/ansatt/sider/sletting\">sletting</a>, \
-             <a href=\"/k/{org}/ansatt/sider/avslutte\">avslutte</a></p>"
+            "{reminder}<p><a href=\"/k/{org}/ansatt/tilganger\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/team\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/varselmaler\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/nodtilgang\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/hendelser\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{}</a></p>\n\
+             <p>{}</p>",
+            tr(lang, "Ansatte og tilganger"),
+            tr(lang, "Team"),
+            tr(lang, "Varselmaler og avsendernavn"),
+            tr(lang, "Nødtilganger til kontroll"),
+            tr(lang, "Sikkerhetshendelser"),
+            tr(lang, "Tilgangsgjennomgang"),
+            tr(
+                lang,
+                "Informasjonssider for pasienter: <a href=\"{sider}kanaler\">kanaler</a>, \
+                 <a href=\"{sider}innlogging\">innlogging</a>, \
+                 <a href=\"{sider}egen-enhet\">egen enhet</a>, \
+                 <a href=\"{sider}sletting\">sletting</a>, \
+                 <a href=\"{sider}avslutte\">avslutte</a>"
+            )
+            .replace("{sider}", &format!("/k/{org}/ansatt/sider/")),
         )
     } else {
         String::new()
     };
     let body = format!(
-        "<h1>Arbeidsflate</h1>\n<p>Logget inn som <strong>{}</strong> ({}).</p>\n{admin}\
-         <p><a href=\"/k/{org}/ansatt/innboks\">Innboks</a></p>\n\
-         <p><a href=\"/k/{org}/ansatt/varsler\">Varsler og oppgaver</a></p>\n\
-         <p><a href=\"/k/{org}/ansatt/aktivering\">Aktiveringskode for pasient uten BankID</a></p>\n\
+        "<h1>{title}</h1>\n<p>{logged_in}</p>\n{admin}\
+         <p><a href=\"/k/{org}/ansatt/innboks\">{inbox}</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/varsler\">{notices}</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/aktivering\">{activation}</a></p>\n\
          {mine}\
-         <h2>Finn pasient</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
+         <h2>{find_patient}</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <label for=\"fnr\">Fødselsnummer (11 siffer)</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Finn</button>\n</form>\n\
-         <h2>Innlogging</h2>\n<p><a href=\"/k/{org}/ansatt/okter\">Mine økter</a></p>\n\
+         <label for=\"fnr\">{fnr}</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
+         <button type=\"submit\">{find}</button>\n</form>\n\
+         <h2>{login}</h2>\n<p><a href=\"/k/{org}/ansatt/okter\">{my_sessions}</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <button type=\"submit\">Logg ut</button>\n</form>",
-        escape(me.name.as_str()),
-        escape(&role_names.join(", ")),
+         <button type=\"submit\">{log_out}</button>\n</form>",
+        title = tr(lang, "Arbeidsflate"),
+        logged_in = tr(lang, "Logget inn som <strong>{navn}</strong> ({roller}).")
+            .replace("{navn}", &escape(me.name.as_str()))
+            .replace("{roller}", &escape(&role_names.join(", "))),
+        inbox = tr(lang, "Innboks"),
+        notices = tr(lang, "Varsler og oppgaver"),
+        activation = tr(lang, "Aktiveringskode for pasient uten BankID"),
+        find_patient = tr(lang, "Finn pasient"),
+        fnr = tr(lang, "Fødselsnummer (11 siffer)"),
+        find = tr(lang, "Finn"),
+        login = tr(lang, "Innlogging"),
+        my_sessions = tr(lang, "Mine økter"),
+        log_out = tr(lang, "Logg ut"),
         mine = if clinical {
-            format!("<h2>Mine pasienter</h2>\n<ul>{list}</ul>\n")
+            format!("<h2>{}</h2>\n<ul>{list}</ul>\n", tr(lang, "Mine pasienter"))
         } else {
             String::new()
         },
     );
-    Ok(Html(page("Arbeidsflate", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Arbeidsflate"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,7 +296,7 @@ pub(crate) async fn patient(
                 escape(record.email.as_ref().map_or("–", |e| e.as_str())),
                 grounds,
             );
-            Ok(Html(page("Pasient", &body)).into_response())
+            Ok(Html(page(Lang::Nb, "Pasient", &body)).into_response())
         }
         Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
             "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
@@ -285,7 +315,11 @@ pub(crate) async fn patient(
                  <label for=\"minutter\">Varighet i minutter (høyst 720)</label>\n<input id=\"minutter\" name=\"minutter\" inputmode=\"numeric\" value=\"60\" required>\n\
                  <button type=\"submit\">Be om nødtilgang</button>\n</form>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
             );
-            Ok((StatusCode::FORBIDDEN, Html(page("Ingen tilgang", &body))).into_response())
+            Ok((
+                StatusCode::FORBIDDEN,
+                Html(page(Lang::Nb, "Ingen tilgang", &body)),
+            )
+                .into_response())
         }
         Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(refuse(
             StatusCode::FORBIDDEN,
@@ -453,7 +487,7 @@ pub(crate) async fn review_queue(
     let body = format!(
         "<h1>Nødtilganger til kontroll</h1>\n<ul>{rows}</ul>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
     );
-    Ok(Html(page("Nødtilganger", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Nødtilganger", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -558,7 +592,7 @@ pub(crate) async fn security_events(
          <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
         events.len()
     );
-    Ok(Html(page("Sikkerhetshendelser", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Sikkerhetshendelser", &body)).into_response())
 }
 
 /// `GET /k/{clinic}/ansatt/tilgangsgjennomgang`: the yearly access review (S2): every
@@ -623,7 +657,7 @@ pub(crate) async fn access_review(
         rows.matches("<tr>").count(),
         due.len()
     );
-    Ok(Html(page("Tilgangsgjennomgang", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Tilgangsgjennomgang", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

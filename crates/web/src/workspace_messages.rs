@@ -31,6 +31,7 @@ use fortrolig_service::{AccessError, Clinic, HealthAccess, ServiceError, Session
 
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::router::AppState;
 use crate::source::RequestSource;
 use crate::workspace::{actor, refuse, staff_session};
@@ -206,7 +207,11 @@ async fn refusal(
                  behandlingsrelasjon til. Forsøket er logget.</p>\n{emergency}\
                  <p><a href=\"/k/{org}/ansatt/innboks\">Til innboksen</a></p>"
             );
-            Ok((StatusCode::FORBIDDEN, Html(page("Ingen tilgang", &body))).into_response())
+            Ok((
+                StatusCode::FORBIDDEN,
+                Html(page(Lang::Nb, "Ingen tilgang", &body)),
+            )
+                .into_response())
         }
         AccessError::Denied(DenyReason::TrainingMissing) => Ok(refuse(
             StatusCode::FORBIDDEN,

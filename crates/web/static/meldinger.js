@@ -4,13 +4,16 @@
 // The page works the same without this script, by reloading.
 (() => {
   'use strict';
+  // The page's language (issue 4 item 9): its few words in English when the page is.
+  const english = document.documentElement.lang === 'en';
+  const words = (nb, en) => (english ? en : nb);
   // A file over the limit is refused before it is sent, so nothing typed is lost to an
   // upload the server must cut off. The server checks again regardless.
   for (const input of document.querySelectorAll('input[type=file][data-hoyst]')) {
     const most = Number(input.getAttribute('data-hoyst'));
     input.addEventListener('change', () => {
       const file = input.files && input.files[0];
-      input.setCustomValidity(file && file.size > most ? 'Filen er for stor (høyst 10 MB).' : '');
+      input.setCustomValidity(file && file.size > most ? words('Filen er for stor (høyst 10 MB).', 'The file is too large (10 MB at most).') : '');
       input.reportValidity();
     });
   }
@@ -49,7 +52,8 @@
       if (!response.ok) {
         // Logged out or expired: stop listening; the page says what to do on reload.
         source.close();
-        say('Økten er avsluttet. Last inn siden på nytt for å logge inn.');
+        say(words('Økten er avsluttet. Last inn siden på nytt for å logge inn.',
+          'You have been logged out. Reload the page to log in again.'));
         return;
       }
       const fresh = new DOMParser()
@@ -57,7 +61,9 @@
         .getElementById(region.id);
       if (fresh) {
         region.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
-        say(thread ? 'Samtalen er oppdatert.' : 'Innboksen er oppdatert.');
+        say(thread
+          ? words('Samtalen er oppdatert.', 'The conversation has been updated.')
+          : words('Innboksen er oppdatert.', 'Your inbox has been updated.'));
       }
     } catch (_) {
       // The network failed: the next event tries again.

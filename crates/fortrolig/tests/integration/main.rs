@@ -20,6 +20,7 @@ mod crash_notices;
 mod crash_server;
 mod grants;
 mod group_commit;
+mod i18n;
 mod info_pages;
 mod keys;
 mod login;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::{Admin, Halt};
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::see_other;
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -96,7 +97,7 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
         list = list_path(org),
         csrf = admin.csrf_field(),
     );
-    Ok(Html(page("Ansatte og tilganger", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Ansatte og tilganger", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,7 +267,7 @@ pub(super) async fn person(admin: Admin) -> Result<Response, Halt> {
         status = if person.active { "ansatt" } else { "sluttet" },
         list = list_path(&admin.org),
     );
-    Ok(Html(page("Tilganger", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Tilganger", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,6 +405,7 @@ fn across_clinics(admin: &Admin, result: Result<(), AccessError>, back: &str) ->
             None,
         ))),
         Err(AccessError::Denied(_)) => Err(Halt::page(crate::respond::message(
+            Lang::Nb,
             axum::http::StatusCode::FORBIDDEN,
             "Ingen tilgang i alle virksomhetene",
             "Du må være administrator i hver virksomhet tilgangen gjelder. Ingenting er endret, og forsøket er logget.",

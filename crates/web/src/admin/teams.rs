@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::see_other;
 
 fn teams_path(admin: &Admin) -> String {
@@ -52,7 +53,7 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
         csrf = admin.csrf_field(),
         org = admin.org,
     );
-    Ok(Html(page("Team", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Team", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,7 +136,7 @@ pub(super) async fn team(admin: Admin) -> Result<Response, Halt> {
         name = escape(&team.name),
         list = teams_path(&admin),
     );
-    Ok(Html(page("Team", &body)).into_response())
+    Ok(Html(page(Lang::Nb, "Team", &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,10 +13,16 @@ use fortrolig_service::{Clinic, MessageView, ThreadView};
 use super::draft::Draft;
 use super::{Visit, hex, inbox_path, live, thread_path, write};
 use crate::html::{escape, page};
+use crate::i18n::{Lang, kind_name, kind_notice, role_name, status_name, tr};
 use crate::router::AppState;
 
 /// Names and roles of the staff who wrote in a thread, looked up once per page.
-async fn authors(clinic: &Clinic, view: &ThreadView, now: Timestamp) -> HashMap<StaffId, String> {
+async fn authors(
+    lang: Lang,
+    clinic: &Clinic,
+    view: &ThreadView,
+    now: Timestamp,
+) -> HashMap<StaffId, String> {
     let mut names = HashMap::new();
     for id in view.messages.iter().filter_map(|m| m.staff_author) {
         if names.contains_key(&id) {
@@ -24,14 +30,14 @@ async fn authors(clinic: &Clinic, view: &ThreadView, now: Timestamp) -> HashMap<
         }
         let name = match clinic.staff_member(id).await {
             Ok(staff) => staff.name.as_str().to_owned(),
-            Err(_) => "Klinikken".to_owned(),
+            Err(_) => tr(lang, "Klinikken").to_owned(),
         };
         let roles: Vec<&str> = clinic
             .roles_at(id, now)
             .await
             .unwrap_or_default()
             .into_iter()
-            .map(|r| r.display_name())
+            .map(|r| role_name(lang, r))
             .collect();
         let shown = if roles.is_empty() {
             name
@@ -52,7 +58,7 @@ fn kib(size: i64) -> String {
     format!("{} kB", (size.max(0) + 1023) / 1024)
 }
 
-fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> String {
+fn attachments_html(lang: Lang, org: &OrgNumber, thread: ThreadId, m: &MessageView) -> String {
     let mut out = String::new();
     for a in &m.attachments {
         let href = format!("{}/vedlegg/{}", thread_path(org, thread), hex(&a.id));
@@ -61,14 +67,21 @@ fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> Strin
             .find(|t| t.as_mime() == a.media_type);
         match media {
             Some(t) if t.is_image() => out.push_str(&format!(
-                "<figure><img src=\"{href}\" alt=\"Vedlagt bilde ({}, {})\">\
-                 <figcaption><a href=\"{href}\">Åpne bildet alene</a></figcaption></figure>\n",
-                t.extension().to_uppercase(),
-                kib(a.size)
+                "<figure><img src=\"{href}\" alt=\"{}\">\
+                 <figcaption><a href=\"{href}\">{}</a></figcaption></figure>\n",
+                tr(lang, "Vedlagt bilde ({type}, {size})")
+                    .replace("{type}", &t.extension().to_uppercase())
+                    .replace("{size}", &kib(a.size)),
+                tr(lang, "Åpne bildet alene"),
             )),
             _ => out.push_str(&format!(
-                "<p><a href=\"{href}\">Åpne vedlagt PDF ({})</a> – den åpnes i nettleseren.</p>\n",
-                kib(a.size)
+                "<p>{}</p>\n",
+                tr(
+                    lang,
+                    "<a href=\"{href}\">Åpne vedlagt PDF ({size})</a> – den åpnes i nettleseren."
+                )
+                .replace("{href}", &href)
+                .replace("{size}", &kib(a.size)),
             )),
         }
     }
@@ -76,30 +89,41 @@ fn attachments_html(org: &OrgNumber, thread: ThreadId, m: &MessageView) -> Strin
 }
 
 /// The messages of a thread as a list; the live script replaces it (`id="samtale"`).
-fn messages_html(org: &OrgNumber, view: &ThreadView, names: &HashMap<StaffId, String>) -> String {
+fn messages_html(
+    lang: Lang,
+    org: &OrgNumber,
+    view: &ThreadView,
+    names: &HashMap<StaffId, String>,
+) -> String {
     let mut items = String::new();
     for m in &view.messages {
         let who = match m.staff_author {
-            None => "Du".to_owned(),
+            None => tr(lang, "Du").to_owned(),
             Some(id) => names
                 .get(&id)
                 .cloned()
-                .unwrap_or_else(|| "Klinikken".into()),
+                .unwrap_or_else(|| tr(lang, "Klinikken").into()),
         };
         let content = match &m.text {
             Some(text) => format!(
                 "<p>{}</p>\n{}",
                 paragraphs(text.as_str()),
-                attachments_html(org, view.id, m)
+                attachments_html(lang, org, view.id, m)
             ),
-            None => "<p><em>Meldingen er trukket tilbake av klinikken.</em></p>\n".to_owned(),
+            None => format!(
+                "<p><em>{}</em></p>\n",
+                tr(lang, "Meldingen er trukket tilbake av klinikken.")
+            ),
         };
         let read = match (m.staff_author, m.read_at) {
             (None, Some(at)) => format!(
-                "<p class=\"lest\">Lest av klinikken {}</p>\n",
-                escape(&at.oslo_minutes())
+                "<p class=\"lest\">{}</p>\n",
+                tr(lang, "Lest av klinikken {tid}").replace("{tid}", &escape(&at.oslo_minutes()))
             ),
-            (None, None) => "<p class=\"lest\">Ikke lest av klinikken ennå</p>\n".to_owned(),
+            (None, None) => format!(
+                "<p class=\"lest\">{}</p>\n",
+                tr(lang, "Ikke lest av klinikken ennå")
+            ),
             (Some(_), _) => String::new(),
         };
         items.push_str(&format!(
@@ -109,8 +133,9 @@ fn messages_html(org: &OrgNumber, view: &ThreadView, names: &HashMap<StaffId, St
         ));
     }
     format!(
-        "<p>Status: {}</p>\n<h2>Meldinger</h2>\n<ol class=\"meldinger\">\n{items}</ol>",
-        escape(view.status.display_name())
+        "<p>{}</p>\n<h2>{}</h2>\n<ol class=\"meldinger\">\n{items}</ol>",
+        tr(lang, "Status: {status}").replace("{status}", status_name(lang, view.status)),
+        tr(lang, "Meldinger"),
     )
 }
 
@@ -122,13 +147,18 @@ fn reply_html(
     error: Option<&write::Problems>,
     kept: &str,
 ) -> String {
+    let lang = visit.lang;
     let why = if view.cannot_answer {
-        Some(
+        Some(tr(
+            lang,
             "Klinikken har merket at denne samtalen ikke kan besvares her. Har du noe nytt å \
               spørre om, skriv en ny melding, eller ring klinikken. Ved akutt sykdom, ring 113.",
-        )
+        ))
     } else if view.status == ThreadStatus::Closed {
-        Some("Samtalen er avsluttet av klinikken. Skriv en ny melding om du har mer på hjertet.")
+        Some(tr(
+            lang,
+            "Samtalen er avsluttet av klinikken. Skriv en ny melding om du har mer på hjertet.",
+        ))
     } else {
         None
     };
@@ -138,26 +168,31 @@ fn reply_html(
             String::new()
         } else {
             format!(
-                "<label for=\"tekst\">Teksten du skrev (ikke sendt)</label>\n\
+                "<label for=\"tekst\">{}</label>\n\
                  <textarea id=\"tekst\" readonly autocomplete=\"off\">{}</textarea>\n",
+                tr(lang, "Teksten du skrev (ikke sendt)"),
                 escape(kept)
             )
         };
         return format!(
-            "<h2>Svar</h2>\n{}<p>{why}</p>\n{kept}<p><a href=\"/k/{}/meldinger/ny\">Skriv en ny melding</a></p>",
-            error.map(write::Problems::summary).unwrap_or_default(),
-            visit.org
+            "<h2>{}</h2>\n{}<p>{why}</p>\n{kept}<p><a href=\"/k/{}/meldinger/ny\">{}</a></p>",
+            tr(lang, "Svar"),
+            error.map(|e| e.summary(lang)).unwrap_or_default(),
+            visit.org,
+            tr(lang, "Skriv en ny melding"),
         );
     }
     format!(
-        "<h2 id=\"svar-overskrift\">Svar</h2>\n{}\
+        "<h2 id=\"svar-overskrift\">{}</h2>\n{}\
          <form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" autocomplete=\"off\" aria-labelledby=\"svar-overskrift\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n{}\
-         <button type=\"submit\">Send svaret</button>\n</form>",
-        error.map(write::Problems::summary).unwrap_or_default(),
+         <button type=\"submit\">{}</button>\n</form>",
+        tr(lang, "Svar"),
+        error.map(|e| e.summary(lang)).unwrap_or_default(),
         thread_path(&visit.org, view.id),
         visit.csrf(),
-        write::text_and_file_fields(kept, error),
+        write::text_and_file_fields(lang, kept, error),
+        tr(lang, "Send svaret"),
     )
 }
 
@@ -174,21 +209,24 @@ pub(super) async fn thread_page(
         None => (None, ""),
     };
     let org = &visit.org;
-    let names = authors(&visit.clinic, view, state.app.now()).await;
+    let lang = visit.lang;
+    let names = authors(lang, &visit.clinic, view, state.app.now()).await;
     let body = format!(
-        "<p><a href=\"{inbox}\">Tilbake til meldingene</a></p>\n\
+        "<p><a href=\"{inbox}\">{back}</a></p>\n\
          <h1>{subject}</h1>\n<p>{kind}</p>\n\
-         <aside aria-labelledby=\"om-kanalen\" class=\"advarsel\">\n<h2 id=\"om-kanalen\">Om denne kanalen</h2>\n\
+         <aside aria-labelledby=\"om-kanalen\" class=\"advarsel\">\n<h2 id=\"om-kanalen\">{about}</h2>\n\
          <p>{notice}</p>\n</aside>\n\
          <p id=\"direkte-status\" role=\"status\"></p>\n\
          <div id=\"samtale\" data-strom=\"/k/{org}/meldinger/strom\" data-samtale=\"{id}\">\n{messages}\n</div>\n\
          {reply}\n{script}",
         inbox = inbox_path(org),
+        back = tr(lang, "Tilbake til meldingene"),
+        about = tr(lang, "Om denne kanalen"),
         subject = escape(view.subject.as_str()),
-        kind = escape(view.kind.display_name()),
-        notice = escape(view.kind.default_notice()),
+        kind = escape(kind_name(lang, view.kind)),
+        notice = escape(kind_notice(lang, view.kind)),
         id = view.id,
-        messages = messages_html(org, view, &names),
+        messages = messages_html(lang, org, view, &names),
         reply = reply_html(visit, view, error, kept),
         script = live::SCRIPT_TAG,
     );
@@ -198,5 +236,5 @@ pub(super) async fn thread_page(
         StatusCode::OK
     };
     // The title goes into the browser's history: never the subject (P2).
-    (status, Html(page("Samtale", &body))).into_response()
+    (status, Html(page(lang, tr(lang, "Samtale"), &body))).into_response()
 }

@@ -21,6 +21,7 @@ use super::draft::{self, Draft};
 use super::{Visit, inbox_path, missing_level, parse_thread, thread_path, to_login};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, kind_name, kind_notice, refusal, text_error, tr};
 use crate::respond::{message, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -108,7 +109,7 @@ async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<P
     Ok(posted)
 }
 
-/// What is wrong with a posted form, in plain bokmål, per field.
+/// What is wrong with a posted form, in plain language (the page's), per field.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Problems {
     subject: Option<String>,
@@ -123,7 +124,7 @@ impl Problems {
     }
 
     /// The summary above the form, each problem linking to its field (WCAG 3.3.1).
-    pub(super) fn summary(&self) -> String {
+    pub(super) fn summary(&self, lang: Lang) -> String {
         let mut items = String::new();
         for (field, problem) in [
             ("emne", &self.subject),
@@ -141,18 +142,21 @@ impl Problems {
             items.push_str(&format!("<li>{}</li>\n", escape(p)));
         }
         format!(
-            "<div class=\"advarsel\" role=\"alert\">\n<h2>Meldingen er ikke sendt</h2>\n\
-             <p>Det du skrev er tatt vare på nedenfor.</p>\n<ul>\n{items}</ul>\n</div>\n"
+            "<div class=\"advarsel\" role=\"alert\">\n<h2>{}</h2>\n\
+             <p>{}</p>\n<ul>\n{items}</ul>\n</div>\n",
+            tr(lang, "Meldingen er ikke sendt"),
+            tr(lang, "Det du skrev er tatt vare på nedenfor."),
         )
     }
 }
 
 /// An error text under a field, and the attributes that tie it to the field.
-fn field_error(id: &str, problem: Option<&String>) -> (String, String) {
+fn field_error(lang: Lang, id: &str, problem: Option<&String>) -> (String, String) {
     match problem {
         Some(p) => (
             format!(
-                "<p id=\"{id}-feil\" class=\"feil\"><strong>Feil:</strong> {}</p>\n",
+                "<p id=\"{id}-feil\" class=\"feil\"><strong>{}</strong> {}</p>\n",
+                tr(lang, "Feil:"),
                 escape(p)
             ),
             format!(" aria-invalid=\"true\" aria-describedby=\"{id}-feil\""),
@@ -162,48 +166,59 @@ fn field_error(id: &str, problem: Option<&String>) -> (String, String) {
 }
 
 /// The message text and the attachment, shared by a new thread and a reply.
-pub(super) fn text_and_file_fields(kept: &str, problems: Option<&Problems>) -> String {
-    let (text_error, text_attrs) = field_error("tekst", problems.and_then(|p| p.text.as_ref()));
-    let (file_error, _) = field_error("vedlegg", problems.and_then(|p| p.file.as_ref()));
+pub(super) fn text_and_file_fields(lang: Lang, kept: &str, problems: Option<&Problems>) -> String {
+    let (text_error, text_attrs) =
+        field_error(lang, "tekst", problems.and_then(|p| p.text.as_ref()));
+    let (file_error, _) = field_error(lang, "vedlegg", problems.and_then(|p| p.file.as_ref()));
     let file_described = if file_error.is_empty() {
         "vedlegg-hjelp"
     } else {
         "vedlegg-hjelp vedlegg-feil"
     };
     let again = if problems.is_some() {
-        " Hadde du valgt en fil, må du velge den på nytt."
+        format!(
+            " {}",
+            tr(lang, "Hadde du valgt en fil, må du velge den på nytt.")
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
-        "<label for=\"tekst\">Melding</label>\n{text_error}\
+        "<label for=\"tekst\">{}</label>\n{text_error}\
          <textarea id=\"tekst\" name=\"tekst\" rows=\"8\" required autocomplete=\"off\"{text_attrs}>{}</textarea>\n\
-         <label for=\"vedlegg\">Vedlegg (valgfritt)</label>\n\
-         <p id=\"vedlegg-hjelp\">Et bilde (PNG, JPEG, GIF eller WebP) eller en PDF, høyst 10 MB. \
-         Vedlegget vises i nettleseren; du trenger ikke laste det ned.{again}</p>\n{file_error}\
+         <label for=\"vedlegg\">{}</label>\n\
+         <p id=\"vedlegg-hjelp\">{}{again}</p>\n{file_error}\
          <input type=\"file\" id=\"vedlegg\" name=\"vedlegg\" accept=\"{ACCEPT}\" data-hoyst=\"{MAX_ATTACHMENT_BYTES}\" aria-describedby=\"{file_described}\">\n",
+        tr(lang, "Melding"),
         escape(kept),
+        tr(lang, "Vedlegg (valgfritt)"),
+        tr(
+            lang,
+            "Et bilde (PNG, JPEG, GIF eller WebP) eller en PDF, høyst 10 MB. \
+             Vedlegget vises i nettleseren; du trenger ikke laste det ned."
+        ),
     )
 }
 
 /// Checks the text and the attachment of a posted form.
 fn check_text_and_file(
+    lang: Lang,
     posted: &Posted,
     problems: &mut Problems,
 ) -> (Option<MessageText>, Vec<NewAttachment>) {
     let text = MessageText::parse(&posted.text)
-        .map_err(|e| problems.text = Some(e.norwegian()))
+        .map_err(|e| problems.text = Some(text_error(lang, &e)))
         .ok();
     let mut attachments = Vec::new();
-    if let Some(refusal) = posted.file_refused {
-        problems.file = Some(refusal.norwegian().into());
+    if let Some(r) = posted.file_refused {
+        problems.file = Some(refusal(lang, &r).into());
     } else if let Some(bytes) = &posted.file {
         // Sniffed here for the message; the service sniffs again before it seals.
         match sniff(bytes) {
             Ok(_) => attachments.push(NewAttachment {
                 bytes: bytes.clone(),
             }),
-            Err(refusal) => problems.file = Some(refusal.norwegian().into()),
+            Err(r) => problems.file = Some(refusal(lang, &r).into()),
         }
     }
     (text, attachments)
@@ -217,10 +232,15 @@ fn csrf_refusal(visit: &Visit, posted: &Posted, back: &str) -> Option<Response> 
         return None;
     }
     if posted.csrf.is_empty() && posted.file_refused.is_some() {
+        let lang = visit.lang;
         return Some(message(
+            lang,
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Filen er for stor",
-            "Filen er for stor (høyst 10 MB). Gå tilbake og velg en mindre fil.",
+            tr(lang, "Filen er for stor"),
+            tr(
+                lang,
+                "Filen er for stor (høyst 10 MB). Gå tilbake og velg en mindre fil.",
+            ),
             back,
         ));
     }
@@ -264,53 +284,71 @@ fn new_path(org: &fortrolig_domain::OrgNumber) -> String {
 /// The kinds a patient may open, each with its notice, to choose from (P3).
 fn choose_page(visit: &Visit) -> Response {
     let org = &visit.org;
+    let lang = visit.lang;
     let mut kinds = String::new();
     for kind in ThreadKind::ALL.into_iter().filter(|k| k.patient_may_open()) {
+        let name = escape(kind_name(lang, kind));
         kinds.push_str(&format!(
             "<section>\n<h2>{name}</h2>\n<p>{}</p>\n\
-             <p><a class=\"knapp\" href=\"{}?type={}\">Skriv: {name}</a></p>\n</section>\n",
-            escape(kind.default_notice()),
+             <p><a class=\"knapp\" href=\"{}?type={}\">{}</a></p>\n</section>\n",
+            escape(kind_notice(lang, kind)),
             new_path(org),
             kind.as_str(),
-            name = escape(kind.display_name()),
+            tr(lang, "Skriv: {type}").replace("{type}", &name),
         ));
     }
     let body = format!(
-        "<p><a href=\"{}\">Tilbake til meldingene</a></p>\n<h1>Ny melding</h1>\n\
-         <p>Velg hva meldingen gjelder. Da kommer den til riktige personer hos klinikken.</p>\n\
-         {kinds}<p>Ved akutt sykdom, ring 113.</p>",
-        inbox_path(org)
+        "<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>\n\
+         <p>{}</p>\n\
+         {kinds}<p>{}</p>",
+        inbox_path(org),
+        tr(lang, "Tilbake til meldingene"),
+        tr(lang, "Ny melding"),
+        tr(
+            lang,
+            "Velg hva meldingen gjelder. Da kommer den til riktige personer hos klinikken."
+        ),
+        tr(lang, "Ved akutt sykdom, ring 113."),
     );
-    Html(page("Ny melding", &body)).into_response()
+    Html(page(lang, tr(lang, "Ny melding"), &body)).into_response()
 }
 
 /// The form for a new thread of `kind`, with its notice first (P3).
 fn form_page(visit: &Visit, kind: ThreadKind, draft: Option<&Draft>) -> Response {
     let problems = draft.map(|d| &d.problems);
     let org = &visit.org;
+    let lang = visit.lang;
     let (subject_error, subject_attrs) =
-        field_error("emne", problems.and_then(|p| p.subject.as_ref()));
+        field_error(lang, "emne", problems.and_then(|p| p.subject.as_ref()));
     let body = format!(
-        "<p><a href=\"{back}\">Velg en annen type melding</a></p>\n\
-         <h1>Ny melding: {name}</h1>\n\
-         <aside class=\"advarsel\" aria-labelledby=\"om-kanalen\">\n<h2 id=\"om-kanalen\">Før du skriver</h2>\n\
+        "<p><a href=\"{back}\">{other}</a></p>\n\
+         <h1>{heading}</h1>\n\
+         <aside class=\"advarsel\" aria-labelledby=\"om-kanalen\">\n<h2 id=\"om-kanalen\">{before}</h2>\n\
          <p>{notice}</p>\n</aside>\n{summary}\
          <form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\" autocomplete=\"off\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <input type=\"hidden\" name=\"type\" value=\"{kind}\">\n\
-         <label for=\"emne\">Emne</label>\n{subject_error}\
+         <label for=\"emne\">{subject_label}</label>\n{subject_error}\
          <input type=\"text\" id=\"emne\" name=\"emne\" maxlength=\"200\" required autocomplete=\"off\" value=\"{subject}\"{subject_attrs}>\n\
-         {fields}<button type=\"submit\">Send meldingen</button>\n</form>\n{script}",
+         {fields}<button type=\"submit\">{send}</button>\n</form>\n{script}",
         script = super::live::SCRIPT_TAG,
         back = new_path(org),
-        name = escape(kind.display_name()),
-        notice = escape(kind.default_notice()),
-        summary = problems.map(Problems::summary).unwrap_or_default(),
+        other = tr(lang, "Velg en annen type melding"),
+        heading = tr(lang, "Ny melding: {type}").replace("{type}", &escape(kind_name(lang, kind))),
+        before = tr(lang, "Før du skriver"),
+        subject_label = tr(lang, "Emne"),
+        send = tr(lang, "Send meldingen"),
+        notice = escape(kind_notice(lang, kind)),
+        summary = problems.map(|p| p.summary(lang)).unwrap_or_default(),
         action = new_path(org),
         csrf = visit.csrf(),
         kind = kind.as_str(),
         subject = escape(draft.map(|d| d.subject.as_str()).unwrap_or_default()),
-        fields = text_and_file_fields(draft.map(|d| d.text.as_str()).unwrap_or_default(), problems),
+        fields = text_and_file_fields(
+            lang,
+            draft.map(|d| d.text.as_str()).unwrap_or_default(),
+            problems
+        ),
     );
     let status = if problems.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -318,7 +356,7 @@ fn form_page(visit: &Visit, kind: ThreadKind, draft: Option<&Draft>) -> Response
         StatusCode::OK
     };
     // A generic title: the kind alone could tell others what the patient wrote about.
-    (status, Html(page("Ny melding", &body))).into_response()
+    (status, Html(page(lang, tr(lang, "Ny melding"), &body))).into_response()
 }
 
 fn openable(text: &str) -> Result<ThreadKind, WebError> {
@@ -372,11 +410,12 @@ pub(super) async fn create(
         return Ok(refused);
     }
     let kind = openable(&posted.kind)?;
+    let lang = visit.lang;
     let mut problems = Problems::default();
     let subject = Subject::parse(&posted.subject)
-        .map_err(|e| problems.subject = Some(e.norwegian()))
+        .map_err(|e| problems.subject = Some(text_error(lang, &e)))
         .ok();
-    let (text, attachments) = check_text_and_file(&posted, &mut problems);
+    let (text, attachments) = check_text_and_file(lang, &posted, &mut problems);
     let back = format!("{}?type={}", new_path(&visit.org), kind.as_str());
     let (Some(subject), Some(text), false) = (subject, text, problems.any()) else {
         return Ok(show_again(
@@ -398,9 +437,12 @@ pub(super) async fn create(
         }
         Err(AccessError::StepUp(_)) => {
             problems.other = Some(
-                "Denne typen melding krever innlogging på høyt sikkerhetsnivå. \
-                 Kopier teksten din, logg inn på nytt med BankID og prøv igjen."
-                    .into(),
+                tr(
+                    lang,
+                    "Denne typen melding krever innlogging på høyt sikkerhetsnivå. \
+                     Kopier teksten din, logg inn på nytt med BankID og prøv igjen.",
+                )
+                .into(),
             );
             Ok(show_again(
                 &visit,
@@ -411,7 +453,7 @@ pub(super) async fn create(
             ))
         }
         Err(AccessError::Service(ServiceError::Invalid(_))) => {
-            problems.other = Some("Meldingen kunne ikke sendes. Prøv igjen.".into());
+            problems.other = Some(tr(lang, "Meldingen kunne ikke sendes. Prøv igjen.").into());
             Ok(show_again(
                 &visit,
                 &back,
@@ -444,7 +486,7 @@ pub(super) async fn reply(
         return Ok(refused);
     }
     let mut problems = Problems::default();
-    let (text, attachments) = check_text_and_file(&posted, &mut problems);
+    let (text, attachments) = check_text_and_file(visit.lang, &posted, &mut problems);
     if let (Some(text), false) = (&text, problems.any()) {
         match visit
             .clinic
@@ -465,7 +507,8 @@ pub(super) async fn reply(
                 if !theirs {
                     return Err(WebError::NotFound);
                 }
-                problems.other = Some("Samtalen tar ikke imot flere meldinger.".into());
+                problems.other =
+                    Some(tr(visit.lang, "Samtalen tar ikke imot flere meldinger.").into());
             }
             Err(e) => return super::refused(e, &visit.org, &here(&visit.org)),
         }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Names, inbox_session, live_marker, thread_path};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::{Lang, kind_name, status_name, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -31,6 +32,7 @@ pub(super) async fn inbox(
     Path(clinic): Path<String>,
     Query(query): Query<InboxQuery>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -65,15 +67,15 @@ pub(super) async fn inbox(
             && team.is_none_or(|id| t.assigned_team == Some(id))
     }) {
         let assigned = match t.assigned_staff {
-            Some(id) if id == staff => "Meg".to_owned(),
+            Some(id) if id == staff => tr(lang, "Meg").to_owned(),
             Some(id) => escape(&names.of(id).await),
             None => "–".to_owned(),
         };
         rows.push_str(&format!(
             "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{assigned}</td></tr>\n",
             thread_path(&org, t.id),
-            escape(t.kind.display_name()),
-            escape(t.status.display_name()),
+            escape(kind_name(lang, t.kind)),
+            escape(status_name(lang, t.status)),
             escape(&t.updated_at.oslo_minutes()),
             if t.unread == 0 {
                 "–".to_owned()
@@ -90,7 +92,7 @@ pub(super) async fn inbox(
                 "<option value=\"{}\"{}>{}</option>",
                 s.as_str(),
                 if status == Some(*s) { " selected" } else { "" },
-                escape(s.display_name())
+                escape(status_name(lang, *s))
             )
         })
         .collect();
@@ -107,27 +109,55 @@ pub(super) async fn inbox(
         .collect();
     let level_note = if session.level == Level::Substantial {
         format!(
-            "<p class=\"advarsel\">Du er logget inn på betydelig nivå og ser bare praktiske samtaler. \
-             <a href=\"/k/{org}/ansatt/innlogging?nivaa=hoy&amp;neste={here}\">Logg inn på høyt nivå</a> \
-             for å se samtaler med helseopplysninger.</p>\n"
+            "<p class=\"advarsel\">{}</p>\n",
+            tr(
+                lang,
+                "Du er logget inn på betydelig nivå og ser bare praktiske samtaler. \
+                 <a href=\"{lenke}\">Logg inn på høyt nivå</a> \
+                 for å se samtaler med helseopplysninger."
+            )
+            .replace(
+                "{lenke}",
+                &format!("/k/{org}/ansatt/innlogging?nivaa=hoy&amp;neste={here}")
+            )
         )
     } else {
         String::new()
     };
+    let caption = if shown == 1 {
+        tr(lang, "1 samtale").to_owned()
+    } else {
+        tr(lang, "{n} samtaler, nyeste aktivitet først").replace("{n}", &shown.to_string())
+    };
     let body = format!(
-        "<h1>Innboks</h1>\n{level_note}\
-         <form method=\"get\" action=\"{here}\">\n<label for=\"status\">Status</label>\n\
-         <select id=\"status\" name=\"status\"><option value=\"\">Alle</option>{options}</select>\n\
-         <label><input type=\"checkbox\" name=\"tildelt\" value=\"meg\"{}> Bare tildelt meg</label>\n\
-         <label for=\"team\">Team</label>\n<select id=\"team\" name=\"team\"><option value=\"\">Alle</option>{team_options}</select>\n\
-         <button type=\"submit\">Vis</button>\n</form>\n\
-         <div id=\"innboks-liste\" aria-live=\"polite\">\n<table>\n<caption>{shown} samtaler, nyeste aktivitet først</caption>\n\
-         <thead><tr><th scope=\"col\">Samtale</th><th scope=\"col\">Status</th><th scope=\"col\">Sist aktivitet</th>\
-         <th scope=\"col\">Uleste fra pasienten</th><th scope=\"col\">Tildelt</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n\
-         <p>Pasientens navn vises når du åpner samtalen; da blir oppslaget logget.</p>\n\
-         <p><a href=\"/k/{org}/ansatt/\">Til arbeidsflaten</a></p>\n{}",
-        if mine { " checked" } else { "" },
-        live_marker(&org, None),
+        "<h1>{title}</h1>\n{level_note}\
+         <form method=\"get\" action=\"{here}\">\n<label for=\"status\">{status_label}</label>\n\
+         <select id=\"status\" name=\"status\"><option value=\"\">{all}</option>{options}</select>\n\
+         <label><input type=\"checkbox\" name=\"tildelt\" value=\"meg\"{checked}> {only_mine}</label>\n\
+         <label for=\"team\">{team_label}</label>\n<select id=\"team\" name=\"team\"><option value=\"\">{all}</option>{team_options}</select>\n\
+         <button type=\"submit\">{show}</button>\n</form>\n\
+         <div id=\"innboks-liste\" aria-live=\"polite\">\n<table>\n<caption>{caption}</caption>\n\
+         <thead><tr><th scope=\"col\">{thread}</th><th scope=\"col\">{status_label}</th><th scope=\"col\">{last}</th>\
+         <th scope=\"col\">{unread}</th><th scope=\"col\">{assigned}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n\
+         <p>{names_note}</p>\n\
+         <p><a href=\"/k/{org}/ansatt/\">{to_workspace}</a></p>\n{live}",
+        title = tr(lang, "Innboks"),
+        status_label = tr(lang, "Status"),
+        all = tr(lang, "Alle"),
+        checked = if mine { " checked" } else { "" },
+        only_mine = tr(lang, "Bare tildelt meg"),
+        team_label = tr(lang, "Team"),
+        show = tr(lang, "Vis"),
+        thread = tr(lang, "Samtale"),
+        last = tr(lang, "Sist aktivitet"),
+        unread = tr(lang, "Uleste fra pasienten"),
+        assigned = tr(lang, "Tildelt"),
+        names_note = tr(
+            lang,
+            "Pasientens navn vises når du åpner samtalen; da blir oppslaget logget."
+        ),
+        to_workspace = tr(lang, "Til arbeidsflaten"),
+        live = live_marker(&org, None),
     );
-    Ok(Html(page("Innboks", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Innboks"), &body)).into_response())
 }

@@ -16,6 +16,7 @@ use super::write::{template, template_picker};
 use super::{not_found_or, step_up, thread_path};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -90,7 +91,7 @@ fn new_page(
         name = escape(&typed.navn),
         born = escape(&typed.fodselsdato),
     );
-    (status, Html(page("Ny melding", &body))).into_response()
+    (status, Html(page(Lang::Nb, "Ny melding", &body))).into_response()
 }
 
 #[derive(Debug, Deserialize)]

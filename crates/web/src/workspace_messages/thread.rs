@@ -16,6 +16,7 @@ use super::write::{template, template_picker};
 use super::{Names, Reached, hex, live_marker, not_found_or, paragraph, reach, thread_path, unhex};
 use crate::error::WebError;
 use crate::html::{escape, page};
+use crate::i18n::Lang;
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -241,7 +242,7 @@ pub(super) async fn render_thread(
         ),
         live = live_marker(org, Some(thread)),
     );
-    Ok((status, Html(page("Samtale", &body))).into_response())
+    Ok((status, Html(page(Lang::Nb, "Samtale", &body))).into_response())
 }
 
 /// `GET /k/{clinic}/ansatt/samtale/{thread}/vedlegg/{id}`: an attachment, shown inline.

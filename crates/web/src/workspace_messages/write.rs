@@ -16,6 +16,7 @@ use super::thread::{Draft, render_thread};
 use super::{Reached, not_found_or, reach, reach_as, thread_path};
 use crate::error::WebError;
 use crate::html::escape;
+use crate::i18n::Lang;
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -168,6 +169,7 @@ pub(super) async fn reply(
         // Nothing could be read, not even what was typed (a body over the limit is
         // refused before its first byte when its length is declared, as browsers do).
         return Ok(message(
+            Lang::Nb,
             status,
             "Meldingen ble ikke sendt",
             problem,

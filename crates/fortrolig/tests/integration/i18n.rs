@@ -1,0 +1,256 @@
+//! The language of the interface through the real router (issue 4 item 9, P10): bokmål by
+//! default; English for a browser that asks for it (`Accept-Language`) or has chosen it
+//! (the `fortrolig_sprak` cookie set by `/sprak`), on the portal front page, the inbox, a
+//! thread, the staff inbox and an error page; what people wrote is shown as written; the
+//! switch goes back only to a path on this site.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fortrolig_domain::access::{Level, Role};
+use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
+use fortrolig_domain::{PersonName, Source, Timestamp};
+use fortrolig_service::{PatientActor, SessionSubject};
+use fortrolig_web::{AppState, router};
+
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
+use crate::web_support::{Page, call};
+
+const DAY: i64 = 86_400_000_000;
+
+fn request(path: &str, cookie: Option<&str>, language: Option<&str>) -> Request<Body> {
+    let mut r = Request::get(path);
+    if let Some(c) = cookie {
+        r = r.header(header::COOKIE, c);
+    }
+    if let Some(l) = language {
+        r = r.header(header::ACCEPT_LANGUAGE, l);
+    }
+    r.body(Body::empty()).expect("a request")
+}
+
+/// `page` is in `lang`, has `present` and none of `absent`.
+fn check(page: &Page, lang: &str, present: &[&str], absent: &[&str]) {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("<html lang=\"{lang}\">")),
+        "not {lang}: {}",
+        page.body
+    );
+    for p in present {
+        assert!(page.body.contains(p), "{p:?} missing: {}", page.body);
+    }
+    for a in absent {
+        assert!(!page.body.contains(a), "{a:?} present: {}", page.body);
+    }
+}
+
+async fn english_on_request_bokmaal_by_default_p10(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Språkklinikken").await?;
+    let admin = ctx(ORG_A);
+    let kari = clinic
+        .add_patient(&admin, &patient(&synthetic_fnr(977), "Kari Språk"))
+        .await?;
+    let doctor = clinic
+        .add_staff(&admin, &PersonName::parse("Lege Lund")?, None)
+        .await?;
+    let now = app.now();
+    clinic
+        .grant_role(
+            &admin,
+            doctor,
+            Role::Doctor,
+            now,
+            Timestamp(now.0 + 365 * DAY),
+        )
+        .await?;
+    clinic.start_care(&admin, doctor, kari).await?;
+    let actor = PatientActor {
+        patient: kari,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let thread = clinic
+        .open_thread(
+            &actor,
+            ThreadKind::Office,
+            &Subject::parse("Timen neste uke")?,
+            &MessageText::parse("Kan jeg flytte timen?")?,
+            &[],
+        )
+        .await?;
+    let mut cookies = Vec::new();
+    for subject in [SessionSubject::Patient(kari), SessionSubject::Staff(doctor)] {
+        let (token, _) = clinic
+            .start_session(subject, Level::High, "test", None, None, &Source::default())
+            .await?;
+        cookies.push(format!("fortrolig_okt={}", token.as_str()));
+    }
+    let (patient_cookie, staff_cookie) = (&cookies[0], &cookies[1]);
+    let routes = router(AppState::new(app.clone()), false);
+    let portal = format!("/k/{ORG_A}/");
+    let inbox = format!("/k/{ORG_A}/meldinger");
+
+    // Without a choice: bokmål, with a link to English that comes back to this page.
+    let page = call(&routes, request(&portal, Some(patient_cookie), None)).await?;
+    check(
+        &page,
+        "nb",
+        &[
+            "Meldinger",
+            "Logg ut",
+            &format!("/sprak?til=en&amp;neste=/k/{ORG_A}/"),
+            ">English</a>",
+        ],
+        &["Messages", "Log out"],
+    );
+
+    // The browser asks for English: the front page is in English.
+    let page = call(
+        &routes,
+        request(
+            &portal,
+            Some(patient_cookie),
+            Some("en-GB,en;q=0.9,nb;q=0.5"),
+        ),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "Messages",
+            "Log out everywhere",
+            "You are logged in as",
+            ">Norsk</a>",
+        ],
+        &["Logg ut", "Du er logget inn", "Meldinger<"],
+    );
+
+    // The chosen language (cookie) wins over the browser's: the inbox and the thread in
+    // English, the subject and the message as written.
+    let chosen = format!("{patient_cookie}; fortrolig_sprak=en");
+    let page = call(&routes, request(&inbox, Some(&chosen), Some("nb-NO"))).await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Messages</h1>",
+            "New message",
+            "Question for the front desk",
+        ],
+        &["Ny melding", "Spørsmål til kontoret", "Uleste svar"],
+    );
+    let page = call(
+        &routes,
+        request(&format!("{inbox}/{thread}"), Some(&chosen), None),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "About this channel",
+            "Send the reply",
+            "Not read by the clinic yet",
+            "Timen neste uke",
+            "Kan jeg flytte timen?",
+        ],
+        &["Om denne kanalen", "Send svaret", "Ikke lest av klinikken"],
+    );
+
+    // The staff inbox, in English when asked for.
+    let page = call(
+        &routes,
+        request(
+            &format!("/k/{ORG_A}/ansatt/innboks"),
+            Some(staff_cookie),
+            Some("en"),
+        ),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Inbox</h1>",
+            "Question for the front desk",
+            "Unread from the patient",
+        ],
+        &[
+            "<h1>Innboks</h1>",
+            "Spørsmål til kontoret",
+            "Uleste fra pasienten",
+        ],
+    );
+    // …and in bokmål without.
+    let page = call(
+        &routes,
+        request(
+            &format!("/k/{ORG_A}/ansatt/innboks"),
+            Some(staff_cookie),
+            None,
+        ),
+    )
+    .await?;
+    check(&page, "nb", &["<h1>Innboks</h1>"], &["Inbox"]);
+
+    // An error page follows the language too.
+    let page = call(&routes, request("/finnes/ikke", None, Some("en"))).await?;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Page not found"));
+    Ok(())
+}
+
+async fn the_language_switch_sets_a_cookie_and_stays_on_this_site_p10(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let routes = router(AppState::new(app.clone()), false);
+    let page = call(
+        &routes,
+        request(
+            &format!("/sprak?til=en&neste=/k/{ORG_A}/meldinger"),
+            None,
+            None,
+        ),
+    )
+    .await?;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), format!("/k/{ORG_A}/meldinger"));
+    let cookie = page.header(header::SET_COOKIE);
+    for part in [
+        "fortrolig_sprak=en",
+        "Path=/",
+        "SameSite=Lax",
+        "HttpOnly",
+        "Max-Age=31536000",
+    ] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
+    }
+    let page = call(&routes, request("/sprak?til=nb", None, None)).await?;
+    assert_eq!(page.location(), "/");
+    assert!(
+        page.header(header::SET_COOKIE)
+            .starts_with("fortrolig_sprak=nb;")
+    );
+    for evil in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "evil.example",
+        "%2F%2Fevil.example",
+    ] {
+        let page = call(
+            &routes,
+            request(&format!("/sprak?til=en&neste={evil}"), None, None),
+        )
+        .await?;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{evil}");
+        assert_eq!(page.location(), "/", "{evil}");
+    }
+    Ok(())
+}
+
+both_backends!(
+    english_on_request_bokmaal_by_default_p10,
+    the_language_switch_sets_a_cookie_and_stays_on_this_site_p10,
+);
