@@ -18,9 +18,10 @@
 //! transaction of its own; its neighbours never see what it did. An act that succeeds
 //! gets the next entry number and its own root after it; the entries, the frontier and
 //! the signed heads are written once, at the end (the entries in one statement per 64).
-//! Nobody is answered before the commit, so every
-//! acknowledged write is durable; if the transaction, an entry, the commit or the anchor
-//! fails, every act of the batch that got that far gets an error.
+//! Nobody is answered before the commit, so every acknowledged write is durable. If the
+//! transaction, the entries or the commit fail, nothing of the batch is written and
+//! every act in it gets an error; if the anchor fails after the commit, the acts are
+//! reported as failed though committed, as they were before group commit.
 
 use std::any::Any;
 use std::collections::VecDeque;
