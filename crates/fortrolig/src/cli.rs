@@ -72,6 +72,14 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum NoticeCommand {
+    /// Record an e-mail notice that came back (N5): reads one bounce (a delivery status
+    /// notification) from standard input, as the mail system pipes it to the notices'
+    /// from address. Exit 0 when handled (or not ours: a bounce is never bounced), 75
+    /// (try again later) when the stores cannot be reached.
+    Bounce {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
     /// Judge notice texts read from standard input, one per line. Prints one JSON object
     /// per line: {"verdict":"allow|warn|block","findings":[{"rule","start","end",
     /// "message"}]}. start and end count Unicode scalar values (chars) from the start of

@@ -10,6 +10,43 @@ use crate::commands::{CliError, parse_org};
 use crate::system::{Create, open_args};
 
 pub async fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
+    match command {
+        NoticeCommand::Bounce { storage } => bounce(&storage).await,
+        check => run_check(check).await,
+    }
+}
+
+/// `fortrolig notice bounce`: one returned e-mail from standard input.
+async fn bounce(storage: &crate::cli::StorageArgs) -> Result<ExitCode, CliError> {
+    use std::io::Read;
+    // sysexits EX_TEMPFAIL: the mail system keeps the message and tries again.
+    const TRY_AGAIN: u8 = 75;
+    let mut message = Vec::new();
+    std::io::stdin()
+        .take(1 << 20)
+        .read_to_end(&mut message)
+        .map_err(|e| CliError::Io(format!("notice bounce: {e}")))?;
+    let message = String::from_utf8_lossy(&message);
+    let Ok(app) = open_args(storage, Create::Never).await else {
+        eprintln!("notice bounce: the stores cannot be reached; try again later");
+        return Ok(ExitCode::from(TRY_AGAIN));
+    };
+    let result = app.email_bounce(&message).await;
+    app.close().await;
+    match result {
+        Ok(true) => println!("notice bounced"),
+        Ok(false) => println!("nothing to record (delayed, unknown or already final)"),
+        Err(fortrolig_service::ServiceError::Invalid(why)) => eprintln!("notice bounce: {why}"),
+        Err(e) if e.is_unavailable() => {
+            eprintln!("notice bounce: {e}; try again later");
+            return Ok(ExitCode::from(TRY_AGAIN));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_check(command: NoticeCommand) -> Result<ExitCode, CliError> {
     let NoticeCommand::Check {
         channel,
         replies_allowed,
@@ -19,7 +56,10 @@ pub async fn run(command: NoticeCommand) -> Result<ExitCode, CliError> {
         clinic,
         data,
         database_url,
-    } = command;
+    } = command
+    else {
+        return Err(CliError::Usage("notice: unknown command".into()));
+    };
     let channel = match channel.as_str() {
         "sms" => Channel::Sms,
         _ => Channel::Email,

@@ -578,6 +578,52 @@ async fn a_message_to_the_patient_sends_an_sms_and_an_email_without_health_data_
     .await?;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST, "not a report");
 
+    // An e-mail the server took and later returned (a delivery status notification),
+    // piped by the mail system into `fortrolig notice bounce` (N5).
+    if let Some(smtp) = &smtp {
+        let mails = smtp.mails()?;
+        let message_id = mails[0]
+            .1
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .ok_or("a Message-ID")?
+            .to_owned();
+        let report = format!(
+            "From: MAILER-DAEMON@legesenter.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+             --b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; kari@pasient.example\r\n\
+             Action: failed\r\nStatus: 5.2.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {message_id}\r\n--b--\r\n"
+        );
+        let bounce = |input: String| -> Res<std::process::Output> {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_fortrolig"))
+                .args(["notice", "bounce"])
+                .args(env.storage_args())
+                .env_remove("FORTROLIG_DATABASE_URL")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()?;
+            if let Some(mut stdin) = child.stdin.take() {
+                std::io::Write::write_all(&mut stdin, input.as_bytes())?;
+            }
+            Ok(child.wait_with_output()?)
+        };
+        let not_ours = bounce("Subject: hei\r\n\r\nMessage-ID: <x@y>\r\n".into())?;
+        assert_eq!(not_ours.status.code(), Some(0), "a bounce is never bounced");
+        let out = bounce(report)?;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            statuses(&s.clinic, s.kari)
+                .await?
+                .contains(&(NoticeChannel::Email, NoticeStatus::Bounced))
+        );
+        assert_eq!(audited(&s.clinic, "notice.bounced").await?.len(), 1);
+    }
+
     // Withdrawn consent stops the channel at once (P4).
     let me = ActContext::patient(s.kari, s.clinic.org(), Source::default(), "samtykke");
     s.clinic

@@ -258,7 +258,7 @@ impl Clinic {
     }
 
     /// A final outcome for a notice, audited, with a task when it mattered (N5, P10).
-    async fn end_notice(
+    pub(super) async fn end_notice(
         &self,
         row: &NoticeRow,
         status: NoticeStatus,

@@ -8,6 +8,7 @@
 //! Notices go only through channels the patient has consented to (P4), to the address
 //! the patient gave.
 
+mod bounce;
 mod dispatch;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use fortrolig_notice_check::{Channel, Checker, ClinicRules, Outcome, Replies, Ru
 use fortrolig_store::{ConsentRow, NoticeRow, StoreError};
 use fortrolig_vault::{Aad, DataKey};
 
+pub use bounce::{Bounce, read_bounce};
 pub use dispatch::Outbound;
 
 use crate::clinic::{ActContext, Clinic};
