@@ -255,10 +255,11 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
         0
     } else {
         let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let zone = zone[1..].replace(':', "");
+        // `get`, not indexing: a stray multi-byte character is no reason to panic.
+        let zone = zone.get(1..)?.replace(':', "");
         let (h, m) = match zone.len() {
             2 => (digits(&zone, 2)?, 0),
-            4 => (digits(&zone[..2], 2)?, digits(&zone[2..], 2)?),
+            4 => (digits(zone.get(..2)?, 2)?, digits(zone.get(2..)?, 2)?),
             _ => return None,
         };
         if h > 18 || m > 59 {
@@ -373,6 +374,7 @@ mod tests {
             "2023-13-01T10:14:52Z",
             "23-06-29T10:14:52Z",
             "2023-06-29T10:14:52+2",
+            "2023-06-29T10:14:52+0é1",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }

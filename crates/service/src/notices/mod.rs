@@ -6,9 +6,11 @@
 //! A blocked notice is stored as blocked and never sent. `dispatch` sends what is due.
 //!
 //! Notices go only through channels the patient has consented to (P4), to the address
-//! the patient gave.
+//! the patient gave, or, where the contact and reservation register is set up, to the
+//! address it holds, never against a reservation (N4; see `krr`).
 
 mod dispatch;
+mod krr;
 
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ use fortrolig_store::{ConsentRow, NoticeRow, StoreError};
 use fortrolig_vault::{Aad, DataKey};
 
 pub use dispatch::Outbound;
+pub use krr::KrrLookup;
 
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
