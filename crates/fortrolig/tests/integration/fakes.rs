@@ -12,6 +12,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use fortrolig_domain::Clock;
 use fortrolig_identity::{ClientKey, Maskinporten, MaskinportenConfig};
 use fortrolig_notify::KrrClient;
 use fortrolig_service::KrrLookup;
@@ -33,6 +34,8 @@ struct KrrState {
     lookups: Arc<Mutex<usize>>,
     persons: Arc<Mutex<HashMap<String, serde_json::Value>>>,
     down: Arc<AtomicBool>,
+    /// The test's clock: the grant's `exp` is judged by the time the client signed it.
+    clock: Arc<dyn Clock>,
 }
 
 /// Maskinporten and KRR in one local server.
@@ -96,10 +99,7 @@ fn check_grant(state: &KrrState, form: &HashMap<String, String>) -> Result<(), S
     )
     .verify(format!("{header}.{claims}").as_bytes(), &signature)
     .map_err(|_| "bad signature".to_owned())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs() as i64;
+    let now = state.clock.now().as_micros().div_euclid(1_000_000);
     let (iat, exp) = (
         c["iat"].as_i64().ok_or("iat")?,
         c["exp"].as_i64().ok_or("exp")?,
@@ -175,7 +175,7 @@ async fn personer(
     Json(serde_json::json!({ "personer": personer })).into_response()
 }
 
-pub(crate) async fn fake_krr(key: &ClientKey) -> Res<FakeKrr> {
+pub(crate) async fn fake_krr(key: &ClientKey, clock: Arc<dyn Clock>) -> Res<FakeKrr> {
     let jwk = key.public_jwk();
     let coordinate = |name: &str| -> Res<Vec<u8>> {
         Ok(b64url_decode(jwk[name].as_str().ok_or("jwk")?).ok_or("jwk base64")?)
@@ -193,6 +193,7 @@ pub(crate) async fn fake_krr(key: &ClientKey) -> Res<FakeKrr> {
         lookups: Arc::default(),
         persons: Arc::default(),
         down: Arc::default(),
+        clock,
     };
     let routes = Router::new()
         .route("/token", axum::routing::post(token))

@@ -55,10 +55,10 @@ struct Rig {
 
 async fn rig(env: &TestEnv, with_mail: bool) -> Res<Rig> {
     let (key, pkcs8) = ClientKey::generate("mp-1")?;
-    let krr = fake_krr(&key).await?;
+    let clock = Arc::new(ManualClock::new(Timestamp(NOW)));
+    let krr = fake_krr(&key, clock.clone()).await?;
     let link = fake_link().await?;
     let smtp = if with_mail { smtp_sink()? } else { None };
-    let clock = Arc::new(ManualClock::new(Timestamp(NOW)));
     let app = env.app_with_clock(clock.clone()).await?;
     let outbound = Outbound {
         sms: Some(SmsProvider::Link(link.settings())),
@@ -187,6 +187,8 @@ async fn a_fresh_krr_number_is_used_and_a_change_is_flagged_a_stale_one_falls_ba
     // used, and that is noted.
     r.krr
         .register(kari("NEI", "KAN_VARSLES", "2024-01-05T10:45:15.768Z"));
+    // A second later, so the newest notice is told apart by its time.
+    r.clock.advance_micros(1_000_000);
     s.clinic
         .thread_access(&s.doctor, thread, "svar")
         .await?
