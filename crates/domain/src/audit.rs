@@ -75,6 +75,8 @@ pub enum Action {
     NoticeDelivered,
     NoticeFailed,
     NoticeBounced,
+    /// Not sent because the contact and reservation register says not to (N4).
+    NoticeSkipped,
     NoticeTemplateChanged,
     ConsentChanged,
     TaskCreated,
@@ -82,7 +84,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -125,6 +127,7 @@ impl Action {
         Action::NoticeDelivered,
         Action::NoticeFailed,
         Action::NoticeBounced,
+        Action::NoticeSkipped,
         Action::NoticeTemplateChanged,
         Action::ConsentChanged,
         Action::TaskCreated,
@@ -175,6 +178,7 @@ impl Action {
             Action::NoticeDelivered => "notice.delivered",
             Action::NoticeFailed => "notice.failed",
             Action::NoticeBounced => "notice.bounced",
+            Action::NoticeSkipped => "notice.skipped",
             Action::NoticeTemplateChanged => "notice.template_changed",
             Action::ConsentChanged => "consent.changed",
             Action::TaskCreated => "task.created",

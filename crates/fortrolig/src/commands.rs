@@ -385,7 +385,24 @@ fn outbound(config: &Config) -> Result<fortrolig_service::Outbound, CliError> {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .map_err(|e| CliError::Server(e.to_string()))?;
-    Ok(fortrolig_service::Outbound { sms, mail, http })
+    let krr = n
+        .krr
+        .as_ref()
+        .map(|k| -> Result<_, CliError> {
+            let maskinporten =
+                fortrolig_identity::Maskinporten::new(k.maskinporten.clone(), k.client_key()?);
+            Ok(fortrolig_service::KrrLookup::new(
+                maskinporten,
+                fortrolig_notify::KrrClient::new(&k.url),
+            ))
+        })
+        .transpose()?;
+    Ok(fortrolig_service::Outbound {
+        sms,
+        mail,
+        http,
+        krr,
+    })
 }
 
 /// Reads (or on first start creates, mode 0600) the client key and discovers the provider.

@@ -78,12 +78,17 @@ impl ClientKey {
         audience: &str,
         now_secs: i64,
     ) -> Result<String, LoginError> {
-        let header = serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": self.kid});
-        let jti = b64url(&fortrolig_random::<16>()?);
         let claims = serde_json::json!({
             "iss": client_id, "sub": client_id, "aud": audience,
-            "iat": now_secs, "nbf": now_secs, "exp": now_secs + 60, "jti": jti,
+            "iat": now_secs, "nbf": now_secs, "exp": now_secs + 60, "jti": new_jti()?,
         });
+        self.sign(&claims)
+    }
+
+    /// Any claims as a compact JWT signed ES256 with this key, `kid` in the header (the
+    /// Maskinporten grant needs other claims than the client assertion).
+    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, LoginError> {
+        let header = serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": self.kid});
         let signing_input = format!(
             "{}.{}",
             b64url(header.to_string().as_bytes()),
@@ -95,6 +100,11 @@ impl ClientKey {
             .map_err(|_| LoginError::ClientKey)?;
         Ok(format!("{signing_input}.{}", b64url(signature.as_ref())))
     }
+}
+
+/// A fresh JWT id: 128 random bits, so a provider can refuse a replayed assertion.
+pub(crate) fn new_jti() -> Result<String, LoginError> {
+    Ok(b64url(&fortrolig_random::<16>()?))
 }
 
 fn fortrolig_random<const N: usize>() -> Result<[u8; N], LoginError> {

@@ -3,12 +3,14 @@
 mod claims;
 mod client_key;
 mod error;
+mod maskinporten;
 mod passkey;
 mod provider;
 
 pub use claims::NorwayClaims;
 pub use client_key::ClientKey;
 pub use error::LoginError;
+pub use maskinporten::{Maskinporten, MaskinportenConfig, MaskinportenError};
 pub use passkey::{Enrolment, NewPasskey, PasskeyError, PasskeyLogin, PasskeyRp, Presented};
 pub use provider::{Identity, LogoutRequest, PendingLogin, Provider, ProviderConfig, ProviderKind};
 

@@ -33,7 +33,7 @@ pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
     ThreadEvent, ThreadSummary, ThreadView,
 };
-pub use notices::{NoticeSettings, NoticeSummary, Outbound, StaffTask, TemplateRefused};
+pub use notices::{KrrLookup, NoticeSettings, NoticeSummary, Outbound, StaffTask, TemplateRefused};
 pub use passkeys::{
     ACTIVATION_LIFETIME_MICROS, Activation, ActivationCode, IdentityProof, IssuedActivation,
     PasskeyInfo, StoredPasskey,

@@ -377,6 +377,21 @@ impl ClinicTx {
         Ok(n > 0)
     }
 
+    /// Replaces what is noted on a notice for staff (the checker's rules, the contact
+    /// register's remarks): no content, no address.
+    pub async fn set_notice_findings(
+        &mut self,
+        id: &[u8],
+        findings: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE notices SET findings = $1 WHERE id = $2")
+            .bind(findings)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_notice_template(
         &mut self,
         kind: &str,

@@ -22,6 +22,15 @@
 //! username = "…"
 //! password_file = "/etc/fortrolig/smtp-password"
 //! extra_ca_file = "/etc/fortrolig/smtp-ca.pem"
+//! [notices.krr]                # the contact and reservation register (N4), optional
+//! url = "https://kontaktregisteret.no"
+//! maskinporten_token_url = "https://maskinporten.no/token"
+//! maskinporten_audience = "https://maskinporten.no/"
+//! client_id = "…"
+//! client_key_file = "/etc/fortrolig/maskinporten-key.p8"   # PKCS#8, P-256
+//! key_id = "…"
+//! scope = "krr:global/kontaktinformasjon.read"            # the default
+//! resource = "https://kontaktregisteret.no"                # default: url
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -39,6 +48,89 @@ pub(super) struct FileNotices {
     link: Option<FileLink>,
     sveve: Option<FileSveve>,
     smtp: Option<FileSmtp>,
+    krr: Option<FileKrr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileKrr {
+    url: String,
+    maskinporten_token_url: String,
+    maskinporten_audience: String,
+    client_id: String,
+    client_key_file: PathBuf,
+    key_id: String,
+    scope: Option<String>,
+    resource: Option<String>,
+}
+
+/// The scope that gives e-mail, mobile number, their timestamps and the reservation.
+pub const KRR_SCOPE: &str = "krr:global/kontaktinformasjon.read";
+
+/// The validated `[notices.krr]`.
+#[derive(Clone)]
+pub struct KrrConfig {
+    pub url: String,
+    pub maskinporten: fortrolig_identity::MaskinportenConfig,
+    /// The client key, PKCS#8, checked to be a P-256 key.
+    pub client_key_pkcs8: Vec<u8>,
+    pub key_id: String,
+}
+
+// The key stays out of logs.
+impl std::fmt::Debug for KrrConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KrrConfig")
+            .field("url", &self.url)
+            .field("maskinporten", &self.maskinporten)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KrrConfig {
+    pub fn client_key(&self) -> Result<fortrolig_identity::ClientKey, ConfigError> {
+        fortrolig_identity::ClientKey::from_pkcs8(&self.client_key_pkcs8, &self.key_id).map_err(
+            |_| {
+                ConfigError::Invalid(
+                    "[notices.krr] client_key_file is not a PKCS#8 P-256 key".into(),
+                )
+            },
+        )
+    }
+}
+
+impl FileKrr {
+    fn validate(self) -> Result<KrrConfig, ConfigError> {
+        let url = provider_url("krr", &self.url)?;
+        let token_url = provider_url("krr", &self.maskinporten_token_url)?;
+        let pkcs8 = std::fs::read(&self.client_key_file).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "[notices.krr] client_key_file: cannot read {}: {e}",
+                self.client_key_file.display()
+            ))
+        })?;
+        let config = KrrConfig {
+            maskinporten: fortrolig_identity::MaskinportenConfig {
+                token_url,
+                audience: self.maskinporten_audience,
+                client_id: self.client_id,
+                scope: self.scope.unwrap_or_else(|| KRR_SCOPE.to_owned()),
+                resource: Some(self.resource.unwrap_or_else(|| url.clone())),
+            },
+            url,
+            client_key_pkcs8: pkcs8,
+            key_id: self.key_id,
+        };
+        // Refused at start-up, not at the first notice.
+        config.client_key().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "[notices.krr] {} is not a PKCS#8 P-256 key (the key registered with Maskinporten)",
+                self.client_key_file.display()
+            ))
+        })?;
+        Ok(config)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +173,7 @@ pub struct NoticeConfig {
     pub smtp: Option<SmtpSettings>,
     /// The secret path segment LINK posts delivery reports to.
     pub delivery_report_token: Option<Secret>,
+    pub krr: Option<KrrConfig>,
 }
 
 fn read(what: &str, path: &Path) -> Result<String, ConfigError> {
@@ -109,7 +202,7 @@ fn provider_url(what: &str, url: &str) -> Result<String, ConfigError> {
         Ok(url.trim_end_matches('/').to_owned())
     } else {
         Err(ConfigError::Invalid(format!(
-            "[notices.{what}] url must be an https:// address (http only on loopback, for tests)"
+            "[notices.{what}] {url:?} must be an https:// address (http only on loopback, for tests)"
         )))
     }
 }
@@ -180,12 +273,66 @@ impl FileNotices {
                 "[notices] the delivery report token must be at least 24 characters".into(),
             ));
         }
+        let krr = self.krr.map(FileKrr::validate).transpose()?;
         Ok(NoticeConfig {
             sender: self.sender,
             link,
             sveve,
             smtp,
             delivery_report_token,
+            krr,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn krr(
+        dir: &Path,
+        url: &str,
+        key: &[u8],
+    ) -> Result<Result<NoticeConfig, ConfigError>, Box<dyn std::error::Error>> {
+        let key_file = dir.join("mp.p8");
+        std::fs::write(&key_file, key)?;
+        let text = format!(
+            "[krr]\nurl = \"{url}\"\nmaskinporten_token_url = \"https://test.maskinporten.no/token\"\n\
+             maskinporten_audience = \"https://test.maskinporten.no/\"\nclient_id = \"klient\"\n\
+             client_key_file = {key_file:?}\nkey_id = \"k1\"\n"
+        );
+        let file: FileNotices = toml::from_str(&text)?;
+        Ok(file.validate())
+    }
+
+    #[test]
+    fn krr_config_reads_the_client_key_and_defaults_scope_and_resource_n4()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let (_, pkcs8) = fortrolig_identity::ClientKey::generate("k1")?;
+        let config = krr(dir.path(), "https://test.kontaktregisteret.no/", &pkcs8)??;
+        let krr = config.krr.ok_or("no krr")?;
+        assert_eq!(krr.url, "https://test.kontaktregisteret.no");
+        assert_eq!(krr.maskinporten.scope, KRR_SCOPE);
+        assert_eq!(
+            krr.maskinporten.resource.as_deref(),
+            Some("https://test.kontaktregisteret.no")
+        );
+        assert!(krr.client_key().is_ok());
+        assert!(!format!("{krr:?}").contains("pkcs8"));
+        Ok(())
+    }
+
+    #[test]
+    fn krr_config_refuses_plain_http_and_a_bad_key() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let (_, pkcs8) = fortrolig_identity::ClientKey::generate("k1")?;
+        let http = krr(dir.path(), "http://kontaktregisteret.no", &pkcs8)?;
+        assert!(http.is_err_and(|e| e.to_string().contains("https://")));
+        let loopback = krr(dir.path(), "http://127.0.0.1:9/", &pkcs8)?;
+        assert!(loopback.is_ok(), "plain http on loopback, for tests");
+        let bad = krr(dir.path(), "https://kontaktregisteret.no", b"not a key")?;
+        assert!(bad.is_err_and(|e| e.to_string().contains("PKCS#8")));
+        Ok(())
     }
 }

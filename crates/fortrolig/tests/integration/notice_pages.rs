@@ -300,6 +300,7 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
         sms: Some(SmsProvider::Link(link.settings())),
         mail: None,
         http: reqwest::Client::new(),
+        krr: None,
     })
     .await?;
     let tasks = clinic.open_tasks().await?;

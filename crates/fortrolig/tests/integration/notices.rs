@@ -28,7 +28,7 @@ use fortrolig_service::{ActContext, Clinic, NoticeSettings, Outbound, PatientAct
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
 use crate::web_support::{call, post};
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const DAY: i64 = 86_400_000_000;
 /// `fortrolig:hemmelig`, as HTTP Basic sends it.
@@ -130,7 +130,7 @@ impl FakeLink {
 }
 
 /// aiosmtpd on 127.0.0.1 with STARTTLS required and a certificate made for the test.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     port: u16,
     out: PathBuf,
@@ -147,7 +147,7 @@ impl Drop for SmtpSink {
 
 /// The mail server, or `None` where aiosmtpd is not installed and the test run does not
 /// require it (`scripts/test` installs it and sets NOTICE_SMTP_REQUIRED=1).
-fn smtp_sink() -> Res<Option<SmtpSink>> {
+pub(crate) fn smtp_sink() -> Res<Option<SmtpSink>> {
     let python = std::env::var("NOTICE_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
     let has_aiosmtpd = Command::new(&python)
         .args(["-c", "import aiosmtpd"])
@@ -279,7 +279,7 @@ fn osargs(a: &[&str], b: &[&PathBuf], c: &[&str], d: &[&PathBuf]) -> Vec<std::ff
 }
 
 impl SmtpSink {
-    fn mailer(&self) -> Res<Mailer> {
+    pub(crate) fn mailer(&self) -> Res<Mailer> {
         Ok(Mailer::new(&SmtpSettings {
             host: "127.0.0.1".into(),
             port: self.port,
@@ -292,7 +292,7 @@ impl SmtpSink {
     }
 
     /// Every e-mail received, in order: (recipients, the message as received).
-    fn mails(&self) -> Res<Vec<(String, String)>> {
+    pub(crate) fn mails(&self) -> Res<Vec<(String, String)>> {
         let mut out = Vec::new();
         for n in 1.. {
             let eml = self.out.join(format!("{n}.eml"));
@@ -318,7 +318,7 @@ fn stable_part(mail: &str) -> String {
 pub(crate) struct Setup {
     pub(crate) clinic: Arc<Clinic>,
     pub(crate) kari: PatientId,
-    doctor: StaffActor,
+    pub(crate) doctor: StaffActor,
 }
 
 /// A clinic with a doctor and a patient who has consented to both channels.
@@ -399,7 +399,10 @@ pub(crate) async fn exchange(s: &Setup) -> Res<fortrolig_domain::ThreadId> {
     Ok(thread)
 }
 
-async fn statuses(clinic: &Clinic, patient: PatientId) -> Res<Vec<(NoticeChannel, NoticeStatus)>> {
+pub(crate) async fn statuses(
+    clinic: &Clinic,
+    patient: PatientId,
+) -> Res<Vec<(NoticeChannel, NoticeStatus)>> {
     let mut out: Vec<_> = clinic
         .notices_of(patient)
         .await?
@@ -410,7 +413,7 @@ async fn statuses(clinic: &Clinic, patient: PatientId) -> Res<Vec<(NoticeChannel
     Ok(out)
 }
 
-async fn audited(clinic: &Clinic, action: &str) -> Res<Vec<fortrolig_audit::LogEntry>> {
+pub(crate) async fn audited(clinic: &Clinic, action: &str) -> Res<Vec<fortrolig_audit::LogEntry>> {
     let size = clinic.audit_size().await?;
     Ok(clinic
         .store()
@@ -449,6 +452,7 @@ async fn a_message_to_the_patient_sends_an_sms_and_an_email_without_health_data_
         sms: Some(SmsProvider::Link(link.settings())),
         mail: smtp.as_ref().map(SmtpSink::mailer).transpose()?,
         http: reqwest::Client::new(),
+        krr: None,
     };
     app.dispatch_notices(&outbound).await?;
 
@@ -671,6 +675,7 @@ async fn a_notice_waits_while_the_provider_is_down_and_is_sent_once_when_it_retu
         sms: Some(SmsProvider::Link(link.settings())),
         mail: smtp.as_ref().map(SmtpSink::mailer).transpose()?,
         http: reqwest::Client::new(),
+        krr: None,
     };
 
     link.down.store(true, Ordering::SeqCst);

@@ -79,6 +79,7 @@ impl Fortrolig {
                 NoticeStatus::Bounced,
                 Action::NoticeBounced,
                 "returned by the mail system",
+                None,
             )
             .await
     }

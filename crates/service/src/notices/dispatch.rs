@@ -16,6 +16,7 @@ use fortrolig_domain::{Action, PatientId, ThreadId, Timestamp};
 use fortrolig_notify::{DeliveryReport, Email, Mailer, SendError, Sms, SmsProvider};
 use fortrolig_store::{NoticeRow, TaskRow};
 
+use super::krr::{self, Destination, KrrLookup};
 use super::{notice_aad, notice_object, reference};
 use crate::Fortrolig;
 use crate::clinic::{ActContext, Clinic};
@@ -35,8 +36,25 @@ const BATCH: i64 = 50;
 pub struct Outbound {
     pub sms: Option<SmsProvider>,
     pub mail: Option<Mailer>,
-    /// For the SMS provider's HTTP API (with timeouts).
+    /// For the SMS provider's, Maskinporten's and KRR's HTTP APIs (with timeouts).
     pub http: reqwest::Client,
+    /// The contact and reservation register, when set up: then every notice's address
+    /// is looked up when it is sent (N4).
+    pub krr: Option<KrrLookup>,
+}
+
+/// How a try went, short of an error.
+enum Handed {
+    /// The channel took it, under this provider id.
+    Sent(String),
+    /// KRR says not to send it (N4).
+    Withheld,
+}
+
+/// One try: how it went, and what KRR's answer adds to the notice's notes (N5).
+struct Attempt {
+    note: Option<&'static str>,
+    result: Result<Handed, SendError>,
 }
 
 /// The delay before try `attempt + 1`: 5 s, doubling, at most 4 hours.
@@ -143,13 +161,26 @@ impl Clinic {
                 continue;
             }
             let attempt = row.attempts + 1;
-            let result = self.send(&row, out).await;
-            self.record_attempt(&row, attempt, result).await?;
+            let tried = self.send(&row, out).await;
+            self.record_attempt(&row, attempt, tried).await?;
         }
         Ok(self.store.next_notice_due().await?)
     }
 
-    async fn send(&self, row: &NoticeRow, out: &Outbound) -> Result<String, SendError> {
+    async fn send(&self, row: &NoticeRow, out: &Outbound) -> Attempt {
+        let mut note = None;
+        let result = self.try_send(row, out, &mut note).await;
+        Attempt { note, result }
+    }
+
+    /// Opens the notice, finds where it goes and hands it to its channel. `note` gets
+    /// KRR's remark as soon as there is one, so it is kept even when the channel fails.
+    async fn try_send(
+        &self,
+        row: &NoticeRow,
+        out: &Outbound,
+        note: &mut Option<&'static str>,
+    ) -> Result<Handed, SendError> {
         let patient = PatientId::from_slice(&row.patient_id)
             .ok_or_else(|| SendError::Permanent("a notice without a patient".into()))?;
         // A shredded patient's notices went with them; a key that is gone means so.
@@ -166,7 +197,19 @@ impl Clinic {
             String::from_utf8(bytes)
                 .map_err(|_| SendError::Permanent(format!("the {column} is not text")))
         };
-        let address = open("address", row.address.as_ref())?;
+        let channel = NoticeChannel::parse(&row.channel)
+            .ok_or_else(|| SendError::Permanent(format!("unknown channel {}", row.channel)))?;
+        let given = open("address", row.address.as_ref())?;
+        let address = match self.destination(patient, channel, given, out).await? {
+            Destination::To { address, note: n } => {
+                *note = n;
+                address
+            }
+            Destination::Withhold(reason) => {
+                *note = Some(reason);
+                return Ok(Handed::Withheld);
+            }
+        };
         let text = open("body", row.body.as_ref())?;
         let sender = self
             .notice_sender()
@@ -174,8 +217,8 @@ impl Clinic {
             .map_err(|e| SendError::Retry(e.to_string()))?
             .ok_or_else(|| SendError::Config("no sender name".into()))?;
         let reference = reference(org, &row.id);
-        match NoticeChannel::parse(&row.channel) {
-            Some(NoticeChannel::Sms) => {
+        let provider_id = match channel {
+            NoticeChannel::Sms => {
                 let provider = out
                     .sms
                     .as_ref()
@@ -194,7 +237,7 @@ impl Clinic {
                     .await
                     .map(|a| a.provider_id)
             }
-            Some(NoticeChannel::Email) => {
+            NoticeChannel::Email => {
                 let mailer: &Mailer = out
                     .mail
                     .as_ref()
@@ -210,33 +253,77 @@ impl Clinic {
                     })
                     .await
             }
-            None => Err(SendError::Permanent(format!(
-                "unknown channel {}",
-                row.channel
-            ))),
-        }
+        }?;
+        Ok(Handed::Sent(provider_id))
     }
 
-    /// Writes how a try went: sent (audited), back in the queue, or failed or bounced
-    /// (audited, and a task when the notice was important).
+    /// Where the notice goes: the address the patient gave, or, when KRR is set up, what
+    /// KRR says of this patient now (see `krr`). KRR out of reach is a temporary failure:
+    /// the notice waits rather than go to an address KRR was not asked about.
+    async fn destination(
+        &self,
+        patient: PatientId,
+        channel: NoticeChannel,
+        given: String,
+        out: &Outbound,
+    ) -> Result<Destination, SendError> {
+        let Some(lookup) = &out.krr else {
+            return Ok(Destination::To {
+                address: given,
+                note: None,
+            });
+        };
+        let record = self
+            .patient_record(patient)
+            .await
+            .map_err(|e| SendError::Retry(format!("the patient record: {e}")))?;
+        let now_secs = self.clock.now().as_micros().div_euclid(1_000_000);
+        let person = lookup
+            .person(&out.http, record.person_number.as_str(), now_secs)
+            .await?;
+        Ok(krr::destination(person.as_ref(), channel, &given))
+    }
+
+    /// Writes how a try went: sent (audited), back in the queue, withheld by KRR, or
+    /// failed or bounced (audited, and a task when the notice was important). KRR's note
+    /// goes on the notice and into the audit entry with the outcome.
     async fn record_attempt(
         &self,
         row: &NoticeRow,
         attempt: i64,
-        result: Result<String, SendError>,
+        tried: Attempt,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now().as_micros();
-        let object = notice_object(row);
+        let (object, notes) = noted(row, tried.note);
         let patient = PatientId::from_slice(&row.patient_id);
         let id = row.id.clone();
-        match result {
-            Ok(provider_id) => {
+        match tried.result {
+            Ok(Handed::Sent(provider_id)) => {
                 self.write(
                     &system(self, "varsel sendt"),
                     Action::NoticeSent,
                     patient,
                     &object,
-                    move |tx| Box::pin(async move { tx.notice_sent(&id, now, &provider_id).await }),
+                    move |tx| {
+                        Box::pin(async move {
+                            let sent = tx.notice_sent(&id, now, &provider_id).await?;
+                            if sent && let Some(notes) = &notes {
+                                tx.set_notice_findings(&id, notes).await?;
+                            }
+                            Ok(sent)
+                        })
+                    },
+                )
+                .await?;
+            }
+            Ok(Handed::Withheld) => {
+                let reason = tried.note.unwrap_or("krr");
+                self.end_notice(
+                    row,
+                    NoticeStatus::Skipped,
+                    Action::NoticeSkipped,
+                    reason,
+                    tried.note,
                 )
                 .await?;
             }
@@ -251,42 +338,48 @@ impl Clinic {
                     SendError::Permanent(_) => (NoticeStatus::Bounced, Action::NoticeBounced),
                     _ => (NoticeStatus::Failed, Action::NoticeFailed),
                 };
-                self.end_notice(row, status, action, &e.to_string()).await?;
+                self.end_notice(row, status, action, &e.to_string(), tried.note)
+                    .await?;
             }
         }
         Ok(())
     }
 
-    /// A final outcome for a notice, audited, with a task when it mattered (N5, P10).
+    /// A final outcome for a notice, audited, with a task when it mattered (N5, P10),
+    /// and KRR's note (if any) on it.
     pub(super) async fn end_notice(
         &self,
         row: &NoticeRow,
         status: NoticeStatus,
         action: Action,
         error: &str,
+        note: Option<&'static str>,
     ) -> Result<bool, ServiceError> {
         let now = self.clock.now().as_micros();
         let task = self.task_for(row, status, now)?;
         let id = row.id.clone();
         let error = error.to_owned();
         let patient = PatientId::from_slice(&row.patient_id);
-        self.write(
-            &system(self, "varsel ikke levert"),
-            action,
-            patient,
-            &notice_object(row),
-            move |tx| {
-                Box::pin(async move {
-                    let changed = tx
-                        .notice_outcome(&id, status.as_str(), now, Some(&error))
-                        .await?;
-                    if changed && let Some(task) = &task {
-                        tx.insert_task(task).await?;
-                    }
-                    Ok(changed)
-                })
-            },
-        )
+        let (object, notes) = noted(row, note);
+        let reason = if status == NoticeStatus::Skipped {
+            "varsel ikke sendt"
+        } else {
+            "varsel ikke levert"
+        };
+        self.write(&system(self, reason), action, patient, &object, move |tx| {
+            Box::pin(async move {
+                let changed = tx
+                    .notice_outcome(&id, status.as_str(), now, Some(&error))
+                    .await?;
+                if changed && let Some(notes) = &notes {
+                    tx.set_notice_findings(&id, notes).await?;
+                }
+                if changed && let Some(task) = &task {
+                    tx.insert_task(task).await?;
+                }
+                Ok(changed)
+            })
+        })
         .await
     }
 
@@ -297,7 +390,10 @@ impl Clinic {
         now: i64,
     ) -> Result<Option<TaskRow>, ServiceError> {
         let important = NoticeKind::parse(&row.kind).is_some_and(NoticeKind::is_important);
-        if !important || !status.is_undeliverable() {
+        // A notice KRR withheld did not reach the patient either (only the dispatcher
+        // ends a notice as skipped; one skipped when made never comes here).
+        let unreached = status.is_undeliverable() || status == NoticeStatus::Skipped;
+        if !important || !unreached {
             return Ok(None);
         }
         task_row(row, "varsel-ikke-levert", now).map(Some)
@@ -337,6 +433,7 @@ impl Clinic {
                     NoticeStatus::Bounced,
                     Action::NoticeBounced,
                     &format!("delivery report {code}"),
+                    None,
                 )
                 .await
             }
@@ -375,6 +472,18 @@ impl Clinic {
             made += 1;
         }
         Ok(made)
+    }
+}
+
+/// The audit object and the notice's new notes, with KRR's note if there is one.
+fn noted(row: &NoticeRow, note: Option<&'static str>) -> (String, Option<String>) {
+    let object = notice_object(row);
+    match note {
+        Some(note) => (
+            format!("{object} {note}"),
+            Some(krr::with_note(row.findings.as_deref(), note)),
+        ),
+        None => (object, None),
     }
 }
 

@@ -6,10 +6,12 @@
 //! A blocked notice is stored as blocked and never sent. `dispatch` sends what is due.
 //!
 //! Notices go only through channels the patient has consented to (P4), to the address
-//! the patient gave.
+//! the patient gave, or, where the contact and reservation register is set up, to the
+//! address it holds, never against a reservation (N4; see `krr`).
 
 mod bounce;
 mod dispatch;
+mod krr;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use fortrolig_vault::{Aad, DataKey};
 
 pub use bounce::{Bounce, read_bounce};
 pub use dispatch::Outbound;
+pub use krr::KrrLookup;
 
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
