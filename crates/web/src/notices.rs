@@ -189,6 +189,7 @@ async fn staff_page(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -199,7 +200,11 @@ async fn staff_page(
         &headers,
         &here,
         state.app.now(),
-        "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+        lang,
+        tr(
+            lang,
+            "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+        ),
     )
     .await?
     {
@@ -221,34 +226,61 @@ async fn staff_page(
     for task in clinic.open_tasks().await? {
         let patient = clinic.read_patient(&ctx, task.patient).await?;
         let why = match task.kind.as_str() {
-            "varsel-ulest" => "Et viktig varsel er ikke lest",
-            _ => "Et viktig varsel kom ikke fram",
+            "varsel-ulest" => tr(lang, "Et viktig varsel er ikke lest"),
+            _ => tr(lang, "Et viktig varsel kom ikke fram"),
         };
+        let name = escape(patient.name.as_str());
+        let text = tr(
+            lang,
+            "<strong>{hva}</strong> ({tid}): {navn}, telefon {telefon}, e-post {epost}. \
+             Kontakt pasienten på annen måte.",
+        )
+        .replace("{hva}", why)
+        .replace("{tid}", &escape(&task.created_at.oslo_minutes()))
+        .replace("{navn}", &name)
+        .replace(
+            "{telefon}",
+            &escape(patient.phone.as_ref().map_or("–", |p| p.as_str())),
+        )
+        .replace(
+            "{epost}",
+            &escape(patient.email.as_ref().map_or("–", |e| e.as_str())),
+        );
         tasks.push_str(&format!(
-            "<li><p><strong>{why}</strong> ({when}): {name}, telefon {phone}, e-post {email}. \
-             Kontakt pasienten på annen måte.</p>\n<form method=\"post\" action=\"{here}/oppgave/{id}\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Utført<span class=\"skjult\"> ({name})</span></button></form></li>\n",
-            when = escape(&task.created_at.oslo_minutes()),
-            name = escape(patient.name.as_str()),
-            phone = escape(patient.phone.as_ref().map_or("–", |p| p.as_str())),
-            email = escape(patient.email.as_ref().map_or("–", |e| e.as_str())),
+            "<li><p>{text}</p>\n<form method=\"post\" action=\"{here}/oppgave/{id}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{done}<span class=\"skjult\"> ({name})</span></button></form></li>\n",
+            done = tr(lang, "Utført"),
             id = hex(&task.id),
         ));
     }
     if tasks.is_empty() {
-        tasks.push_str("<li>Ingen åpne oppgaver.</li>");
+        tasks.push_str(&format!("<li>{}</li>", tr(lang, "Ingen åpne oppgaver.")));
     }
     let log = clinic.notice_log(200).await?;
     let body = format!(
-        "<h1>Varsler</h1>\n<h2>Oppgaver</h2>\n<ul>{tasks}</ul>\n\
-         <h2>Logg over varsler</h2>\n<p>Varsler stoppet av kontrollen er aldri sendt; regelen står i siste kolonne.</p>\n\
-         <table>\n<caption>De siste {n} varslene</caption>\n<thead><tr><th scope=\"col\">Laget</th><th scope=\"col\">Hva</th>\
-         <th scope=\"col\">Kanal</th><th scope=\"col\">Status</th><th scope=\"col\">Sendt</th><th scope=\"col\">Funn</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        n = log.len(),
-        rows = notice_rows(Lang::Nb, &log, true),
+        "<h1>{title}</h1>\n<h2>{tasks_title}</h2>\n<ul>{tasks}</ul>\n\
+         <h2>{log_title}</h2>\n<p>{log_help}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{made}</th><th scope=\"col\">{what}</th>\
+         <th scope=\"col\">{channel}</th><th scope=\"col\">{status}</th><th scope=\"col\">{sent}</th><th scope=\"col\">{findings}</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Varsler"),
+        tasks_title = tr(lang, "Oppgaver"),
+        log_title = tr(lang, "Logg over varsler"),
+        log_help = tr(
+            lang,
+            "Varsler stoppet av kontrollen er aldri sendt; regelen står i siste kolonne."
+        ),
+        caption = tr(lang, "De siste {n} varslene").replace("{n}", &log.len().to_string()),
+        made = tr(lang, "Laget"),
+        what = tr(lang, "Hva"),
+        channel = tr(lang, "Kanal"),
+        status = tr(lang, "Status"),
+        sent = tr(lang, "Sendt"),
+        findings = tr(lang, "Funn"),
+        back = tr(lang, "Tilbake"),
+        rows = notice_rows(lang, &log, true),
     );
-    Ok(Html(page(Lang::Nb, "Varsler", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Varsler"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +293,7 @@ async fn task_done(
     State(state): State<AppState>,
     Path((clinic, task)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
@@ -273,7 +306,11 @@ async fn task_done(
         &headers,
         &here,
         state.app.now(),
-        "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+        lang,
+        tr(
+            lang,
+            "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
+        ),
     )
     .await?
     {

@@ -18,7 +18,18 @@ use crate::respond::{clinic_of, message, see_other};
 
 /// A message page whose link leads back to the workspace.
 pub(crate) fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
-    message(Lang::Nb, status, title, text, &format!("/k/{org}/ansatt/"))
+    refuse_in(Lang::Nb, status, title, text, org)
+}
+
+/// Like `refuse`, in `lang` (`title` and `text` already translated).
+pub(crate) fn refuse_in(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    org: &OrgNumber,
+) -> Response {
+    message(lang, status, title, text, &format!("/k/{org}/ansatt/"))
 }
 use crate::router::AppState;
 use crate::session::current;

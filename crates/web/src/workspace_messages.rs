@@ -31,10 +31,10 @@ use fortrolig_service::{AccessError, Clinic, HealthAccess, ServiceError, Session
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, tr};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{actor, refuse, staff_session};
+use crate::workspace::{actor, refuse_in, staff_session};
 
 /// An upload: the largest attachment and room for the text and the form around it.
 const UPLOAD_LIMIT: usize = MAX_ATTACHMENT_BYTES + 64 * 1024;
@@ -108,13 +108,15 @@ fn paragraph(text: &str) -> String {
 /// Staff names, looked up once per page (people data, not a patient read).
 struct Names<'c> {
     clinic: &'c Clinic,
+    lang: Lang,
     known: HashMap<StaffId, String>,
 }
 
 impl<'c> Names<'c> {
-    fn new(clinic: &'c Clinic) -> Self {
+    fn new(clinic: &'c Clinic, lang: Lang) -> Self {
         Self {
             clinic,
+            lang,
             known: HashMap::new(),
         }
     }
@@ -128,7 +130,7 @@ impl<'c> Names<'c> {
             .staff_member(id)
             .await
             .map(|s| s.name.as_str().to_owned())
-            .unwrap_or_else(|_| "Ukjent ansatt".into());
+            .unwrap_or_else(|_| tr(self.lang, "Ukjent ansatt").into());
         self.known.insert(id, name.clone());
         name
     }
@@ -148,10 +150,13 @@ async fn reach<'c>(
     source: &RequestSource,
     thread: ThreadId,
     purpose: &str,
+    lang: Lang,
 ) -> Result<Result<Reached<'c>, Response>, WebError> {
     let here = thread_path(clinic.org(), thread);
     match staff_session(clinic, headers, &here).await? {
-        Ok((staff, session)) => reach_as(clinic, staff, session, source, thread, purpose).await,
+        Ok((staff, session)) => {
+            reach_as(clinic, staff, session, source, thread, purpose, lang).await
+        }
         Err(login) => Ok(Err(login)),
     }
 }
@@ -164,6 +169,7 @@ async fn reach_as<'c>(
     source: &RequestSource,
     thread: ThreadId,
     purpose: &str,
+    lang: Lang,
 ) -> Result<Result<Reached<'c>, Response>, WebError> {
     match clinic
         .thread_access(&actor(staff, &session, source), thread, purpose)
@@ -174,7 +180,7 @@ async fn reach_as<'c>(
             staff,
             session,
         })),
-        Err(e) => refusal(clinic, thread, e).await.map(Err),
+        Err(e) => refusal(clinic, thread, e, lang).await.map(Err),
     }
 }
 
@@ -183,6 +189,7 @@ async fn refusal(
     clinic: &Clinic,
     thread: ThreadId,
     error: AccessError,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic.org();
     match error {
@@ -197,33 +204,53 @@ async fn refusal(
                 .and_then(|row| PatientId::from_slice(&row.patient_id));
             let emergency = patient.map_or_else(String::new, |p| {
                 format!(
-                    "<h2>Nødtilgang</h2>\n<p>Trenger pasienten helsehjelp nå, og kan det ikke vente, kan du be om \
-                     nødtilgang på pasientsiden. Tilgangen er tidsbegrenset, logges og kontrolleres av klinikken.</p>\n\
-                     <p><a href=\"/k/{org}/ansatt/pasient/{p}\">Til pasientsiden for å be om nødtilgang</a></p>\n"
+                    "<h2>{title}</h2>\n<p>{text}</p>\n\
+                     <p><a href=\"/k/{org}/ansatt/pasient/{p}\">{link}</a></p>\n",
+                    title = tr(lang, "Nødtilgang"),
+                    text = tr(
+                        lang,
+                        "Trenger pasienten helsehjelp nå, og kan det ikke vente, kan du be om \
+                         nødtilgang på pasientsiden. Tilgangen er tidsbegrenset, logges og kontrolleres av klinikken."
+                    ),
+                    link = tr(lang, "Til pasientsiden for å be om nødtilgang"),
                 )
             });
             let body = format!(
-                "<h1>Ingen behandlingsrelasjon</h1>\n<p>Samtalen gjelder helseopplysninger om en pasient du ikke har \
-                 behandlingsrelasjon til. Forsøket er logget.</p>\n{emergency}\
-                 <p><a href=\"/k/{org}/ansatt/innboks\">Til innboksen</a></p>"
+                "<h1>{title}</h1>\n<p>{text}</p>\n{emergency}\
+                 <p><a href=\"/k/{org}/ansatt/innboks\">{back}</a></p>",
+                title = tr(lang, "Ingen behandlingsrelasjon"),
+                text = tr(
+                    lang,
+                    "Samtalen gjelder helseopplysninger om en pasient du ikke har \
+                     behandlingsrelasjon til. Forsøket er logget."
+                ),
+                back = tr(lang, "Til innboksen"),
             );
             Ok((
                 StatusCode::FORBIDDEN,
-                Html(page(Lang::Nb, "Ingen tilgang", &body)),
+                Html(page(lang, tr(lang, "Ingen tilgang"), &body)),
             )
                 .into_response())
         }
-        AccessError::Denied(DenyReason::TrainingMissing) => Ok(refuse(
+        AccessError::Denied(DenyReason::TrainingMissing) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Opplæring mangler",
-            "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
-             Kontakt klinikkens administrator.",
+            tr(lang, "Opplæring mangler"),
+            tr(
+                lang,
+                "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
+                 Kontakt klinikkens administrator.",
+            ),
             org,
         )),
-        AccessError::Denied(_) => Ok(refuse(
+        AccessError::Denied(_) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            "Rollen din gir ikke tilgang til denne samtalen. Forsøket er logget.",
+            tr(lang, "Ingen tilgang"),
+            tr(
+                lang,
+                "Rollen din gir ikke tilgang til denne samtalen. Forsøket er logget.",
+            ),
             org,
         )),
         AccessError::Service(ServiceError::Invalid(_)) => Err(WebError::NotFound),
@@ -239,6 +266,7 @@ pub(crate) async fn inbox_session(
     headers: &HeaderMap,
     here: &str,
     now: fortrolig_domain::Timestamp,
+    lang: Lang,
     denied: &str,
 ) -> Result<Result<(StaffId, Session), Response>, WebError> {
     let (staff, session) = match staff_session(clinic, headers, here).await? {
@@ -259,9 +287,10 @@ pub(crate) async fn inbox_session(
     Ok(match decide(&subject, &request) {
         Decision::Allow => Ok((staff, session)),
         Decision::StepUp(_) => Err(step_up(clinic.org(), here)),
-        Decision::Deny(_) => Err(refuse(
+        Decision::Deny(_) => Err(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
+            tr(lang, "Ingen tilgang"),
             denied,
             clinic.org(),
         )),

@@ -43,7 +43,8 @@ pub(super) async fn inbox(
         &headers,
         &here,
         state.app.now(),
-        "Innboksen er for behandlere og sekretærer.",
+        lang,
+        tr(lang, "Innboksen er for behandlere og sekretærer."),
     )
     .await?
     {
@@ -58,7 +59,7 @@ pub(super) async fn inbox(
         .as_deref()
         .and_then(|t| fortrolig_domain::TeamId::parse(t).ok());
     let teams = clinic.teams().await?;
-    let mut names = Names::new(&clinic);
+    let mut names = Names::new(&clinic, lang);
     let mut rows = String::new();
     let mut shown = 0;
     for t in threads.iter().filter(|t| {

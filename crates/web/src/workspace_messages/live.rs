@@ -28,6 +28,7 @@ use tokio::time::{Instant, Interval};
 
 use super::inbox_session;
 use crate::error::WebError;
+use crate::i18n::{Lang, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -165,6 +166,7 @@ pub(super) async fn stream(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -177,7 +179,8 @@ pub(super) async fn stream(
         &headers,
         &here,
         state.app.now(),
-        "Innboksen er for behandlere og sekretærer.",
+        lang,
+        tr(lang, "Innboksen er for behandlere og sekretærer."),
     )
     .await?
     {

@@ -16,14 +16,14 @@ use super::write::{template, template_picker};
 use super::{not_found_or, step_up, thread_path};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, kind_name, text_error, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{actor, refuse, staff_session};
+use crate::workspace::{actor, refuse_in, staff_session};
 
 /// The kinds a new thread may have.
-fn kind_options(chosen: Option<ThreadKind>) -> String {
+fn kind_options(chosen: Option<ThreadKind>, lang: Lang) -> String {
     ThreadKind::ALL
         .iter()
         .map(|k| {
@@ -31,7 +31,7 @@ fn kind_options(chosen: Option<ThreadKind>) -> String {
                 "<option value=\"{}\"{}>{}</option>",
                 k.as_str(),
                 if chosen == Some(*k) { " selected" } else { "" },
-                escape(k.display_name())
+                escape(kind_name(lang, *k))
             )
         })
         .collect()
@@ -65,33 +65,46 @@ fn new_page(
     typed: &NewThreadForm,
     error: Option<&str>,
     status: StatusCode,
+    lang: Lang,
 ) -> Response {
     let path = new_path(org, patient);
     let body = format!(
-        "<h1>Ny melding til pasient</h1>\n\
-         <p>Meldingen går til denne ene pasienten og ingen andre. For å være sikker på at den går til riktig person, \
-         skriv pasientens fulle navn og fødselsdato slik du har dem fra journalen eller timeboken.</p>\n\
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
          {picker}{error}\
          <form method=\"post\" action=\"{path}\" autocomplete=\"off\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <label for=\"type\">Type samtale</label>\n<select id=\"type\" name=\"type\">{kinds}</select>\n\
-         <label for=\"emne\">Emne</label>\n<input id=\"emne\" name=\"emne\" maxlength=\"200\" autocomplete=\"off\" required value=\"{subject}\">\n\
-         <label for=\"tekst\">Melding</label>\n<textarea id=\"tekst\" name=\"tekst\" rows=\"6\" autocomplete=\"off\" required>{text}</textarea>\n\
-         <fieldset>\n<legend>Bekreft mottakeren</legend>\n\
-         <label for=\"navn\">Pasientens fulle navn</label>\n<input id=\"navn\" name=\"navn\" autocomplete=\"off\" required value=\"{name}\">\n\
-         <label for=\"fodselsdato\">Fødselsdato (dd.mm.åååå)</label>\n\
+         <label for=\"type\">{kind_label}</label>\n<select id=\"type\" name=\"type\">{kinds}</select>\n\
+         <label for=\"emne\">{subject_label}</label>\n<input id=\"emne\" name=\"emne\" maxlength=\"200\" autocomplete=\"off\" required value=\"{subject}\">\n\
+         <label for=\"tekst\">{message_label}</label>\n<textarea id=\"tekst\" name=\"tekst\" rows=\"6\" autocomplete=\"off\" required>{text}</textarea>\n\
+         <fieldset>\n<legend>{confirm}</legend>\n\
+         <label for=\"navn\">{name_label}</label>\n<input id=\"navn\" name=\"navn\" autocomplete=\"off\" required value=\"{name}\">\n\
+         <label for=\"fodselsdato\">{born_label}</label>\n\
          <input id=\"fodselsdato\" name=\"fodselsdato\" inputmode=\"numeric\" autocomplete=\"off\" required value=\"{born}\">\n\
-         </fieldset>\n<button type=\"submit\">Send</button>\n</form>\n\
-         <p><a href=\"/k/{org}/ansatt/pasient/{patient}\">Tilbake til pasienten</a></p>",
-        picker = template_picker(&path),
+         </fieldset>\n<button type=\"submit\">{send}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/ansatt/pasient/{patient}\">{back}</a></p>",
+        title = tr(lang, "Ny melding til pasient"),
+        intro = tr(
+            lang,
+            "Meldingen går til denne ene pasienten og ingen andre. For å være sikker på at den går til riktig person, \
+             skriv pasientens fulle navn og fødselsdato slik du har dem fra journalen eller timeboken."
+        ),
+        kind_label = tr(lang, "Type samtale"),
+        subject_label = tr(lang, "Emne"),
+        message_label = tr(lang, "Melding"),
+        confirm = tr(lang, "Bekreft mottakeren"),
+        name_label = tr(lang, "Pasientens fulle navn"),
+        born_label = tr(lang, "Fødselsdato (dd.mm.åååå)"),
+        send = tr(lang, "Send"),
+        back = tr(lang, "Tilbake til pasienten"),
+        picker = template_picker(&path, lang),
         error = error_line(error),
-        kinds = kind_options(ThreadKind::parse(&typed.kind)),
+        kinds = kind_options(ThreadKind::parse(&typed.kind), lang),
         subject = escape(&typed.emne),
         text = escape(&typed.tekst),
         name = escape(&typed.navn),
         born = escape(&typed.fodselsdato),
     );
-    (status, Html(page(Lang::Nb, "Ny melding", &body))).into_response()
+    (status, Html(page(lang, tr(lang, "Ny melding"), &body))).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +119,7 @@ pub(super) async fn new_form(
     Path((clinic, patient)): Path<(String, String)>,
     Query(query): Query<NewQuery>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -121,7 +135,7 @@ pub(super) async fn new_form(
         .administrative_access(&actor(staff, &session, &source), patient, "ny melding")
         .await
     {
-        return start_refusal(&org, patient, e);
+        return start_refusal(&org, patient, e, lang);
     }
     let typed = NewThreadForm {
         tekst: query
@@ -139,6 +153,7 @@ pub(super) async fn new_form(
         &typed,
         None,
         StatusCode::OK,
+        lang,
     ))
 }
 
@@ -146,20 +161,29 @@ fn start_refusal(
     org: &OrgNumber,
     patient: PatientId,
     error: AccessError,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     match error {
         AccessError::StepUp(_) => Ok(step_up(org, &new_path(org, patient))),
-        AccessError::Denied(DenyReason::NoWorkRelatedNeed) => Ok(refuse(
+        AccessError::Denied(DenyReason::NoWorkRelatedNeed) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen behandlingsrelasjon",
-            "Meldinger med helseopplysninger kan bare sendes av behandlere med behandlingsrelasjon til pasienten. \
+            tr(lang, "Ingen behandlingsrelasjon"),
+            tr(
+                lang,
+                "Meldinger med helseopplysninger kan bare sendes av behandlere med behandlingsrelasjon til pasienten. \
                  Forsøket er logget. Ingenting er sendt.",
+            ),
             org,
         )),
-        AccessError::Denied(_) => Ok(refuse(
+        AccessError::Denied(_) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            "Rollen din gir ikke tilgang til å sende denne typen melding. Forsøket er logget. Ingenting er sendt.",
+            tr(lang, "Ingen tilgang"),
+            tr(
+                lang,
+                "Rollen din gir ikke tilgang til å sende denne typen melding. Forsøket er logget. Ingenting er sendt.",
+            ),
             org,
         )),
         AccessError::Service(e) => Err(not_found_or(e)),
@@ -183,6 +207,7 @@ pub(super) async fn new_thread(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<NewThreadForm>,
 ) -> Result<Response, WebError> {
@@ -206,23 +231,29 @@ pub(super) async fn new_thread(
             &form,
             Some(error),
             StatusCode::BAD_REQUEST,
+            lang,
         ))
     };
     let Some(kind) = ThreadKind::parse(&form.kind) else {
-        return again("Velg en type samtale.");
+        return again(tr(lang, "Velg en type samtale."));
     };
     let subject = match Subject::parse(&form.emne) {
         Ok(s) => s,
-        Err(e) => return again(&format!("Emnet: {}", e.norwegian())),
+        Err(e) => {
+            return again(&tr(lang, "Emnet: {feil}").replace("{feil}", &text_error(lang, &e)));
+        }
     };
     let text = match MessageText::parse(&form.tekst) {
         Ok(t) => t,
-        Err(e) => return again(&format!("Meldingen: {}", e.norwegian())),
+        Err(e) => {
+            return again(&tr(lang, "Meldingen: {feil}").replace("{feil}", &text_error(lang, &e)));
+        }
     };
     if form.navn.trim().is_empty() || !birth_date_shape(&form.fodselsdato) {
-        return again(
+        return again(tr(
+            lang,
             "Skriv pasientens fulle navn, og fødselsdatoen som dd.mm.åååå (for eksempel 01.02.1980).",
-        );
+        ));
     }
     let who = actor(staff, &session, &source);
     let access = match kind.data_class() {
@@ -235,7 +266,7 @@ pub(super) async fn new_thread(
     };
     let access = match access {
         Ok(access) => access,
-        Err(e) => return start_refusal(&org, patient, e),
+        Err(e) => return start_refusal(&org, patient, e, lang),
     };
     match access
         .start_thread(kind, &subject, &text, &form.navn, &form.fodselsdato)
@@ -246,10 +277,11 @@ pub(super) async fn new_thread(
             None,
         )),
         // The door was chosen by the kind, so a refusal here is the confirmation.
-        Err(ServiceError::Invalid(_)) => again(
+        Err(ServiceError::Invalid(_)) => again(tr(
+            lang,
             "Navnet og fødselsdatoen stemmer ikke med pasienten. Ingenting er sendt. \
              Sjekk at du har riktig pasient.",
-        ),
+        )),
         Err(e) => Err(not_found_or(e)),
     }
 }

@@ -16,7 +16,7 @@ use super::write::{template, template_picker};
 use super::{Names, Reached, hex, live_marker, not_found_or, paragraph, reach, thread_path, unhex};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, kind_name, kind_notice, status_name, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -35,12 +35,13 @@ pub(super) async fn thread_page(
     Path((clinic, thread)): Path<(String, String)>,
     Query(query): Query<ThreadQuery>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     let thread = ThreadId::parse(&thread).map_err(|_| WebError::NotFound)?;
     let clinic = state.app.clinic(&org).await?;
-    let reached = match reach(&clinic, &headers, &source, thread, "samtale").await? {
+    let reached = match reach(&clinic, &headers, &source, thread, "samtale", lang).await? {
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
@@ -60,31 +61,41 @@ pub(super) async fn thread_page(
         &draft,
         query.melding.as_deref(),
         StatusCode::OK,
+        lang,
     )
     .await
 }
 
 /// A short notice after a form, by the `melding` query parameter.
-fn notice(what: Option<&str>) -> String {
+fn notice(lang: Lang, what: Option<&str>) -> String {
     let (class, text) = match what {
-        Some("sendt") => ("", "Meldingen er sendt."),
-        Some("notat") => ("", "Notatet er lagret. Pasienten ser det ikke."),
-        Some("lagret") => ("", "Endringene er lagret."),
-        Some("journal") => ("", "Journalmerkingen er lagret."),
+        Some("sendt") => ("", tr(lang, "Meldingen er sendt.")),
+        Some("notat") => ("", tr(lang, "Notatet er lagret. Pasienten ser det ikke.")),
+        Some("lagret") => ("", tr(lang, "Endringene er lagret.")),
+        Some("journal") => ("", tr(lang, "Journalmerkingen er lagret.")),
         Some("ny") => (
             "",
-            "Samtalen er startet, og meldingen er sendt til pasienten.",
+            tr(
+                lang,
+                "Samtalen er startet, og meldingen er sendt til pasienten.",
+            ),
         ),
         Some("trukket") => (
             "advarsel",
-            "Meldingen er trukket tilbake. Pasienten ser bare at en melding ble trukket tilbake. \
-             Vurder om dette er et avvik (for eksempel feil mottaker eller feil innhold), og meld det i så fall. \
-             Fortrolig får et eget avviksregister senere; til da melder du avvik slik klinikken gjør i dag.",
+            tr(
+                lang,
+                "Meldingen er trukket tilbake. Pasienten ser bare at en melding ble trukket tilbake. \
+                 Vurder om dette er et avvik (for eksempel feil mottaker eller feil innhold), og meld det i så fall. \
+                 Fortrolig får et eget avviksregister senere; til da melder du avvik slik klinikken gjør i dag.",
+            ),
         ),
         Some("lest") => (
             "advarsel",
-            "Meldingen er allerede lest av pasienten og kan ikke trekkes tilbake. Forsøket er logget. \
-             Vurder om dette er et avvik, og meld det slik klinikken gjør i dag.",
+            tr(
+                lang,
+                "Meldingen er allerede lest av pasienten og kan ikke trekkes tilbake. Forsøket er logget. \
+                 Vurder om dette er et avvik, og meld det slik klinikken gjør i dag.",
+            ),
         ),
         _ => return String::new(),
     };
@@ -103,6 +114,7 @@ fn message_item(
     m: &MessageView,
     author: &str,
     csrf: &str,
+    lang: Lang,
 ) -> String {
     let path = thread_path(org, thread);
     let id = m.id;
@@ -112,12 +124,15 @@ fn message_item(
         escape(&m.created_at.oslo_minutes())
     );
     if m.internal {
-        out.push_str("<p><strong>Internt notat – vises ikke for pasienten</strong></p>\n");
+        out.push_str(&format!(
+            "<p><strong>{}</strong></p>\n",
+            tr(lang, "Internt notat – vises ikke for pasienten")
+        ));
     }
     match (&m.text, m.recalled_at) {
         (_, Some(at)) => out.push_str(&format!(
-            "<p><em>Trukket tilbake {}</em></p>\n",
-            escape(&at.oslo_minutes())
+            "<p><em>{}</em></p>\n",
+            tr(lang, "Trukket tilbake {tid}").replace("{tid}", &escape(&at.oslo_minutes()))
         )),
         (Some(text), None) => out.push_str(&format!("<p>{}</p>\n", paragraph(text.as_str()))),
         (None, None) => {}
@@ -127,14 +142,23 @@ fn message_item(
             let href = format!("{path}/vedlegg/{}", hex(&a.id));
             let kb = a.size.div_euclid(1024).max(1);
             if a.media_type.starts_with("image/") {
+                let alt = tr(lang, "Vedlegg {n}: bilde ({kb} kB)")
+                    .replace("{n}", &(n + 1).to_string())
+                    .replace("{kb}", &kb.to_string());
                 out.push_str(&format!(
-                    "<p><a href=\"{href}\"><img src=\"{href}\" alt=\"Vedlegg {}: bilde ({kb} kB)\"></a></p>\n",
-                    n + 1
+                    "<p><a href=\"{href}\"><img src=\"{href}\" alt=\"{}\"></a></p>\n",
+                    escape(&alt)
                 ));
             } else {
+                let text = tr(
+                    lang,
+                    "Vedlegg {n}: PDF-dokument ({kb} kB), vises i nettleseren",
+                )
+                .replace("{n}", &(n + 1).to_string())
+                .replace("{kb}", &kb.to_string());
                 out.push_str(&format!(
-                    "<p><a href=\"{href}\">Vedlegg {}: PDF-dokument ({kb} kB), vises i nettleseren</a></p>\n",
-                    n + 1
+                    "<p><a href=\"{href}\">{}</a></p>\n",
+                    escape(&text)
                 ));
             }
         }
@@ -142,21 +166,31 @@ fn message_item(
     let from_staff = m.staff_author.is_some();
     if !m.internal && m.recalled_at.is_none() {
         let read = match (from_staff, m.read_at) {
-            (true, Some(at)) => format!("Lest av pasienten {}", at.oslo_minutes()),
-            (true, None) => "Ikke lest av pasienten ennå".to_owned(),
-            (false, Some(at)) => format!("Lest av klinikken {}", at.oslo_minutes()),
-            (false, None) => "Ikke lest av klinikken før nå".to_owned(),
+            (true, Some(at)) => {
+                tr(lang, "Lest av pasienten {tid}").replace("{tid}", &at.oslo_minutes())
+            }
+            (true, None) => tr(lang, "Ikke lest av pasienten ennå").to_owned(),
+            (false, Some(at)) => {
+                tr(lang, "Lest av klinikken {tid}").replace("{tid}", &at.oslo_minutes())
+            }
+            (false, None) => tr(lang, "Ikke lest av klinikken før nå").to_owned(),
         };
         out.push_str(&format!("<p>{}</p>\n", escape(&read)));
     }
     if m.recalled_at.is_none() {
         let (value, label) = if m.journal_worthy {
-            ("nei", "Fjern journalmerkingen")
+            ("nei", tr(lang, "Fjern journalmerkingen"))
         } else {
-            ("ja", "Merk som journalverdig")
+            ("ja", tr(lang, "Merk som journalverdig"))
         };
         if m.journal_worthy {
-            out.push_str("<p><strong>Journalverdig</strong> – skal føres i journalen.</p>\n");
+            out.push_str(&format!(
+                "<p>{}</p>\n",
+                tr(
+                    lang,
+                    "<strong>Journalverdig</strong> – skal føres i journalen."
+                )
+            ));
         }
         out.push_str(&format!(
             "<form method=\"post\" action=\"{path}/melding/{id}/journal\">\n\
@@ -169,7 +203,8 @@ fn message_item(
         out.push_str(&format!(
             "<form method=\"post\" action=\"{path}/melding/{id}/tilbakekall\">\n\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-             <button type=\"submit\">Trekk tilbake</button>\n</form>\n"
+             <button type=\"submit\">{}</button>\n</form>\n",
+            tr(lang, "Trekk tilbake")
         ));
     }
     out.push_str("</li>\n");
@@ -185,24 +220,25 @@ pub(super) async fn render_thread(
     draft: &Draft,
     done: Option<&str>,
     status: StatusCode,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic.org();
     let view = reached.access.thread(thread).await.map_err(not_found_or)?;
     let patient = reached.access.read_patient().await.map_err(not_found_or)?;
     let csrf = escape(reached.session.csrf_token());
-    let mut names = Names::new(clinic);
+    let mut names = Names::new(clinic, lang);
     let mut messages = String::new();
     for m in &view.messages {
         let author = match m.staff_author {
             Some(id) => names.of(id).await,
-            None => "Pasienten".to_owned(),
+            None => tr(lang, "Pasienten").to_owned(),
         };
-        messages.push_str(&message_item(org, thread, m, &author, &csrf));
+        messages.push_str(&message_item(org, thread, m, &author, &csrf, lang));
     }
     let assigned = match view.assigned_staff {
-        Some(id) if id == reached.staff => "Meg".to_owned(),
+        Some(id) if id == reached.staff => tr(lang, "Meg").to_owned(),
         Some(id) => escape(&names.of(id).await),
-        None => "Ingen".to_owned(),
+        None => tr(lang, "Ingen").to_owned(),
     };
     let patient_link = if reached.access.covers(DataClass::Health) {
         format!(
@@ -214,23 +250,34 @@ pub(super) async fn render_thread(
         escape(patient.name.as_str())
     };
     let cannot = if view.cannot_answer {
-        "<dt>Kan ikke besvares</dt><dd>Ja – pasienten kan ikke skrive mer i samtalen</dd>\n"
+        format!(
+            "<dt>{}</dt><dd>{}</dd>\n",
+            tr(lang, "Kan ikke besvares"),
+            tr(lang, "Ja – pasienten kan ikke skrive mer i samtalen")
+        )
     } else {
-        ""
+        String::new()
     };
     let body = format!(
-        "<h1>{subject}</h1>\n<dl>\n<dt>Pasient</dt><dd>{patient_link}</dd>\n<dt>Type</dt><dd>{kind}</dd>\n\
-         <dt>Status</dt><dd>{state}</dd>\n<dt>Tildelt</dt><dd>{assigned}</dd>\n{cannot}</dl>\n{notice}\
-         <h2>Slik ble samtalen presentert for pasienten</h2>\n<p>{default_notice}</p>\n\
-         <h2>Meldinger</h2>\n<ol id=\"meldinger\" aria-live=\"polite\">\n{messages}</ol>\n\
+        "<h1>{subject}</h1>\n<dl>\n<dt>{patient_label}</dt><dd>{patient_link}</dd>\n<dt>{kind_label}</dt><dd>{kind}</dd>\n\
+         <dt>{status_label}</dt><dd>{state}</dd>\n<dt>{assigned_label}</dt><dd>{assigned}</dd>\n{cannot}</dl>\n{notice}\
+         <h2>{presented}</h2>\n<p>{default_notice}</p>\n\
+         <h2>{messages_title}</h2>\n<ol id=\"meldinger\" aria-live=\"polite\">\n{messages}</ol>\n\
          {reply}\n{settings}\n\
-         <p><a href=\"/k/{org}/ansatt/innboks\">Til innboksen</a></p>\n{live}",
+         <p><a href=\"/k/{org}/ansatt/innboks\">{to_inbox}</a></p>\n{live}",
         subject = escape(view.subject.as_str()),
-        kind = escape(view.kind.display_name()),
-        state = escape(view.status.display_name()),
-        notice = notice(done),
-        default_notice = escape(view.kind.default_notice()),
-        reply = reply_form(org, thread, &csrf, draft),
+        patient_label = tr(lang, "Pasient"),
+        kind_label = tr(lang, "Type"),
+        status_label = tr(lang, "Status"),
+        assigned_label = tr(lang, "Tildelt"),
+        presented = tr(lang, "Slik ble samtalen presentert for pasienten"),
+        messages_title = tr(lang, "Meldinger"),
+        to_inbox = tr(lang, "Til innboksen"),
+        kind = escape(kind_name(lang, view.kind)),
+        state = escape(status_name(lang, view.status)),
+        notice = notice(lang, done),
+        default_notice = escape(kind_notice(lang, view.kind)),
+        reply = reply_form(org, thread, &csrf, draft, lang),
         settings = settings_form(
             org,
             thread,
@@ -238,11 +285,12 @@ pub(super) async fn render_thread(
             &view,
             reached.staff,
             &assigned,
-            &team_options(clinic, view.assigned_team).await?
+            &team_options(clinic, view.assigned_team, lang).await?,
+            lang,
         ),
         live = live_marker(org, Some(thread)),
     );
-    Ok((status, Html(page(Lang::Nb, "Samtale", &body))).into_response())
+    Ok((status, Html(page(lang, tr(lang, "Samtale"), &body))).into_response())
 }
 
 /// `GET /k/{clinic}/ansatt/samtale/{thread}/vedlegg/{id}`: an attachment, shown inline.
@@ -250,13 +298,14 @@ pub(super) async fn attachment(
     State(state): State<AppState>,
     Path((clinic, thread, id)): Path<(String, String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     let thread = ThreadId::parse(&thread).map_err(|_| WebError::NotFound)?;
     let id = unhex(&id).ok_or(WebError::NotFound)?;
     let clinic = state.app.clinic(&org).await?;
-    let reached = match reach(&clinic, &headers, &source, thread, "vedlegg").await? {
+    let reached = match reach(&clinic, &headers, &source, thread, "vedlegg", lang).await? {
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
@@ -285,19 +334,24 @@ pub(super) fn error_line(error: Option<&str>) -> String {
     })
 }
 
-fn reply_form(org: &OrgNumber, thread: ThreadId, csrf: &str, draft: &Draft) -> String {
+fn reply_form(org: &OrgNumber, thread: ThreadId, csrf: &str, draft: &Draft, lang: Lang) -> String {
     let path = thread_path(org, thread);
     format!(
-        "<h2 id=\"svar\">Svar</h2>\n{picker}\
+        "<h2 id=\"svar\">{title}</h2>\n{picker}\
          <form method=\"post\" action=\"{path}/svar\" enctype=\"multipart/form-data\" autocomplete=\"off\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n{error}\
-         <label for=\"tekst\">Melding</label>\n\
+         <label for=\"tekst\">{message}</label>\n\
          <textarea id=\"tekst\" name=\"tekst\" rows=\"6\" autocomplete=\"off\" required>{text}</textarea>\n\
-         <label><input type=\"checkbox\" name=\"internt\" value=\"ja\"{checked}> Internt notat (vises ikke for pasienten)</label>\n\
-         <label for=\"vedlegg\">Vedlegg (valgfritt): bilde eller PDF, høyst 10 MB</label>\n\
+         <label><input type=\"checkbox\" name=\"internt\" value=\"ja\"{checked}> {internal}</label>\n\
+         <label for=\"vedlegg\">{attachment}</label>\n\
          <input type=\"file\" id=\"vedlegg\" name=\"vedlegg\" accept=\"image/png,image/jpeg,image/gif,image/webp,application/pdf\">\n\
-         <button type=\"submit\">Send</button>\n</form>\n",
-        picker = template_picker(&format!("{path}#svar")),
+         <button type=\"submit\">{send}</button>\n</form>\n",
+        title = tr(lang, "Svar"),
+        message = tr(lang, "Melding"),
+        internal = tr(lang, "Internt notat (vises ikke for pasienten)"),
+        attachment = tr(lang, "Vedlegg (valgfritt): bilde eller PDF, høyst 10 MB"),
+        send = tr(lang, "Send"),
+        picker = template_picker(&format!("{path}#svar"), lang),
         error = error_line(draft.error.as_deref()),
         text = escape(&draft.text),
         checked = if draft.internal { " checked" } else { "" },
@@ -308,10 +362,12 @@ fn reply_form(org: &OrgNumber, thread: ThreadId, csrf: &str, draft: &Draft) -> S
 async fn team_options(
     clinic: &Clinic,
     assigned: Option<fortrolig_domain::TeamId>,
+    lang: Lang,
 ) -> Result<String, WebError> {
     let mut out = format!(
-        "<option value=\"\"{}>Ingen team</option>",
-        if assigned.is_none() { " selected" } else { "" }
+        "<option value=\"\"{}>{}</option>",
+        if assigned.is_none() { " selected" } else { "" },
+        tr(lang, "Ingen team")
     );
     for team in clinic.teams().await? {
         out.push_str(&format!(
@@ -336,6 +392,7 @@ fn settings_form(
     me: StaffId,
     assigned_name: &str,
     teams: &str,
+    lang: Lang,
 ) -> String {
     let statuses: String = ThreadStatus::ALL
         .iter()
@@ -344,30 +401,43 @@ fn settings_form(
                 "<option value=\"{}\"{}>{}</option>",
                 s.as_str(),
                 if view.status == *s { " selected" } else { "" },
-                escape(s.display_name())
+                escape(status_name(lang, *s))
             )
         })
         .collect();
     let selected = |yes: bool| if yes { " selected" } else { "" };
     let other = match view.assigned_staff {
         Some(id) if id != me => {
-            format!("<option value=\"{id}\" selected>{assigned_name} (som nå)</option>")
+            format!(
+                "<option value=\"{id}\" selected>{}</option>",
+                tr(lang, "{navn} (som nå)").replace("{navn}", assigned_name)
+            )
         }
         _ => String::new(),
     };
     format!(
-        "<h2>Innstillinger for samtalen</h2>\n\
-         <form method=\"post\" action=\"{}/innstillinger\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <label for=\"status-samtale\">Status</label>\n<select id=\"status-samtale\" name=\"status\">{statuses}</select>\n\
-         <label for=\"tildelt\">Tildelt</label>\n<select id=\"tildelt\" name=\"tildelt\">{other}\
-         <option value=\"meg\"{}>Meg</option><option value=\"ingen\"{}>Ingen</option></select>\n\
-         <label for=\"team\">Team</label>\n<select id=\"team\" name=\"team\">{teams}</select>\n\
-         <label><input type=\"checkbox\" name=\"kan_ikke_besvares\" value=\"ja\"{}> Kan ikke besvares \
-         (pasienten kan ikke skrive mer i samtalen)</label>\n\
-         <button type=\"submit\">Lagre</button>\n</form>\n",
-        thread_path(org, thread),
-        selected(view.assigned_staff == Some(me)),
-        selected(view.assigned_staff.is_none()),
-        if view.cannot_answer { " checked" } else { "" },
+        "<h2>{title}</h2>\n\
+         <form method=\"post\" action=\"{path}/innstillinger\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <label for=\"status-samtale\">{status}</label>\n<select id=\"status-samtale\" name=\"status\">{statuses}</select>\n\
+         <label for=\"tildelt\">{assigned}</label>\n<select id=\"tildelt\" name=\"tildelt\">{other}\
+         <option value=\"meg\"{me_selected}>{me}</option><option value=\"ingen\"{none_selected}>{none}</option></select>\n\
+         <label for=\"team\">{team}</label>\n<select id=\"team\" name=\"team\">{teams}</select>\n\
+         <label><input type=\"checkbox\" name=\"kan_ikke_besvares\" value=\"ja\"{checked}> {cannot}</label>\n\
+         <button type=\"submit\">{save}</button>\n</form>\n",
+        title = tr(lang, "Innstillinger for samtalen"),
+        path = thread_path(org, thread),
+        status = tr(lang, "Status"),
+        assigned = tr(lang, "Tildelt"),
+        me_selected = selected(view.assigned_staff == Some(me)),
+        me = tr(lang, "Meg"),
+        none_selected = selected(view.assigned_staff.is_none()),
+        none = tr(lang, "Ingen"),
+        team = tr(lang, "Team"),
+        checked = if view.cannot_answer { " checked" } else { "" },
+        cannot = tr(
+            lang,
+            "Kan ikke besvares (pasienten kan ikke skrive mer i samtalen)"
+        ),
+        save = tr(lang, "Lagre"),
     )
 }

@@ -16,14 +16,15 @@ use super::thread::{Draft, render_thread};
 use super::{Reached, not_found_or, reach, reach_as, thread_path};
 use crate::error::WebError;
 use crate::html::escape;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, n_, refusal, text_error, tr};
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{refuse, staff_session};
+use crate::workspace::{refuse_in, staff_session};
 
 /// A reply template (S8): says enough to act on, and nothing a patient would mind
-/// others seeing over their shoulder.
+/// others seeing over their shoulder. The label is interface (translated where shown);
+/// the text is what the patient reads, in Norwegian, whatever the staff's language.
 #[derive(Debug)]
 pub(super) struct Template {
     pub key: &'static str,
@@ -34,29 +35,29 @@ pub(super) struct Template {
 pub(super) const TEMPLATES: [Template; 5] = [
     Template {
         key: "mottatt",
-        label: "Vi har mottatt meldingen din",
+        label: n_("Vi har mottatt meldingen din"),
         text: "Vi har mottatt meldingen din og svarer så snart vi kan, vanligvis innen tre virkedager. \
                Haster det, ring klinikken. Ved akutt sykdom, ring 113.",
     },
     Template {
         key: "svar-klart",
-        label: "Svar er klart – logg inn for å lese",
+        label: n_("Svar er klart – logg inn for å lese"),
         text: "Svaret ditt er klart. Logg inn for å lese det. Har du spørsmål, kan du svare her eller ringe oss.",
     },
     Template {
         key: "ring-time",
-        label: "Ring oss for å avtale time",
+        label: n_("Ring oss for å avtale time"),
         text: "Vi vil gjerne se deg. Ring klinikken for å avtale time.",
     },
     Template {
         key: "feil-kanal",
-        label: "Denne kanalen kan ikke brukes til dette – ring klinikken",
+        label: n_("Denne kanalen kan ikke brukes til dette – ring klinikken"),
         text: "Denne kanalen kan ikke brukes til dette. Ring klinikken, så hjelper vi deg. \
                Ved akutt sykdom, ring 113.",
     },
     Template {
         key: "resept",
-        label: "Resepten er fornyet",
+        label: n_("Resepten er fornyet"),
         text: "Resepten er fornyet og ligger klar på apoteket.",
     },
 ];
@@ -66,15 +67,23 @@ pub(super) fn template(key: &str) -> Option<&'static Template> {
 }
 
 /// A form to pick a template; the server puts its text in the text box (no script).
-pub(super) fn template_picker(action: &str) -> String {
+pub(super) fn template_picker(action: &str, lang: Lang) -> String {
     let options: String = TEMPLATES
         .iter()
-        .map(|t| format!("<option value=\"{}\">{}</option>", t.key, escape(t.label)))
+        .map(|t| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                t.key,
+                escape(tr(lang, t.label))
+            )
+        })
         .collect();
     format!(
-        "<form method=\"get\" action=\"{action}\">\n<label for=\"mal\">Mal</label>\n\
+        "<form method=\"get\" action=\"{action}\">\n<label for=\"mal\">{label}</label>\n\
          <select id=\"mal\" name=\"mal\">{options}</select>\n\
-         <button type=\"submit\">Bruk malen</button>\n</form>\n"
+         <button type=\"submit\">{use_it}</button>\n</form>\n",
+        label = tr(lang, "Mal"),
+        use_it = tr(lang, "Bruk malen"),
     )
 }
 
@@ -85,7 +94,8 @@ struct ReplyForm {
     text: String,
     internal: bool,
     file: Option<Vec<u8>>,
-    /// The body could not be read to the end (too large, or broken).
+    /// The body could not be read to the end (too large, or broken); the text in bokmål,
+    /// translated where it is shown.
     problem: Option<(StatusCode, &'static str)>,
 }
 
@@ -134,12 +144,14 @@ impl ReplyForm {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             (
                 status,
-                "Vedlegget er for stort (høyst 10 MB). Ingenting er sendt. Gå tilbake og velg en mindre fil.",
+                n_(
+                    "Vedlegget er for stort (høyst 10 MB). Ingenting er sendt. Gå tilbake og velg en mindre fil.",
+                ),
             )
         } else {
             (
                 StatusCode::BAD_REQUEST,
-                "Skjemaet kom ikke fram i sin helhet. Ingenting er sendt; prøv igjen.",
+                n_("Skjemaet kom ikke fram i sin helhet. Ingenting er sendt; prøv igjen."),
             )
         }
     }
@@ -150,6 +162,7 @@ pub(super) async fn reply(
     State(state): State<AppState>,
     Path((clinic, thread)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
@@ -169,17 +182,17 @@ pub(super) async fn reply(
         // Nothing could be read, not even what was typed (a body over the limit is
         // refused before its first byte when its length is declared, as browsers do).
         return Ok(message(
-            Lang::Nb,
+            lang,
             status,
-            "Meldingen ble ikke sendt",
-            problem,
+            tr(lang, "Meldingen ble ikke sendt"),
+            tr(lang, problem),
             &thread_path(&org, thread),
         ));
     }
     if !session.csrf_matches(&form.csrf) {
         return Err(WebError::Forbidden);
     }
-    let reached = match reach_as(&clinic, staff, session, &source, thread, "svar").await? {
+    let reached = match reach_as(&clinic, staff, session, &source, thread, "svar", lang).await? {
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
@@ -192,10 +205,10 @@ pub(super) async fn reply(
         (draft, status)
     };
     let (draft, status) = if let Some((status, problem)) = form.problem {
-        again(problem.to_owned(), status)
+        again(tr(lang, problem).to_owned(), status)
     } else {
         match MessageText::parse(&form.text) {
-            Err(e) => again(e.norwegian(), StatusCode::BAD_REQUEST),
+            Err(e) => again(text_error(lang, &e), StatusCode::BAD_REQUEST),
             Ok(text) => {
                 let attachments = match &form.file {
                     None => Ok(Vec::new()),
@@ -205,7 +218,10 @@ pub(super) async fn reply(
                                 bytes: bytes.clone(),
                             }]
                         })
-                        .map_err(|r| format!("{} Velg en annen fil.", r.norwegian())),
+                        .map_err(|r| {
+                            tr(lang, "{grunn} Velg en annen fil.")
+                                .replace("{grunn}", refusal(lang, &r))
+                        }),
                 };
                 match attachments {
                     Err(e) => again(e, StatusCode::UNPROCESSABLE_ENTITY),
@@ -225,7 +241,7 @@ pub(super) async fn reply(
             }
         }
     };
-    render_thread(&clinic, &reached, thread, &draft, None, status).await
+    render_thread(&clinic, &reached, thread, &draft, None, status, lang).await
 }
 
 /// A CSRF-checked form on a thread: the access, or the page to show instead.
@@ -236,8 +252,9 @@ async fn checked<'c>(
     thread: ThreadId,
     csrf: &str,
     purpose: &str,
+    lang: Lang,
 ) -> Result<Result<Reached<'c>, Response>, WebError> {
-    let reached = match reach(clinic, headers, source, thread, purpose).await? {
+    let reached = match reach(clinic, headers, source, thread, purpose, lang).await? {
         Ok(reached) => reached,
         Err(response) => return Ok(Err(response)),
     };
@@ -263,6 +280,7 @@ pub(super) async fn settings(
     State(state): State<AppState>,
     Path((clinic, thread)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, WebError> {
@@ -276,6 +294,7 @@ pub(super) async fn settings(
         thread,
         &form.csrf,
         "innstillinger",
+        lang,
     )
     .await?
     {
@@ -283,15 +302,16 @@ pub(super) async fn settings(
         Err(response) => return Ok(response),
     };
     let bad = |text: &str| {
-        Ok(refuse(
+        Ok(refuse_in(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Endringen ble ikke lagret",
+            tr(lang, "Endringen ble ikke lagret"),
             text,
             &org,
         ))
     };
     let Some(status) = ThreadStatus::parse(&form.status) else {
-        return bad("Velg en av statusene i listen.");
+        return bad(tr(lang, "Velg en av statusene i listen."));
     };
     let assigned = match form.tildelt.as_str() {
         "meg" => Some(reached.staff),
@@ -299,14 +319,14 @@ pub(super) async fn settings(
         // The person it is assigned to now, kept.
         other => match StaffId::parse(other) {
             Ok(id) if clinic.staff_member(id).await.is_ok() => Some(id),
-            _ => return bad("Velg «Meg» eller «Ingen» under «Tildelt»."),
+            _ => return bad(tr(lang, "Velg «Meg» eller «Ingen» under «Tildelt».")),
         },
     };
     let team = match form.team.as_str() {
         "" => None,
         id => match fortrolig_domain::TeamId::parse(id) {
             Ok(team) => Some(team),
-            Err(_) => return bad("Velg et team fra listen, eller «Ingen team»."),
+            Err(_) => return bad(tr(lang, "Velg et team fra listen, eller «Ingen team».")),
         },
     };
     reached
@@ -339,6 +359,7 @@ pub(super) async fn journal(
     State(state): State<AppState>,
     Path((clinic, thread, message)): Path<(String, String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<JournalForm>,
 ) -> Result<Response, WebError> {
@@ -346,7 +367,11 @@ pub(super) async fn journal(
     let thread = ThreadId::parse(&thread).map_err(|_| WebError::NotFound)?;
     let message = MessageId::parse(&message).map_err(|_| WebError::NotFound)?;
     let clinic = state.app.clinic(&org).await?;
-    let reached = match checked(&clinic, &headers, &source, thread, &form.csrf, "journal").await? {
+    let reached = match checked(
+        &clinic, &headers, &source, thread, &form.csrf, "journal", lang,
+    )
+    .await?
+    {
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
@@ -375,6 +400,7 @@ pub(super) async fn recall(
     State(state): State<AppState>,
     Path((clinic, thread, message)): Path<(String, String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
@@ -389,6 +415,7 @@ pub(super) async fn recall(
         thread,
         &form.csrf,
         "tilbakekalling",
+        lang,
     )
     .await?
     {
