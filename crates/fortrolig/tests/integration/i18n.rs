@@ -1,7 +1,7 @@
 //! The language of the interface through the real router (issue 4 item 9, P10): bokmål by
 //! default; English for a browser that asks for it (`Accept-Language`) or has chosen it
 //! (the `fortrolig_sprak` cookie set by `/sprak`), on the portal front page, the inbox, a
-//! thread, the staff inbox and an error page; what people wrote is shown as written; the
+//! thread, the staff inbox, a staff thread and an error page; what people wrote is shown as written; the
 //! switch goes back only to a path on this site.
 
 use axum::body::Body;
@@ -194,6 +194,46 @@ async fn english_on_request_bokmaal_by_default_p10(env: &TestEnv) -> TestResult 
     )
     .await?;
     check(&page, "nb", &["<h1>Innboks</h1>"], &["Inbox"]);
+
+    // The staff thread page, in English when asked for: the interface translated, the
+    // subject, the message and the patient's name as written.
+    let staff_thread = format!("/k/{ORG_A}/ansatt/samtale/{thread}");
+    let page = call(
+        &routes,
+        request(&staff_thread, Some(staff_cookie), Some("en")),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<title>Conversation",
+            "Conversation settings",
+            "How the conversation was presented to the patient",
+            "Use the template",
+            "We have received your message",
+            "Mark for the medical record",
+            "To the inbox",
+            "Timen neste uke",
+            "Kan jeg flytte timen?",
+            "Kari Språk",
+        ],
+        &[
+            "Innstillinger for samtalen",
+            "Bruk malen",
+            "Merk som journalverdig",
+            "Til innboksen",
+            "Ikke lest av klinikken",
+        ],
+    );
+    // …and in bokmål without.
+    let page = call(&routes, request(&staff_thread, Some(staff_cookie), None)).await?;
+    check(
+        &page,
+        "nb",
+        &["Innstillinger for samtalen", "Merk som journalverdig"],
+        &["Conversation settings", "Mark for the medical record"],
+    );
 
     // An error page follows the language too.
     let page = call(&routes, request("/finnes/ikke", None, Some("en"))).await?;

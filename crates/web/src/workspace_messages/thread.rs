@@ -279,8 +279,7 @@ pub(super) async fn render_thread(
         default_notice = escape(kind_notice(lang, view.kind)),
         reply = reply_form(org, thread, &csrf, draft, lang),
         settings = settings_form(
-            org,
-            thread,
+            &thread_path(org, thread),
             &csrf,
             &view,
             reached.staff,
@@ -384,9 +383,9 @@ async fn team_options(
     Ok(out)
 }
 
+/// The settings form; `path` is the thread's.
 fn settings_form(
-    org: &OrgNumber,
-    thread: ThreadId,
+    path: &str,
     csrf: &str,
     view: &ThreadView,
     me: StaffId,
@@ -425,7 +424,6 @@ fn settings_form(
          <label><input type=\"checkbox\" name=\"kan_ikke_besvares\" value=\"ja\"{checked}> {cannot}</label>\n\
          <button type=\"submit\">{save}</button>\n</form>\n",
         title = tr(lang, "Innstillinger for samtalen"),
-        path = thread_path(org, thread),
         status = tr(lang, "Status"),
         assigned = tr(lang, "Tildelt"),
         me_selected = selected(view.assigned_staff == Some(me)),
