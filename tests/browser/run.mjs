@@ -122,8 +122,24 @@ function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Starts the mock provider and resolves with the issuer from its `ready URL` line. */
+/**
+ * Starts the mock provider and resolves with the issuer from its `ready URL` line. A provider
+ * that does not say it is ready in time is stopped and started again (at most three tries, on
+ * a fresh port): on a loaded machine node has once sat idle before listening, and one such
+ * hang must not fail the whole run (the Rust harness does the same, `MockOp`).
+ */
 async function startProvider(port, clientsFile) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startProviderOnce(attempt === 1 ? port : await freePort(), clientsFile);
+    } catch (err) {
+      if (attempt >= 3 || interrupted) throw err;
+      log(`${err.message}; starting the provider again (try ${attempt + 1} of 3)`);
+    }
+  }
+}
+
+async function startProviderOnce(port, clientsFile) {
   // The person is picked on the provider's page, as on ID-porten's TestID: the login
   // request itself is pushed (PAR) and cannot be changed on the way.
   const op = start('mock-op', process.execPath, [MOCK_OP, '--port', String(port), '--profile', 'idporten', '--clients', clientsFile],
@@ -138,7 +154,12 @@ async function startProvider(port, clientsFile) {
     });
     op.exit.then(({ code, signal }) => reject(new Error(`mock-op exited (code ${code}, signal ${signal}) before it was ready:\n${tail(op.logFile)}`)));
   });
-  return { op, issuer: await withTimeout(ready, START_LIMIT_MS, 'mock-op start') };
+  try {
+    return { op, issuer: await withTimeout(ready, START_LIMIT_MS, 'mock-op start') };
+  } catch (err) {
+    await stop(op, 2000);
+    throw err;
+  }
 }
 
 async function fortrolig(...args) {
