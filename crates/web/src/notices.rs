@@ -5,13 +5,16 @@
 //! templates and its neutral sender name (N3, `/k/{clinic}/ansatt/varselmaler`), each
 //! judged by the notice checker before it is saved.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use fortrolig_domain::OrgNumber;
 use fortrolig_domain::notice::{NoticeChannel, NoticeKind, Template};
-use fortrolig_service::{ActContext, NoticeSummary, ServiceError};
+use fortrolig_service::{ActContext, Clinic, NoticeSummary, ServiceError, Session};
 use serde::Deserialize;
 
 use crate::admin::{Admin, Halt};
@@ -183,21 +186,22 @@ async fn patient_choice(
     Ok(see_other(&format!("/k/{}/varsler", v.org), None))
 }
 
-/// `GET /k/{clinic}/ansatt/varsler`: tasks to reach patients another way, and the log.
-/// Tasks name the patient and how to reach them: administrative data.
-async fn staff_page(
-    State(state): State<AppState>,
-    Path(clinic): Path<String>,
-    source: RequestSource,
+/// A member of staff at the notice pages: those who work with patients' administrative
+/// data (clinical roles and secretaries), with the audit context of their acts there.
+async fn desk(
+    state: &AppState,
+    clinic: &str,
+    source: &RequestSource,
     lang: Lang,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
+    headers: &HeaderMap,
+    reason: &str,
+) -> Result<Result<(OrgNumber, Arc<Clinic>, ActContext, Session), Response>, WebError> {
+    let org = clinic_of(clinic)?;
     let clinic = state.app.clinic(&org).await?;
     let here = format!("/k/{org}/ansatt/varsler");
     let (staff, session) = match inbox_session(
         &clinic,
-        &headers,
+        headers,
         &here,
         state.app.now(),
         lang,
@@ -209,19 +213,37 @@ async fn staff_page(
     .await?
     {
         Ok(pair) => pair,
+        Err(response) => return Ok(Err(response)),
+    };
+    let mut ctx = admin_context(&clinic, staff, source.in_session(&session), reason);
+    ctx.actor.role = "ansatt".into();
+    Ok(Ok((org, clinic, ctx, session)))
+}
+
+/// `GET /k/{clinic}/ansatt/varsler`: tasks to reach patients another way, and the log.
+/// Tasks name the patient and how to reach them: administrative data.
+async fn staff_page(
+    State(state): State<AppState>,
+    Path(clinic): Path<String>,
+    source: RequestSource,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let (org, clinic, ctx, session) = match desk(
+        &state,
+        &clinic,
+        &source,
+        lang,
+        &headers,
+        "oppfølging av varsel",
+    )
+    .await?
+    {
+        Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
+    let here = format!("/k/{org}/ansatt/varsler");
     let csrf = escape(session.csrf_token());
-    let ctx = ActContext {
-        actor: fortrolig_domain::Actor {
-            id: format!("staff:{staff}"),
-            role: "ansatt".into(),
-            clinic: org.clone(),
-            hpr: None,
-        },
-        source: source.in_session(&session),
-        reason: "oppfølging av varsel".into(),
-    };
     let mut tasks = String::new();
     for task in clinic.open_tasks().await? {
         let patient = clinic.read_patient(&ctx, task.patient).await?;
@@ -297,36 +319,16 @@ async fn task_done(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
     let task = unhex(&task).ok_or(WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let here = format!("/k/{org}/ansatt/varsler");
-    let (staff, session) = match inbox_session(
-        &clinic,
-        &headers,
-        &here,
-        state.app.now(),
-        lang,
-        tr(
-            lang,
-            "Varsler og oppgaver er for klinikkens helsepersonell og kontor.",
-        ),
-    )
-    .await?
-    {
-        Ok(pair) => pair,
-        Err(response) => return Ok(response),
-    };
+    let (org, clinic, ctx, session) =
+        match desk(&state, &clinic, &source, lang, &headers, "oppgave utført").await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
     if !session.csrf_matches(&form.csrf) {
         return Err(WebError::Forbidden);
     }
-    let mut ctx = admin_context(
-        &clinic,
-        staff,
-        source.in_session(&session),
-        "oppgave utført",
-    );
-    ctx.actor.role = "ansatt".into();
+    let here = format!("/k/{org}/ansatt/varsler");
     clinic.finish_task(&ctx, &task).await?;
     Ok(see_other(&here, None))
 }
