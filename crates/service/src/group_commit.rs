@@ -25,7 +25,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
 
 use fortrolig_audit::{CHECKPOINT_INTERVAL, Hash, LogEntry, SignedTreeHead, TreeHead, leaf_hash};
@@ -114,6 +114,8 @@ pub(crate) struct GroupCommit {
     /// Acts committed and the transactions they took, since this handle was opened.
     acts: AtomicU64,
     commits: AtomicU64,
+    /// Writers inside `submit`: queued, or in a batch that has not answered them yet.
+    unanswered: AtomicUsize,
 }
 
 /// What group commit has done on one clinic handle (for tests and benchmarks).
@@ -123,7 +125,9 @@ pub struct WriteStats {
     pub acts: u64,
     /// Transactions committed for them: one signed tree head and one anchor update each.
     pub commits: u64,
-    /// Acts queued now, waiting for the next batch.
+    /// Acts submitted whose writers have not had their answer yet: queued, or in a
+    /// batch that has not committed. (Counting only the queue would miss the acts a
+    /// batch has already taken while it waits for the writer lock.)
     pub waiting: usize,
 }
 
@@ -157,6 +161,22 @@ impl Drop for StopGuard<'_> {
             queue.running = false;
             queue.waiting.clear();
         }
+    }
+}
+
+/// Counts one writer in `submit` until it returns or its caller goes away.
+struct Unanswered<'a>(&'a AtomicUsize);
+
+impl<'a> Unanswered<'a> {
+    fn count(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -194,26 +214,22 @@ impl GroupCommit {
             queue: std::sync::Mutex::new(Queue::default()),
             acts: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            unanswered: AtomicUsize::new(0),
         }
     }
 
     pub(crate) fn stats(&self) -> WriteStats {
-        let waiting = self
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .waiting
-            .len();
         WriteStats {
             acts: self.acts.load(Ordering::Relaxed),
             commits: self.commits.load(Ordering::Relaxed),
-            waiting,
+            waiting: self.unanswered.load(Ordering::Relaxed),
         }
     }
 
     /// Queues `act` and waits until it is committed (or refused).
     pub(crate) async fn submit(self: &Arc<Self>, act: Act) -> Answer {
         let (answer, answered) = oneshot::channel();
+        let _counted = Unanswered::count(&self.unanswered);
         let start = {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.waiting.push_back(Queued { act, answer });

@@ -11,7 +11,8 @@ use fortrolig_service::{Clinic, IdentityProof, SessionSubject};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
 
-/// Waits until `n` writes are queued behind a paused writer.
+/// Waits until `n` writes wait behind a paused writer (queued, or taken into a batch
+/// that waits for the writer lock).
 async fn until_waiting(clinic: &Clinic, n: usize) -> TestResult {
     for _ in 0..1_000 {
         if clinic.write_stats().waiting >= n {
@@ -196,7 +197,7 @@ async fn a_write_that_fails_inside_a_batch_leaves_no_trace_and_its_neighbours_co
             }));
         }
     }
-    until_waiting(&clinic, NEIGHBOURS + 2 - 1).await?;
+    until_waiting(&clinic, NEIGHBOURS + 2).await?;
     drop(paused);
 
     for task in neighbours {
@@ -225,7 +226,8 @@ async fn a_write_that_fails_inside_a_batch_leaves_no_trace_and_its_neighbours_co
             .count(),
         1
     );
-    // They went together (the paused writer let at most one through first).
+    // They went together: the batch task may have taken the first few before the rest
+    // queued, and then all the others went in one more.
     let stats = clinic.write_stats();
     assert_eq!(stats.acts - stats_before.acts, NEIGHBOURS as u64 + 1);
     assert!(
