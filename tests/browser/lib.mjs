@@ -43,8 +43,13 @@ export function env() {
  * argument instead; the directory is deleted again by `close()`.
  * Returns { context, page, cspErrors, profile, close }. `cspErrors` collects console messages about
  * Content-Security-Policy violations: the server's pages must work under their own CSP.
+ *
+ * With `consent` (the default), a patient sent to the consent page at their first visit (P4)
+ * answers it as most patients would, yes to the four services and no notices, and goes on to
+ * where they were going; the tests of other things then need not know about it. The consent
+ * test itself opens its browser with `consent: false`.
  */
-export async function openBrowser({ timeout = 10_000 } = {}) {
+export async function openBrowser({ timeout = 10_000, consent = true } = {}) {
   // run.mjs gives a directory inside its own temporary directory, so an interrupted run leaves none behind.
   const profile = fs.mkdtempSync(path.join(process.env.BROWSER_TMP || os.tmpdir(), 'profile-'));
   let context;
@@ -69,6 +74,10 @@ export async function openBrowser({ timeout = 10_000 } = {}) {
   });
   context.pages().forEach(watch);
   context.on('page', watch);
+  if (consent) {
+    context.pages().forEach(answerFirstConsent);
+    context.on('page', answerFirstConsent);
+  }
   const page = context.pages()[0] ?? await context.newPage();
   return {
     context,
@@ -79,6 +88,24 @@ export async function openBrowser({ timeout = 10_000 } = {}) {
       try { await context.close(); } finally { fs.rmSync(profile, { recursive: true, force: true }); }
     },
   };
+}
+
+/** The consent page's boxes for the four services, by id. */
+export const SERVICES = ['meldinger', 'timer', 'resept', 'video'];
+
+/** See openBrowser: answers the first-visit consent page whenever it loads in `page`. */
+function answerFirstConsent(page) {
+  page.on('load', async () => {
+    try {
+      const url = new URL(page.url());
+      if (!/^\/k\/[0-9]+\/samtykke$/.test(url.pathname) || !url.searchParams.has('neste')) return;
+      if (!(await page.getByText('Før du tar portalen i bruk').count())) return;
+      for (const id of SERVICES) await page.locator(`#${id}`).check();
+      await page.getByRole('button', { name: 'Lagre valgene' }).click();
+    } catch {
+      // The page went on or closed meanwhile: the test sees where it is.
+    }
+  });
 }
 
 let axeSource;

@@ -19,7 +19,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { test } from 'node:test';
 import {
-  clinicSql, describeViolations, env, filesHolding, fortroligCommand, mainText, openBrowser, pickTestPerson, runAxe,
+  clinicSql, describeViolations, env, filesHolding, fortroligCommand, mainText, openBrowser, pickTestPerson, runAxe, SERVICES,
   storageArgs, storedByOrigin, virtualAuthenticator,
 } from './lib.mjs';
 
@@ -150,6 +150,14 @@ async function logInPatient(b, w) {
   await assertAccessible(w, b.page, 'the portal front page (logged out)');
   await b.page.getByRole('link', { name: 'Logg inn med ID-porten' }).click();
   await pickTestPerson(b.page, E.patient.fnr);
+  // At the first login the portal asks for consent first (P4); the page is checked too.
+  const consent = `${E.base}/k/${E.clinic}/samtykke?neste=/k/${E.clinic}/`;
+  await b.page.waitForURL((u) => u.href === consent || u.href === E.portal);
+  if (b.page.url() === consent) {
+    await assertAccessible(w, b.page, 'the consent page at the first login');
+    for (const id of SERVICES) await b.page.locator(`#${id}`).check();
+    await b.page.getByRole('button', { name: 'Lagre valgene' }).click();
+  }
   await b.page.getByText(`Du er logget inn som ${E.patient.name}`).waitFor();
   await b.page.waitForURL(E.portal);
   assert.match(await mainText(b.page), new RegExp(`Du er logget inn som ${E.patient.name} \\(sikkerhetsnivå høyt\\)`),
@@ -241,7 +249,7 @@ test(`P1 P2 P5 X3 S8 (${BACKEND}): a patient writes with an image, the doctor (p
   const doctorName = `Eva Lege ${RUN.slice(0, 4)}`;
   const staffBrowser = await openBrowser();
   t.after(() => staffBrowser.close());
-  const patientBrowser = await openBrowser();
+  const patientBrowser = await openBrowser({ consent: false });
   t.after(() => patientBrowser.close());
   const sw = watch(staffBrowser, {
     inbox: (m, p) => m === 'GET' && p === `/k/${E.clinic}/ansatt/innboks`,

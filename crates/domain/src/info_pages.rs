@@ -11,6 +11,8 @@ pub enum InfoPage {
     OwnDevice,
     Deletion,
     EndService,
+    /// The clinic's information text shown with the consent choices (P4).
+    Consent,
 }
 
 /// Longest title and text a clinic may set, in characters.
@@ -18,12 +20,13 @@ pub const MAX_TITLE: usize = 120;
 pub const MAX_BODY: usize = 10_000;
 
 impl InfoPage {
-    pub const ALL: [InfoPage; 5] = [
+    pub const ALL: [InfoPage; 6] = [
         InfoPage::Channels,
         InfoPage::Login,
         InfoPage::OwnDevice,
         InfoPage::Deletion,
         InfoPage::EndService,
+        InfoPage::Consent,
     ];
 
     /// The page's address part (`/k/{orgnr}/info/{slug}`).
@@ -34,6 +37,7 @@ impl InfoPage {
             InfoPage::OwnDevice => "egen-enhet",
             InfoPage::Deletion => "sletting",
             InfoPage::EndService => "avslutte",
+            InfoPage::Consent => "samtykke",
         }
     }
 
@@ -48,6 +52,7 @@ impl InfoPage {
             InfoPage::OwnDevice => "Bruk din egen telefon eller PC",
             InfoPage::Deletion => "Slik sletter du opplysninger",
             InfoPage::EndService => "Slik avslutter eller sperrer du tjenesten",
+            InfoPage::Consent => "Dette samtykker du til",
         }
     }
 
@@ -81,10 +86,21 @@ impl InfoPage {
                  Ta kontakt, så svarer vi innen 30 dager."
             }
             InfoPage::EndService => {
-                "Du kan når som helst slutte å bruke pasientportalen. Si fra til klinikken, så \
-                 sperrer vi tilgangen din. Du kan også logge ut overalt under «Dine økter».\n\n\
-                 Vil du ikke lenger få varsler på SMS eller e-post, kan du si fra om det. \
-                 Viktig informasjon får du da på annen måte, for eksempel brev eller telefon."
+                "Du kan når som helst slutte å bruke pasientportalen under «Samtykke». Da blir \
+                 du logget ut overalt, du kan ikke logge inn igjen, og vi sender deg ingen varsler. \
+                 Vil du ta portalen i bruk igjen, ta kontakt med oss, så åpner vi den.\n\n\
+                 Vil du ikke lenger få varsler på SMS eller e-post, kan du slå dem av under \
+                 «Samtykke». Viktig informasjon får du da på annen måte, for eksempel brev eller telefon.\n\n\
+                 Opplysningene dine blir liggende hos oss så lenge klinikkens regler for \
+                 oppbevaring sier, og blir så slettet."
+            }
+            InfoPage::Consent => {
+                "Du velger selv hvilke tjenester i pasientportalen du vil bruke, og om vi kan \
+                 varsle deg på SMS eller e-post når noe nytt venter. Du kan endre valgene når som \
+                 helst. Trekker du et samtykke, stopper tjenesten og varslene om den med en gang.\n\n\
+                 Varsler sier bare at noe venter på deg, aldri hva det gjelder.\n\n\
+                 Det helsepersonell må føre i journalen din, krever ikke samtykke. Det gjelder også \
+                 det du allerede har sendt oss."
             }
         }
     }
@@ -130,12 +146,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_page_has_a_slug_and_a_plain_default_p3_p11() {
+    fn every_page_has_a_slug_and_a_plain_default_p3_p4_p11() {
         for page in InfoPage::ALL {
             assert_eq!(InfoPage::parse(page.slug()), Some(page));
             assert!(check_page_text(page.default_title(), page.default_body()).is_ok());
         }
-        assert!(InfoPage::EndService.default_body().contains("sperrer"));
+        assert!(
+            InfoPage::EndService
+                .default_body()
+                .contains("ikke logge inn igjen")
+        );
+        assert!(InfoPage::Consent.default_body().contains("journalen"));
         assert!(InfoPage::OwnDevice.default_body().contains("egen telefon"));
     }
 

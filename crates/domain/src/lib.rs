@@ -4,6 +4,7 @@ pub mod access;
 pub mod attachment;
 pub mod audit;
 pub mod clock;
+pub mod consent;
 pub mod identifier;
 pub mod ids;
 pub mod info_pages;

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use fortrolig_domain::access::{Level, Role};
+use fortrolig_domain::consent::{ConsentSubject, PortalService};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_domain::{OrgNumber, PersonName, Source, Timestamp};
 use fortrolig_service::{ActContext, Clinic, PatientActor, SessionSubject};
@@ -291,6 +292,17 @@ async fn pair(
         level: Level::High,
         source: source.clone(),
     };
+    // The patient has answered the consent page (P4): yes to messaging, no notices.
+    let consent = ActContext::patient(patient, clinic.org(), source.clone(), "samtykke");
+    let version = clinic.consent_text().await?.version;
+    clinic
+        .record_consents(
+            &consent,
+            patient,
+            &[(ConsentSubject::Service(PortalService::Messaging), true)],
+            &version,
+        )
+        .await?;
     let thread = clinic
         .open_thread(
             &me,

@@ -87,6 +87,12 @@ impl HealthAccess<'_> {
     pub async fn read_patient(&self) -> Result<Patient, ServiceError> {
         self.clinic.read_patient(&self.actor, self.patient).await
     }
+
+    /// Opens the portal again for a patient who ended their use of it (P11), at their
+    /// request; administrative access is enough. `Ok(false)` if it was not ended.
+    pub async fn reopen_portal(&self) -> Result<bool, ServiceError> {
+        self.clinic.reopen_portal(&self.actor, self.patient).await
+    }
 }
 
 /// An emergency access waiting for review, with its stated reason.

@@ -30,6 +30,9 @@ pub enum ServiceError {
         in_force: Vec<String>,
         cause: Box<ServiceError>,
     },
+    /// The patient withdrew consent to the service, or ended their use of the portal.
+    #[error("the patient has stopped this: {0:?}")]
+    Stopped(crate::consent::Stopped),
     #[error("this patient's data has been deleted (crypto-shredded)")]
     Shredded,
     #[error("the audit log of clinic {clinic} failed verification: {fault}")]

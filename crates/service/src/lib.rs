@@ -3,6 +3,7 @@
 mod access;
 pub mod backup;
 mod clinic;
+mod consent;
 mod error;
 mod grants;
 mod group_commit;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use access::{AccessError, EmergencyReview, HealthAccess, MAX_EMERGENCY_MINUTES, StaffActor};
 pub use clinic::{ActContext, Clinic, Patient};
+pub use consent::{ConsentRecord, ConsentText, Stopped};
 pub use error::ServiceError;
 pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};

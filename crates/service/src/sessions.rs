@@ -12,6 +12,7 @@ use ring::digest::{SHA256, digest};
 use fortrolig_vault::{Aad, DataKey};
 
 use crate::clinic::{ActContext, Clinic};
+use crate::consent::Stopped;
 use crate::error::ServiceError;
 
 pub const IDLE_LIMIT_MICROS: i64 = 30 * 60 * 1_000_000;
@@ -237,6 +238,23 @@ impl Clinic {
         id_token: Option<&str>,
         source: &Source,
     ) -> Result<(SessionToken, Session), ServiceError> {
+        // A patient who ended their use of the portal cannot log in (P11); the attempt
+        // is on record, where innsyn shows it.
+        if let Some(patient) = subject.patient()
+            && self.consents(patient).await?.ended()
+        {
+            let ctx = self.subject_context(subject, source, "innlogging etter avsluttet bruk");
+            self.write_outcome(
+                &ctx,
+                Action::SessionStarted,
+                Some(patient),
+                "session portal-ended",
+                Outcome::Denied,
+                |_| Box::pin(async { Ok(()) }),
+            )
+            .await?;
+            return Err(ServiceError::Stopped(Stopped::PortalEnded));
+        }
         let token = SessionToken(format!(
             "s1.{}",
             hex(&fortrolig_vault::random_bytes::<32>()?)

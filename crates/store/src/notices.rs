@@ -377,6 +377,43 @@ impl ClinicTx {
         Ok(n > 0)
     }
 
+    /// Skips the patient's notices still waiting to be sent on `channels` and of `kinds`
+    /// (a withdrawn consent, an ended portal): they never leave. A notice already
+    /// handed to a sender is not called back. Returns how many were skipped.
+    pub async fn skip_queued_notices(
+        &mut self,
+        patient: &[u8],
+        channels: &[&str],
+        kinds: &[&str],
+        why: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        if channels.is_empty() || kinds.is_empty() {
+            return Ok(0);
+        }
+        // The lists are our own stable names, bound as parameters all the same.
+        let list = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = format!(
+            "UPDATE notices SET status = 'skipped', findings = $1, ended_at = $2 \
+             WHERE patient_id = $3 AND status = 'queued' AND channel IN ({}) AND kind IN ({})",
+            list(4, channels.len()),
+            list(4 + channels.len(), kinds.len()),
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(why)
+            .bind(now)
+            .bind(patient);
+        for value in channels.iter().chain(kinds) {
+            query = query.bind(*value);
+        }
+        Ok(query.execute(self.conn()).await?.rows_affected())
+    }
+
     /// Replaces what is noted on a notice for staff (the checker's rules, the contact
     /// register's remarks): no content, no address.
     pub async fn set_notice_findings(

@@ -23,11 +23,16 @@ pub enum WebError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The patient said no to the service, or ended their use of the portal.
+    #[error("stopped by the patient: {0:?}")]
+    Stopped(fortrolig_service::Stopped),
 }
 
 impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> Self {
-        if e.is_unavailable() {
+        if let ServiceError::Stopped(why) = e {
+            WebError::Stopped(why)
+        } else if e.is_unavailable() {
             WebError::Unavailable(e.to_string())
         } else {
             WebError::Internal(e.to_string())
@@ -63,6 +68,21 @@ impl WebError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 n_("Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."),
                 Some(d.clone()),
+            ),
+            WebError::Stopped(fortrolig_service::Stopped::PortalEnded) => (
+                StatusCode::FORBIDDEN,
+                n_(
+                    "Bruken av pasientportalen er avsluttet. Vil du ta den i bruk igjen, ta kontakt med klinikken.",
+                ),
+                None,
+            ),
+            WebError::Stopped(fortrolig_service::Stopped::NoConsent(_)) => (
+                StatusCode::CONFLICT,
+                n_(
+                    "Pasienten har sagt nei til denne tjenesten i pasientportalen. Ingenting er sendt. \
+                     Samtykket kan endres under «Samtykke».",
+                ),
+                None,
             ),
             WebError::Internal(d) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -29,7 +29,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Paragraphs at blank lines, line breaks within them; everything escaped.
-fn paragraphs(body: &str) -> String {
+pub(crate) fn paragraphs(body: &str) -> String {
     body.split("\n\n")
         .filter(|p| !p.trim().is_empty())
         .map(|p| {

@@ -2,6 +2,7 @@
 
 mod activation;
 mod admin;
+mod consent;
 mod delivery_reports;
 mod error;
 pub mod headers;

@@ -171,7 +171,7 @@ fn random_hex() -> Result<String, WebError> {
 
 /// Only paths inside the same clinic's portal (or workspace) may be returned to, so a
 /// login cannot be made into an open redirect.
-fn safe_next(home: &str, next: Option<&str>) -> String {
+pub(crate) fn safe_next(home: &str, next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with(home) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
         _ => home.to_owned(),

@@ -88,6 +88,12 @@ pub(crate) async fn home(
     let SessionSubject::Patient(patient) = session.subject else {
         return Err(WebError::NotFound);
     };
+    if !clinic.consents(patient).await?.answered() {
+        return Ok(crate::portal_messages::to_consent(
+            &org,
+            &format!("/k/{org}/"),
+        ));
+    }
     let ctx = ActContext::patient(patient, &org, source.in_session(&session), "egen side");
     let me = clinic.read_patient(&ctx, patient).await?;
     let open = clinic.sessions_of(session.subject).await?.len();
@@ -107,6 +113,7 @@ pub(crate) async fn home(
         "<h1>{name}</h1>\n<p>{logged_in}</p>\n\
          <p><a class=\"knapp\" href=\"/k/{org}/meldinger\">{messages}</a></p>\n\
          <p><a href=\"/k/{org}/varsler\">{notices}</a></p>\n\
+         <p><a href=\"/k/{org}/samtykke\">{consent}</a></p>\n\
          <p>{sessions} <a href=\"/k/{org}/okter\">{see_sessions}</a></p>\n\
          <p><a href=\"/k/{org}/innsyn/logg\">{access_log}</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
@@ -114,6 +121,7 @@ pub(crate) async fn home(
          <button type=\"submit\" name=\"overalt\" value=\"ja\">{log_out_all}</button>\n</form>",
         messages = tr(lang, "Meldinger"),
         notices = tr(lang, "Varsler på SMS og e-post"),
+        consent = tr(lang, "Samtykke, og å avslutte bruken av portalen"),
         see_sessions = tr(lang, "Se og avslutt øktene dine"),
         access_log = tr(lang, "Se hvem som har sett opplysningene dine"),
         log_out = tr(lang, "Logg ut"),

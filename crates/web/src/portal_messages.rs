@@ -29,6 +29,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Subject as Who};
 use fortrolig_domain::attachment::MAX_ATTACHMENT_BYTES;
+use fortrolig_domain::consent::PortalService;
 use fortrolig_domain::{OrgNumber, PatientId, ThreadId};
 use fortrolig_service::{AccessError, Clinic, PatientActor, ServiceError, Session, SessionSubject};
 
@@ -82,11 +83,46 @@ impl Visit {
     pub(crate) fn csrf(&self) -> String {
         escape(self.session.csrf_token())
     }
+
+    /// The patient said no to messaging, or ended the portal (P4, P11).
+    pub(crate) async fn messaging_refused(&self) -> Result<bool, WebError> {
+        Ok(self
+            .clinic
+            .consents(self.patient())
+            .await?
+            .refuses(PortalService::Messaging))
+    }
 }
 
 /// The request's patient session, or the response that sends the browser to log in and
-/// come back to `here`.
+/// come back to `here`. A patient who has not yet answered the consent page is sent
+/// there first (P4: consent at the first login), and comes back to `here`.
 pub(crate) async fn visit(
+    state: &AppState,
+    clinic: &str,
+    headers: &HeaderMap,
+    source: &RequestSource,
+    here: impl FnOnce(&OrgNumber) -> String,
+) -> Result<Result<Visit, Response>, WebError> {
+    let org = clinic_of(clinic)?;
+    let here = here(&org);
+    let v = match visit_ungated(state, clinic, headers, source, |_| here.clone()).await? {
+        Ok(v) => v,
+        Err(response) => return Ok(Err(response)),
+    };
+    if !v.clinic.consents(v.patient()).await?.answered() {
+        return Ok(Err(to_consent(&v.org, &here)));
+    }
+    Ok(Ok(v))
+}
+
+/// Where a patient who has not answered the consent page goes, to come back to `next`.
+pub(crate) fn to_consent(org: &OrgNumber, next: &str) -> Response {
+    Redirect::to(&format!("/k/{org}/samtykke?neste={}", query_value(next))).into_response()
+}
+
+/// Like `visit`, without asking for consent first: for the consent page itself.
+pub(crate) async fn visit_ungated(
     state: &AppState,
     clinic: &str,
     headers: &HeaderMap,
@@ -122,13 +158,17 @@ fn to_login(org: &OrgNumber, level: Level, next: &str) -> Response {
         Level::High => "hoy",
         Level::Substantial => "betydelig",
     };
-    // `next` is ours (ids and fixed words); only its query needs escaping here.
-    let next = next
-        .replace('%', "%25")
+    let next = query_value(next);
+    Redirect::to(&format!("/k/{org}/innlogging?nivaa={level}&neste={next}")).into_response()
+}
+
+/// A path of ours as a query value: it holds ids and fixed words, so only the
+/// characters that would end or split the value need escaping.
+fn query_value(next: &str) -> String {
+    next.replace('%', "%25")
         .replace('&', "%26")
         .replace('=', "%3D")
-        .replace('?', "%3F");
-    Redirect::to(&format!("/k/{org}/innlogging?nivaa={level}&neste={next}")).into_response()
+        .replace('?', "%3F")
 }
 
 /// What a refusal from the service means for a patient's page: a step-up is a new login,
@@ -240,10 +280,29 @@ async fn inbox(
             tr(lang, "Sist aktiv"),
         )
     };
+    // A patient who said no to messaging still sees what was written (it is theirs), but
+    // is offered no new message (P4).
+    let new = if visit
+        .clinic
+        .consents(visit.patient())
+        .await?
+        .refuses(PortalService::Messaging)
+    {
+        format!(
+            "<p><strong>{}</strong> <a href=\"/k/{org}/samtykke\">{}</a></p>",
+            tr(lang, "Du har sagt nei til meldinger med klinikken."),
+            tr(lang, "Endre samtykket")
+        )
+    } else {
+        format!(
+            "<p><a class=\"knapp\" href=\"/k/{org}/meldinger/ny\">{}</a></p>",
+            tr(lang, "Ny melding")
+        )
+    };
     let body = format!(
         "<h1>{title}</h1>\n\
          <p>{intro}</p>\n\
-         <p><a class=\"knapp\" href=\"/k/{org}/meldinger/ny\">{new}</a></p>\n\
+         {new}\n\
          <p id=\"direkte-status\" role=\"status\"></p>\n\
          <div id=\"innboks\" data-strom=\"/k/{org}/meldinger/strom\">\n{list}\n</div>\n\
          <p><a href=\"/k/{org}/\">{back}</a></p>\n{script}",
@@ -252,7 +311,6 @@ async fn inbox(
             lang,
             "Her skriver du med klinikken. Meldingene blir ikke lagret på enheten din."
         ),
-        new = tr(lang, "Ny melding"),
         back = tr(lang, "Tilbake til forsiden"),
         script = live::SCRIPT_TAG,
     );

@@ -117,6 +117,10 @@ pub fn router(state: AppState, tls: bool) -> Router {
             post(workspace::emergency),
         )
         .route(
+            "/k/{clinic}/ansatt/pasient/{patient}/gjenapne",
+            post(workspace::reopen_portal),
+        )
+        .route(
             "/k/{clinic}/ansatt/nodtilgang",
             get(workspace::review_queue),
         )
@@ -141,6 +145,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::workspace_messages::routes())
         .merge(crate::admin::routes())
         .merge(crate::notices::routes())
+        .merge(crate::consent::routes())
         .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)

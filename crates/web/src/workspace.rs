@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fortrolig_domain::access::{DenyReason, Need, Role};
+use fortrolig_domain::consent::{ConsentSubject, Consents};
 use fortrolig_domain::{Actor, EmergencyId, OrgNumber, PatientId, PersonNumber, Source, StaffId};
 use fortrolig_service::{AccessError, ActContext, Clinic, Session, SessionSubject, StaffActor};
 use serde::Deserialize;
@@ -297,10 +298,16 @@ pub(crate) async fn patient(
                 },
                 None => need_text(access.need()).to_owned(),
             };
+            let portal = portal_section(
+                &clinic.consents(patient).await?,
+                &org,
+                patient,
+                &escape(session.csrf_token()),
+            );
             let body = format!(
                 "<h1>{}</h1>\n<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
                  <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n\
-                 <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">Skriv ny melding til pasienten</a></p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+                 <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">Skriv ny melding til pasienten</a></p>\n{portal}<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
                 escape(record.name.as_str()),
                 escape(record.person_number.as_str()),
                 escape(record.phone.as_ref().map_or("–", |p| p.as_str())),
@@ -343,6 +350,91 @@ pub(crate) async fn patient(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
             "Rollen din gir ikke tilgang til helseopplysninger. Forsøket er logget.",
+            &org,
+        )),
+        Err(AccessError::Service(e)) => Err(e.into()),
+    }
+}
+
+/// The patient's choices in the portal as staff see them (P4, P11): what the patient said
+/// yes and no to, and, if they ended their use of it, the way to open it again.
+fn portal_section(consents: &Consents, org: &OrgNumber, patient: PatientId, csrf: &str) -> String {
+    let rows: String = ConsentSubject::ASKED
+        .into_iter()
+        .map(|s| {
+            format!(
+                "<tr><td>{}</td><td>{}</td></tr>\n",
+                s.key(),
+                match consents.decision(s) {
+                    Some(true) => "Ja",
+                    Some(false) => "Nei",
+                    None => "Ikke spurt ennå",
+                }
+            )
+        })
+        .collect();
+    let state = if consents.ended() {
+        format!(
+            "<p><strong>Pasienten har avsluttet bruken av pasientportalen.</strong> Pasienten kan ikke logge inn \
+             og får ingen varsler. Åpne portalen igjen bare når pasienten ber om det.</p>\n\
+             <form method=\"post\" action=\"/k/{org}/ansatt/pasient/{patient}/gjenapne\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+             <button type=\"submit\">Åpne pasientportalen igjen</button>\n</form>\n"
+        )
+    } else {
+        "<p>Pasienten bruker pasientportalen.</p>\n".to_owned()
+    };
+    format!(
+        "<h2>Pasientportalen</h2>\n{state}<table>\n<caption>Pasientens samtykker</caption>\n\
+         <thead><tr><th scope=\"col\">Gjelder</th><th scope=\"col\">Valg</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /k/{clinic}/ansatt/pasient/{patient}/gjenapne`: opens the portal again for a
+/// patient who ended it (P11), by anyone who may see the patient's administrative data.
+pub(crate) async fn reopen_portal(
+    State(state): State<AppState>,
+    Path((clinic, patient)): Path<(String, String)>,
+    source: RequestSource,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    let org = clinic_of(&clinic)?;
+    let patient = PatientId::parse(&patient).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/pasient/{patient}");
+    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    match clinic
+        .administrative_access(
+            &actor(staff, &session, &source),
+            patient,
+            "gjenåpne portalen",
+        )
+        .await
+    {
+        Ok(access) => {
+            access.reopen_portal().await?;
+            Ok(see_other(&here, None))
+        }
+        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
+            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
+        ))
+        .into_response()),
+        Err(AccessError::Denied(_)) => Ok(refuse(
+            StatusCode::FORBIDDEN,
+            "Ingen tilgang",
+            "Rollen din gir ikke tilgang til denne pasienten. Forsøket er logget.",
             &org,
         )),
         Err(AccessError::Service(e)) => Err(e.into()),

@@ -88,6 +88,13 @@ async fn english_on_request_bokmaal_by_default_p10(env: &TestEnv) -> TestResult 
     }
     let (patient_cookie, staff_cookie) = (&cookies[0], &cookies[1]);
     let routes = router(AppState::new(app.clone()), false);
+    crate::web_support::answer_consent(
+        &routes,
+        &format!("/k/{ORG_A}/"),
+        patient_cookie,
+        &crate::web_support::SERVICES,
+    )
+    .await?;
     let portal = format!("/k/{ORG_A}/");
     let inbox = format!("/k/{ORG_A}/meldinger");
 

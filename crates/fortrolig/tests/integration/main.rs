@@ -15,6 +15,7 @@ mod audit_log;
 mod backup_restore;
 mod bench;
 mod cli_errors;
+mod consent;
 mod crash;
 mod crash_notices;
 mod crash_server;

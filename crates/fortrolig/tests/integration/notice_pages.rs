@@ -21,7 +21,7 @@ use fortrolig_service::Outbound;
 
 use crate::notices::fake_link;
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
-use crate::web_support::{Res, call, get, post};
+use crate::web_support::{Res, answer_consent, call, get, post};
 
 const DAY: i64 = 86_400_000_000;
 
@@ -74,6 +74,14 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
 
     // The patient chooses SMS only (P4).
     let (me, me_csrf) = session(&clinic, SessionSubject::Patient(kari)).await?;
+    // At the first visit the portal asks for consent first (P4): yes to messaging only.
+    let first = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        first.location(),
+        format!("/k/{ORG_A}/samtykke?neste=/k/{ORG_A}/varsler")
+    );
+    answer_consent(&routes, &format!("/k/{ORG_A}/"), &me, &["meldinger"]).await?;
     let page = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("aldri hva det gjelder") && !page.body.contains("checked"));
@@ -101,7 +109,7 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     let log = clinic.store().entries_up_to(size).await?;
     assert!(
         log.iter()
-            .any(|e| e.action == "consent.changed" && e.object.contains("varsel:sms gitt"))
+            .any(|e| e.action == "consent.changed" && e.object.contains("varsel:sms=ja"))
     );
 
     // The administrator's templates are judged before they are saved.

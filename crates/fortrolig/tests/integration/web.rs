@@ -292,6 +292,25 @@ async fn test_login_exists_only_in_demo_mode_and_says_so(env: &TestEnv) -> TestR
     );
     let done = post_login(&demo, "http://127.0.0.1:8080").await?;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
+    // The first visit asks for consent first (P4), then comes back.
+    let first = page_call(
+        &demo,
+        page_get(&format!("/k/{ORG_A}/"), Some(&done.cookie()))?,
+    )
+    .await?;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert!(
+        first
+            .location()
+            .starts_with(&format!("/k/{ORG_A}/samtykke?neste="))
+    );
+    crate::web_support::answer_consent(
+        &demo,
+        &format!("/k/{ORG_A}/"),
+        &done.cookie(),
+        &crate::web_support::SERVICES,
+    )
+    .await?;
     let home = page_call(
         &demo,
         page_get(&format!("/k/{ORG_A}/"), Some(&done.cookie()))?,

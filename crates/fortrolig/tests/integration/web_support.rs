@@ -172,7 +172,64 @@ pub async fn login_carrying(
     let query = query_string(&back);
     // The browser carries the binding cookie the start set.
     let binding = start.cookie();
-    call(routes, get(&format!("{callback}?{query}"), Some(&binding))?).await
+    let landed = call(routes, get(&format!("{callback}?{query}"), Some(&binding))?).await?;
+    let session = landed.cookie();
+    if callback == fortrolig_web::IDPORTEN_CALLBACK && session.starts_with("fortrolig_okt=s1.") {
+        answer_consent(routes, start_path, &session, &SERVICES).await?;
+    }
+    Ok(landed)
+}
+
+/// The consent page's boxes for the four services (not the notice channels).
+pub const SERVICES: [&str; 4] = ["meldinger", "timer", "resept", "video"];
+
+/// A patient at their first login answers the consent page (P4) as a browser would,
+/// ticking `ticks`. A patient who answered before is not asked again.
+pub async fn answer_consent(
+    routes: &axum::Router,
+    start_path: &str,
+    cookie: &str,
+    ticks: &[&str],
+) -> Res<()> {
+    let Some(org) = start_path
+        .strip_prefix("/k/")
+        .and_then(|rest| rest.split('/').next())
+    else {
+        return Ok(());
+    };
+    let page = call(routes, get(&format!("/k/{org}/samtykke"), Some(cookie))?).await?;
+    if page.status != StatusCode::OK || !page.body.contains("Før du tar portalen i bruk") {
+        return Ok(());
+    }
+    let (action, mut fields) = form_of(&page.body).ok_or("the consent page has no form")?;
+    // `form_of` takes every input with a value; only the hidden ones go as they are.
+    fields.retain(|(name, _)| ["csrf", "versjon", "neste"].contains(&name.as_str()));
+    for field in ticks {
+        fields.push(((*field).to_owned(), "ja".to_owned()));
+    }
+    let saved = call(routes, post(&action, cookie, &encode(&fields))?).await?;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    Ok(())
+}
+
+/// Form fields as `application/x-www-form-urlencoded`.
+pub fn encode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let value: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn query_string(pairs: &std::collections::BTreeMap<String, String>) -> String {

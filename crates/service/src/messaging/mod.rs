@@ -11,6 +11,7 @@ mod patient;
 mod staff;
 
 use fortrolig_domain::access::Level;
+use fortrolig_domain::consent::PortalService;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
 use fortrolig_domain::notice::NoticeKind;
 use fortrolig_domain::{
@@ -264,6 +265,15 @@ impl Clinic {
     ) -> Result<MessageId, ServiceError> {
         let patient = crate::clinic::patient_id(&row.patient_id)?;
         let thread = thread_id(&row.id)?;
+        // A patient who said no to messaging gets no messages and sends none (P4, P11);
+        // the clinic's internal notes are its documentation and need no consent.
+        if !internal
+            && let Some(stopped) = self
+                .service_stopped(patient, PortalService::Messaging)
+                .await?
+        {
+            return Err(ServiceError::Stopped(stopped));
+        }
         let key = self.data_key(patient).await?;
         let org = self.org().as_str();
         let id = MessageId::from_bytes(fortrolig_vault::random_bytes::<16>()?);

@@ -15,10 +15,11 @@ mod krr;
 
 use std::sync::Arc;
 
+use fortrolig_domain::consent::ConsentSubject;
 use fortrolig_domain::notice::{NoticeChannel, NoticeKind, NoticeStatus, Template, Values};
 use fortrolig_domain::{Action, PatientId, ThreadId, Timestamp};
 use fortrolig_notice_check::{Channel, Checker, ClinicRules, Outcome, Replies, Rule, Verdict};
-use fortrolig_store::{ConsentRow, NoticeRow, StoreError};
+use fortrolig_store::{NoticeRow, StoreError};
 use fortrolig_vault::{Aad, DataKey};
 
 pub use bounce::{Bounce, read_bounce};
@@ -28,8 +29,6 @@ pub use krr::KrrLookup;
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
 
-/// The version of the consent text the portal shows for notice channels (P4).
-pub const NOTICE_CONSENT_TEXT: &str = "varsel-v1";
 const SENDER_SETTING: &str = "notice_sender";
 const PHONES_SETTING: &str = "notice_sender_phones";
 const TERMS_SETTING: &str = "notice_department_terms";
@@ -54,11 +53,6 @@ impl NoticeHub {
     pub(crate) fn settings(&self) -> NoticeSettings {
         self.settings.read().map(|s| s.clone()).unwrap_or_default()
     }
-}
-
-/// The subject a channel's consent is recorded under.
-pub fn consent_subject(channel: NoticeChannel) -> String {
-    format!("varsel:{}", channel.as_str())
 }
 
 fn checker_channel(channel: NoticeChannel) -> Channel {
@@ -268,29 +262,21 @@ impl Clinic {
         Ok(Ok(verdict))
     }
 
-    /// Whether the patient has consented to notices on each channel (P4): the newest
-    /// decision per channel; none means no.
+    /// Whether the patient has consented to notices on each channel (P4); never asked
+    /// means no.
     pub async fn notice_consents(
         &self,
         patient: PatientId,
     ) -> Result<Vec<(NoticeChannel, bool)>, ServiceError> {
-        let rows = self.store.consents_of(patient.as_bytes()).await?;
+        let consents = self.consents(patient).await?;
         Ok(NoticeChannel::ALL
             .into_iter()
-            .map(|channel| {
-                let subject = consent_subject(channel);
-                let granted = rows
-                    .iter()
-                    .rev()
-                    .find(|r| r.subject == subject)
-                    .is_some_and(|r| r.granted);
-                (channel, granted)
-            })
+            .map(|channel| (channel, consents.granted(ConsentSubject::Channel(channel))))
             .collect())
     }
 
-    /// Records the patient's choice for one channel (P4), with the version of the text
-    /// they were shown. Withdrawal stops notices on it at once: the next notice reads it.
+    /// Records the patient's choice for one channel (P4), with the version of the
+    /// consent text shown now. Withdrawal stops notices on it at once.
     pub async fn set_notice_consent(
         &self,
         ctx: &ActContext,
@@ -298,27 +284,15 @@ impl Clinic {
         channel: NoticeChannel,
         granted: bool,
     ) -> Result<(), ServiceError> {
-        let row = ConsentRow {
-            id: fortrolig_vault::random_bytes::<16>()?.to_vec(),
-            patient_id: patient.as_bytes().to_vec(),
-            subject: consent_subject(channel),
-            granted,
-            text_version: NOTICE_CONSENT_TEXT.to_owned(),
-            at: self.clock.now().as_micros(),
-        };
-        let object = format!(
-            "samtykke:{} {}",
-            row.subject,
-            if granted { "gitt" } else { "trukket" }
-        );
-        self.write(
+        let version = self.consent_text().await?.version;
+        self.record_consents(
             ctx,
-            Action::ConsentChanged,
-            Some(patient),
-            &object,
-            move |tx| Box::pin(async move { tx.insert_consent(&row).await }),
+            patient,
+            &[(ConsentSubject::Channel(channel), granted)],
+            &version,
         )
         .await
+        .map(|_| ())
     }
 
     /// The notices a message to the patient brings, made before its transaction: one per
@@ -332,8 +306,12 @@ impl Clinic {
         kind: NoticeKind,
         thread: Option<ThreadId>,
     ) -> Result<Vec<NoticeRow>, ServiceError> {
-        let consents = self.notice_consents(patient).await?;
-        if !consents.iter().any(|(_, granted)| *granted) {
+        let consents = self.consents(patient).await?;
+        let channels: Vec<NoticeChannel> = NoticeChannel::ALL
+            .into_iter()
+            .filter(|c| consents.notice_allowed(kind, *c))
+            .collect();
+        if channels.is_empty() {
             return Ok(Vec::new());
         }
         let record = self.patient_record(patient).await?;
@@ -342,10 +320,7 @@ impl Clinic {
         let now = self.clock.now().as_micros();
         let org = self.org().as_str();
         let mut out = Vec::new();
-        for (channel, granted) in consents {
-            if !granted {
-                continue;
-            }
+        for channel in channels {
             let address = match channel {
                 NoticeChannel::Sms => record.phone.as_ref().map(|p| p.as_str().to_owned()),
                 NoticeChannel::Email => record.email.as_ref().map(|e| e.as_str().to_owned()),

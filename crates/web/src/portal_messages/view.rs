@@ -146,9 +146,15 @@ fn reply_html(
     view: &ThreadView,
     error: Option<&write::Problems>,
     kept: &str,
+    refused: bool,
 ) -> String {
     let lang = visit.lang;
-    let why = if view.cannot_answer {
+    let why = if refused {
+        Some(tr(
+            lang,
+            "Du har sagt nei til meldinger med klinikken. Du kan endre samtykket under «Samtykke».",
+        ))
+    } else if view.cannot_answer {
         Some(tr(
             lang,
             "Klinikken har merket at denne samtalen ikke kan besvares her. Har du noe nytt å \
@@ -211,6 +217,8 @@ pub(super) async fn thread_page(
     let org = &visit.org;
     let lang = visit.lang;
     let names = authors(lang, &visit.clinic, view, state.app.now()).await;
+    // A failed read of the choices shows the form; the service refuses the reply anyway.
+    let refused = visit.messaging_refused().await.unwrap_or(false);
     let body = format!(
         "<p><a href=\"{inbox}\">{back}</a></p>\n\
          <h1>{subject}</h1>\n<p>{kind}</p>\n\
@@ -227,7 +235,7 @@ pub(super) async fn thread_page(
         notice = escape(kind_notice(lang, view.kind)),
         id = view.id,
         messages = messages_html(lang, org, view, &names),
-        reply = reply_html(visit, view, error, kept),
+        reply = reply_html(visit, view, error, kept, refused),
         script = live::SCRIPT_TAG,
     );
     let status = if error.is_some() {

@@ -382,6 +382,10 @@ pub(super) async fn form(
         Ok(v) => v,
         Err(to_login) => return Ok(to_login),
     };
+    // No form for a patient who said no to messaging: the inbox says why (P4).
+    if visit.messaging_refused().await? {
+        return Ok(see_other(&inbox_path(&visit.org), None));
+    }
     let Some(kind) = kind else {
         return Ok(choose_page(&visit));
     };
@@ -509,6 +513,16 @@ pub(super) async fn reply(
                 }
                 problems.other =
                     Some(tr(visit.lang, "Samtalen tar ikke imot flere meldinger.").into());
+            }
+            Err(AccessError::Service(ServiceError::Stopped(_))) => {
+                problems.other = Some(
+                    tr(
+                        visit.lang,
+                        "Du har sagt nei til meldinger med klinikken, så meldingen er ikke sendt. \
+                         Du kan endre samtykket under «Samtykke».",
+                    )
+                    .into(),
+                );
             }
             Err(e) => return super::refused(e, &visit.org, &here(&visit.org)),
         }

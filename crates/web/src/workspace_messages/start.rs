@@ -282,6 +282,11 @@ pub(super) async fn new_thread(
             "Navnet og fødselsdatoen stemmer ikke med pasienten. Ingenting er sendt. \
              Sjekk at du har riktig pasient.",
         )),
+        Err(ServiceError::Stopped(_)) => again(tr(
+            lang,
+            "Pasienten har sagt nei til meldinger i pasientportalen, eller har avsluttet bruken av den. \
+             Ingenting er sendt. Ta kontakt på annen måte.",
+        )),
         Err(e) => Err(not_found_or(e)),
     }
 }
