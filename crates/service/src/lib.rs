@@ -7,6 +7,7 @@ mod error;
 mod grants;
 mod group_commit;
 mod info_pages;
+mod innsyn;
 mod keys;
 mod messaging;
 pub mod notices;
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use access::{AccessError, EmergencyReview, HealthAccess, MAX_EMERGENCY_MINUTES, StaffActor};
-pub use clinic::{ActContext, Clinic, Patient};
+pub use clinic::{ActContext, Clinic, Patient, PatientLog};
 pub use error::ServiceError;
 pub use fortrolig_audit::{Fault, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
@@ -29,6 +30,7 @@ use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
 pub use group_commit::WriteStats;
 pub use info_pages::ShownPage;
+pub use innsyn::{ConsentRecord, Innsyn, InnsynRead};
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
     ThreadEvent, ThreadSummary, ThreadView,
