@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub use access::{AccessError, EmergencyReview, HealthAccess, MAX_EMERGENCY_MINUTES, StaffActor};
 pub use clinic::{ActContext, Clinic, Patient, PatientLog};
 pub use error::ServiceError;
-pub use fortrolig_audit::{Fault, Verified};
+pub use fortrolig_audit::{Fault, Hash, LogEntry, SignedTreeHead, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
