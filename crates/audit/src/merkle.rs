@@ -288,12 +288,9 @@ mod tests {
             let Some(batch) = inclusion_proofs(&all, &indices) else {
                 unreachable!("indices in range")
             };
-            for m in 0..n {
-                assert_eq!(
-                    Some(batch[m].clone()),
-                    inclusion_proof(&all, m),
-                    "n={n} m={m}"
-                );
+            assert_eq!(batch.len(), n);
+            for (m, path) in batch.iter().enumerate() {
+                assert_eq!(Some(path.clone()), inclusion_proof(&all, m), "n={n} m={m}");
             }
         }
         assert_eq!(inclusion_proofs(&leaves(3), &[0, 3]), None);
