@@ -172,8 +172,10 @@ test('X2 P9: a patient at level substantial who opens «who has seen my data» i
 
   const text = await mainText(b.page);
   assert.match(text, /hendelser, nyeste først/, 'the log table');
-  assert.match(text, /Deg Innlogging Tillatt/, 'the patient\'s own logins are listed');
-  assert.match(text, /Systemet \(klinikkens drift\) Registrerte deg som pasient Tillatt/, 'the registration by the clinic is listed');
+  // Who, role, business, what, outcome (P9: the business they acted for).
+  const business = `[^()]+ \\(org\\.nr\\. ${E.clinic}\\)`;
+  assert.match(text, new RegExp(`Deg – ${business} Innlogging Tillatt`), 'the patient\'s own logins are listed');
+  assert.match(text, new RegExp(`Systemet \\(klinikkens drift\\) – ${business} Registrerte deg som pasient Tillatt`), 'the registration by the clinic is listed');
   assert.equal(await b.page.locator('tbody tr').count() >= 3, true, 'registration and both logins');
   const high = await sessionCookie(b.context);
   assert.notEqual(high?.value, low.value, 'a new session for the new login');

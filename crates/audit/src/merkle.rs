@@ -120,6 +120,44 @@ pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Option<Vec<Hash>> {
     Some(path)
 }
 
+/// The audit paths of many leaves of one tree at once (the same as `inclusion_proof` for
+/// each): the tree's levels are built once, bottom-up, with a lone last node carried up
+/// unchanged, which gives RFC 6962's tree for any size. O(n) hashes in all instead of
+/// O(n) per path. `None` when an index is out of range.
+pub fn inclusion_proofs(leaves: &[Hash], indices: &[usize]) -> Option<Vec<Vec<Hash>>> {
+    if indices.iter().any(|&i| i >= leaves.len()) {
+        return None;
+    }
+    let mut levels: Vec<Vec<Hash>> = vec![leaves.to_vec()];
+    while let Some(below) = levels.last().filter(|l| l.len() > 1) {
+        let above = below
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => node_hash(left, right),
+                [lone] => *lone,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+        levels.push(above);
+    }
+    Some(
+        indices
+            .iter()
+            .map(|&index| {
+                let mut path = Vec::new();
+                let mut m = index;
+                for level in &levels[..levels.len() - 1] {
+                    if let Some(sibling) = level.get(m ^ 1) {
+                        path.push(*sibling);
+                    }
+                    m >>= 1;
+                }
+                path
+            })
+            .collect(),
+    )
+}
+
 fn collect_path(leaves: &[Hash], m: usize, path: &mut Vec<Hash>) {
     let n = leaves.len();
     if n <= 1 {
@@ -240,5 +278,22 @@ mod tests {
             }
         }
         assert_eq!(inclusion_proof(&leaves(3), 3), None);
+    }
+
+    #[test]
+    fn batch_proofs_equal_single_proofs_for_every_size_x3() {
+        for n in 1..=70 {
+            let all = leaves(n);
+            let indices: Vec<usize> = (0..n).collect();
+            let Some(batch) = inclusion_proofs(&all, &indices) else {
+                unreachable!("indices in range")
+            };
+            assert_eq!(batch.len(), n);
+            for (m, path) in batch.iter().enumerate() {
+                assert_eq!(Some(path.clone()), inclusion_proof(&all, m), "n={n} m={m}");
+            }
+        }
+        assert_eq!(inclusion_proofs(&leaves(3), &[0, 3]), None);
+        assert_eq!(inclusion_proofs(&leaves(3), &[]), Some(vec![]));
     }
 }

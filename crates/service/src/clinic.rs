@@ -73,6 +73,17 @@ pub struct Patient {
     pub created_at: Timestamp,
 }
 
+/// A patient's audit entries, each with its audit path, proven against one signed head
+/// (`Clinic::patient_log`).
+#[derive(Debug, Clone)]
+pub struct PatientLog {
+    /// Oldest first.
+    pub entries: Vec<(LogEntry, Vec<Hash>)>,
+    pub head: SignedTreeHead,
+    /// The Ed25519 public key the head is signed with (32 bytes).
+    pub public_key: Vec<u8>,
+}
+
 #[derive(Debug)]
 pub struct Clinic {
     pub(crate) store: ClinicStore,
@@ -628,6 +639,55 @@ impl Clinic {
             .nth(index)
             .ok_or_else(|| ServiceError::Invalid("no such entry".into()))?;
         Ok((entry, path, head))
+    }
+
+    /// The audit entries about `patient` with their inclusion proofs, all against one
+    /// signed tree head (P9, X3: the patient's innsyn in the log). The leaves are read
+    /// once for all the paths, so a patient with many entries costs one scan of the log.
+    /// The head's signature is checked here before it is handed out.
+    pub async fn patient_log(&self, patient: PatientId) -> Result<PatientLog, ServiceError> {
+        // The entries first, then the head: every entry read is under a head read after it
+        // (an entry and its head are committed together).
+        let entries = self.store.entries_for_patient(&patient.to_string()).await?;
+        let head = self
+            .store
+            .tree_heads()
+            .await?
+            .into_iter()
+            .max_by_key(|h| h.head.size)
+            .ok_or_else(|| ServiceError::Invalid("the log is empty".into()))?;
+        let public_key = self
+            .public_keys()
+            .await?
+            .remove(&head.key_version)
+            .ok_or_else(|| malformed("no public key for the latest tree head"))?;
+        head.verify(&public_key)?;
+        let size = head.head.size;
+        let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        self.store
+            .for_each_leaf(|seq, leaf, _| {
+                if seq <= size {
+                    leaves.push(leaf);
+                }
+                Ok(())
+            })
+            .await?
+            .map_err(|fault| ServiceError::AuditBroken {
+                clinic: self.org().to_string(),
+                fault,
+            })?;
+        let indices = entries
+            .iter()
+            .map(|e| usize::try_from(e.seq.wrapping_sub(1)))
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|_| malformed("an entry number out of range"))?;
+        let paths = fortrolig_audit::inclusion_proofs(&leaves, &indices)
+            .ok_or_else(|| malformed("an entry about the patient is not under the latest head"))?;
+        Ok(PatientLog {
+            entries: entries.into_iter().zip(paths).collect(),
+            head,
+            public_key,
+        })
     }
 
     /// What group commit has done on this handle: acts, commits, and acts waiting.

@@ -8,6 +8,7 @@ mod error;
 mod grants;
 mod group_commit;
 mod info_pages;
+mod innsyn;
 mod keys;
 mod messaging;
 pub mod notices;
@@ -21,16 +22,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use access::{AccessError, EmergencyReview, HealthAccess, MAX_EMERGENCY_MINUTES, StaffActor};
-pub use clinic::{ActContext, Clinic, Patient};
+pub use clinic::{ActContext, Clinic, Patient, PatientLog};
 pub use consent::{ConsentRecord, ConsentText, Stopped};
 pub use error::ServiceError;
-pub use fortrolig_audit::{Fault, Verified};
+pub use fortrolig_audit::{Fault, Hash, LogEntry, SignedTreeHead, Verified};
 use fortrolig_domain::{Clock, OrgNumber, Timestamp};
 pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
 pub use group_commit::WriteStats;
 pub use info_pages::ShownPage;
+pub use innsyn::{Innsyn, InnsynRead};
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
     ThreadEvent, ThreadSummary, ThreadView,

@@ -35,7 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The choice's label on the page.
-fn label(lang: Lang, subject: ConsentSubject) -> &'static str {
+pub(crate) fn label(lang: Lang, subject: ConsentSubject) -> &'static str {
     match subject {
         ConsentSubject::Service(PortalService::Messaging) => {
             tr(lang, "Meldinger med klinikken (e-konsultasjon)")

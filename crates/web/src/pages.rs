@@ -75,6 +75,15 @@ pub(crate) async fn passkey_script() -> Response {
         .into_response()
 }
 
+/// The script that checks the audit log's proofs on the innsyn page (P9): WebCrypto only.
+pub(crate) async fn innsyn_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/innsyn.js"),
+    )
+        .into_response()
+}
+
 pub(crate) async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],

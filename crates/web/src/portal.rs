@@ -115,6 +115,7 @@ pub(crate) async fn home(
          <p><a href=\"/k/{org}/varsler\">{notices}</a></p>\n\
          <p><a href=\"/k/{org}/samtykke\">{consent}</a></p>\n\
          <p>{sessions} <a href=\"/k/{org}/okter\">{see_sessions}</a></p>\n\
+         <p><a href=\"/k/{org}/innsyn\">{held}</a></p>\n\
          <p><a href=\"/k/{org}/innsyn/logg\">{access_log}</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <button type=\"submit\">{log_out}</button>\n\
@@ -123,6 +124,7 @@ pub(crate) async fn home(
         notices = tr(lang, "Varsler på SMS og e-post"),
         consent = tr(lang, "Samtykke, og å avslutte bruken av portalen"),
         see_sessions = tr(lang, "Se og avslutt øktene dine"),
+        held = tr(lang, "Se alt klinikken har lagret om deg"),
         access_log = tr(lang, "Se hvem som har sett opplysningene dine"),
         log_out = tr(lang, "Logg ut"),
         log_out_all = tr(lang, "Logg ut overalt"),

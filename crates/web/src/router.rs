@@ -67,6 +67,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .route("/static/videre.js", get(pages::script))
         .route("/favicon.ico", get(pages::favicon))
         .route("/static/passnokkel.js", get(pages::passkey_script))
+        .route("/static/innsyn.js", get(pages::innsyn_script))
         .route("/k/{clinic}/aktiver", get(passkeys::activation_page))
         .route(
             "/k/{clinic}/aktiver/start",
@@ -94,7 +95,6 @@ pub fn router(state: AppState, tls: bool) -> Router {
         )
         .route(IDPORTEN_LOGGED_OUT, get(logout::idporten_logged_out))
         .route(HELSEID_LOGGED_OUT, get(logout::helseid_logged_out))
-        .route("/k/{clinic}/innsyn/logg", get(innsyn::access_log))
         .route(IDPORTEN_CALLBACK, get(login::callback))
         .route("/k/{clinic}/ansatt/innlogging", get(login::start_staff))
         .route(HELSEID_CALLBACK, get(login::staff_callback))
@@ -141,6 +141,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
             post(workspace::review),
         )
         .merge(crate::portal_messages::routes())
+        .merge(innsyn::routes())
         .merge(crate::info::routes())
         .merge(crate::workspace_messages::routes())
         .merge(crate::admin::routes())

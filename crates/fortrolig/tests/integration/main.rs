@@ -24,6 +24,7 @@ mod grants;
 mod group_commit;
 mod i18n;
 mod info_pages;
+mod innsyn;
 mod keys;
 mod login;
 mod matrix;

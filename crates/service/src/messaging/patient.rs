@@ -2,7 +2,7 @@
 
 use fortrolig_domain::access::{DataClass, Decision, Request, Subject as AccessSubject};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
-use fortrolig_domain::{Action, MessageId, ThreadId};
+use fortrolig_domain::{Action, MessageId, PatientId, ThreadId};
 use fortrolig_store::ThreadRow;
 
 use super::{
@@ -17,7 +17,11 @@ use crate::sessions::SessionSubject;
 impl Clinic {
     /// The rule for a patient and their own data of `class` (a step-up when the session's
     /// level is too low for health data).
-    fn patient_may(&self, who: &PatientActor, class: DataClass) -> Result<(), AccessError> {
+    pub(crate) fn patient_may(
+        &self,
+        who: &PatientActor,
+        class: DataClass,
+    ) -> Result<(), AccessError> {
         let subject = AccessSubject::Patient {
             clinic: self.org().clone(),
             patient: who.patient,
@@ -65,6 +69,25 @@ impl Clinic {
             .await?
         {
             out.push(self.summary(&row, true).await?);
+        }
+        Ok(out)
+    }
+
+    /// Innsyn (P9): every thread of the patient, newest activity first, with the messages
+    /// the patient sees, without marking anything read. Not audited here: the caller
+    /// (`Clinic::innsyn`) records the whole read as one entry.
+    pub(crate) async fn threads_in_full(
+        &self,
+        patient: PatientId,
+    ) -> Result<Vec<ThreadView>, ServiceError> {
+        let rows = self.store.threads_of_patient(patient.as_bytes()).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.data_key(patient).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.view(row, &key, true).await?);
         }
         Ok(out)
     }
