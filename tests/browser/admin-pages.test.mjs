@@ -27,7 +27,7 @@ async function audited(action) {
   return rows.map(([actor, object]) => ({ actor, object }));
 }
 
-test('S2 S1 P10: the clinic administrator grants, changes and ends roles with dates, and manages a team, on accessible pages', LIMIT, async (t) => {
+test('S2 S1 P10 C3: the clinic administrator grants, changes and ends roles with dates, manages a team and reads the record of processing, on accessible pages', LIMIT, async (t) => {
   const b = await openBrowser();
   t.after(() => b.close());
   const admin = await inviteAndEnrol(b, 'Ada Administrator', 'klinikkadministrator');
@@ -99,4 +99,11 @@ test('S2 S1 P10: the clinic administrator grants, changes and ends roles with da
   await b.page.getByRole('button', { name: 'Lagre Ny melding, SMS' }).click();
   await b.page.getByRole('heading', { level: 1, name: 'Malen ble ikke lagret' }).waitFor();
   await assertAccessible(b.page, 'a refused template');
+
+  // The record of processing (C3), made from the setup.
+  await b.page.goto(`${K}/ansatt/`);
+  await b.page.getByRole('link', { name: 'Protokoll over behandlingsaktiviteter' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Protokoll over behandlingsaktiviteter' }).waitFor();
+  assert.match(await mainText(b.page), /ID-porten \(Digdir\)/, 'the record names the login provider this server uses');
+  await assertAccessible(b.page, 'the record of processing');
 });

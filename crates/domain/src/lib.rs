@@ -11,6 +11,7 @@ pub mod info_pages;
 pub mod messaging;
 pub mod notice;
 pub mod patient;
+pub mod processing;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};

@@ -344,6 +344,22 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
             .delivery_report_token
             .as_ref()
             .map(|t| t.expose().to_owned()),
+        processing: fortrolig_domain::processing::Setup {
+            sms_provider: match (&config.notices.link, &config.notices.sveve) {
+                (Some(_), _) => Some("LINK Mobility".into()),
+                (None, Some(_)) => Some("Sveve".into()),
+                (None, None) => None,
+            },
+            mail_server: config.notices.smtp.as_ref().map(|s| s.host.clone()),
+            contact_register: config.notices.krr.is_some(),
+            idporten: config.idporten.is_some(),
+            helseid: config.helseid.is_some(),
+            storage: if config.database_url.is_some() {
+                "PostgreSQL".into()
+            } else {
+                "SQLite".into()
+            },
+        },
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let notices = tokio::spawn({

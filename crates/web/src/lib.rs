@@ -19,6 +19,7 @@ mod passkeys;
 mod pending;
 mod portal;
 mod portal_messages;
+mod processing;
 mod respond;
 mod router;
 mod server;

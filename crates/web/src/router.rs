@@ -40,6 +40,8 @@ pub struct AppState {
     pub demo_login: bool,
     /// The secret path segment of the SMS provider's delivery reports, when set up.
     pub delivery_report_token: Option<String>,
+    /// How this installation is set up, for the clinic's record of processing (C3).
+    pub processing: Arc<fortrolig_domain::processing::Setup>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             secure_cookies: false,
             demo_login: false,
             delivery_report_token: None,
+            processing: Arc::default(),
         }
     }
 }
@@ -147,6 +150,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::notices::routes())
         .merge(crate::consent::routes())
+        .merge(crate::processing::routes())
         .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)

@@ -32,6 +32,8 @@ pub struct ServerSettings {
     pub demo_login: bool,
     /// The secret path segment the SMS provider posts delivery reports to.
     pub delivery_report_token: Option<String>,
+    /// How this installation is set up, for the clinic's record of processing (C3).
+    pub processing: fortrolig_domain::processing::Setup,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +135,7 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
             secure_cookies: secure_cookies(tls.is_some(), settings.public_https),
             demo_login: settings.demo_login,
             delivery_report_token: settings.delivery_report_token.clone(),
+            processing: Arc::new(settings.processing.clone()),
         },
         tls.is_some(),
     );

@@ -169,6 +169,7 @@ pub(crate) async fn home(
              <p><a href=\"/k/{org}/ansatt/nodtilgang\">{}</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/hendelser\">{}</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/protokoll\">{}</a></p>\n\
              <p>{}</p>",
             tr(lang, "Ansatte og tilganger"),
             tr(lang, "Team"),
@@ -176,13 +177,15 @@ pub(crate) async fn home(
             tr(lang, "Nødtilganger til kontroll"),
             tr(lang, "Sikkerhetshendelser"),
             tr(lang, "Tilgangsgjennomgang"),
+            tr(lang, "Protokoll over behandlingsaktiviteter"),
             tr(
                 lang,
                 "Informasjonssider for pasienter: <a href=\"{sider}kanaler\">kanaler</a>, \
                  <a href=\"{sider}innlogging\">innlogging</a>, \
                  <a href=\"{sider}egen-enhet\">egen enhet</a>, \
                  <a href=\"{sider}sletting\">sletting</a>, \
-                 <a href=\"{sider}avslutte\">avslutte</a>"
+                 <a href=\"{sider}avslutte\">avslutte</a>, \
+                 <a href=\"{sider}samtykke\">samtykke</a>"
             )
             .replace("{sider}", &format!("/k/{org}/ansatt/sider/")),
         )

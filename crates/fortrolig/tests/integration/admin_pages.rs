@@ -333,7 +333,10 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     Ok(())
 }
 
-both_backends!(clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2);
+both_backends!(
+    clinic_admin_gets_the_record_of_processing_from_the_setup_c3,
+    clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2
+);
 
 async fn clinic_admin_manages_teams_and_their_care_without_seeing_patients_s1(
     env: &TestEnv,
@@ -630,6 +633,74 @@ async fn an_administrator_of_every_covered_clinic_grants_across_clinics_on_the_w
 
     a.verify_audit().await?;
     b.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
+/// The record of processing (C3) is made from the installation's setup: the SMS
+/// provider it names is the one configured, and it comes as a page and as a document.
+async fn clinic_admin_gets_the_record_of_processing_from_the_setup_c3(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Normland legesenter")
+        .await?;
+    let admin = member(
+        &clinic,
+        app.now(),
+        "Ada Administrator",
+        ADMIN_FNR,
+        Some(Role::ClinicAdmin),
+    )
+    .await?;
+    let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, Some(Role::Doctor)).await?;
+    let (adm, _) = session(&clinic, admin, Level::High).await?;
+    let (doc, _) = session(&clinic, doctor, Level::High).await?;
+    let path = format!("/k/{ORG_A}/ansatt/protokoll");
+
+    // Without any notice channel set up, there is no notice activity.
+    let bare = router(AppState::new(app.clone()), false);
+    let page = call(&bare, get(&path, Some(&adm))?).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Normland legesenter") && page.body.contains(ORG_A));
+    assert!(
+        page.body.contains("Sikker meldingsutveksling") && !page.body.contains("Varsler på SMS")
+    );
+
+    let configured = router(
+        AppState {
+            processing: std::sync::Arc::new(fortrolig_domain::processing::Setup {
+                sms_provider: Some("LINK Mobility".into()),
+                idporten: true,
+                ..Default::default()
+            }),
+            ..AppState::new(app.clone())
+        },
+        false,
+    );
+    let page = call(&configured, get(&path, Some(&adm))?).await?;
+    assert!(page.body.contains("LINK Mobility (databehandler, SMS)"));
+    assert!(page.body.contains("ID-porten (Digdir)"));
+    let document = call(&configured, get(&format!("{path}.txt"), Some(&adm))?).await?;
+    assert_eq!(document.status, StatusCode::OK);
+    assert!(
+        document
+            .header(axum::http::header::CONTENT_DISPOSITION)
+            .contains("behandlingsprotokoll-")
+    );
+    assert!(
+        document
+            .body
+            .starts_with("PROTOKOLL OVER BEHANDLINGSAKTIVITETER")
+    );
+    assert!(
+        document.body.contains("LINK Mobility")
+            && document.body.contains("Oppbevaring og sletting")
+    );
+
+    // Only the clinic's administrator.
+    let refused = call(&configured, get(&path, Some(&doc))?).await?;
+    assert_ne!(refused.status, StatusCode::OK);
+    assert!(!refused.body.contains("LINK Mobility"));
     app.close().await;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! The staff messaging routes are in it too: the inbox (administrative: the clinical roles
 //! and secretaries) and a thread, by its kind (an e-konsultasjon is health data, a
 //! practical question administrative). The administrator's pages for people,
-//! authorisations and teams are people data.
+//! authorisations and teams, and the record of processing (C3), are people data.
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
 //! the patient's name unless allowed.
@@ -129,6 +129,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         ),
                         (format!("/k/{ORG_A}/ansatt/team"), DataClass::People),
                         (format!("/k/{ORG_A}/ansatt/varselmaler"), DataClass::People),
+                        (format!("/k/{ORG_A}/ansatt/protokoll"), DataClass::People),
                         (
                             format!("/k/{ORG_A}/ansatt/varsler"),
                             DataClass::Administrative,
@@ -195,7 +196,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 14);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 15);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

@@ -1,0 +1,172 @@
+//! The clinic's record of processing activities (C3), for its administrator: a page, and
+//! the same record as a text document the clinic keeps with its internal control. Made
+//! from this installation's setup (`fortrolig_domain::processing`), never typed by hand.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use fortrolig_domain::processing::{Activity, SECURITY, Setup, TRANSFERS, activities};
+
+use crate::admin::{Admin, Halt};
+use crate::error::WebError;
+use crate::html::{escape, page};
+use crate::i18n::Lang;
+use crate::router::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/k/{clinic}/ansatt/protokoll", get(show))
+        .route("/k/{clinic}/ansatt/protokoll.txt", get(document))
+}
+
+/// The record's heading facts: controller, date, where the data is.
+struct Heading {
+    clinic: String,
+    org: String,
+    date: String,
+    storage: String,
+}
+
+async fn heading(state: &AppState, admin: &Admin) -> Result<Heading, WebError> {
+    let entry = state
+        .app
+        .stores()
+        .clinic(&admin.org)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .ok_or(WebError::NotFound)?;
+    Ok(Heading {
+        clinic: entry.name,
+        org: admin.org.to_string(),
+        date: state.app.now().oslo_date(),
+        storage: storage_text(&state.processing),
+    })
+}
+
+fn storage_text(setup: &Setup) -> String {
+    let engine = if setup.storage.is_empty() {
+        "SQLite"
+    } else {
+        setup.storage.as_str()
+    };
+    format!("Klinikkens egen database ({engine}), kryptert i applikasjonen.")
+}
+
+const CLINIC_FILLS_IN: &str =
+    "Kontaktperson, personvernombud og EPJ-leverandør fylles inn av klinikken.";
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("<li>{}</li>", escape(i)))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn activity_html(a: &Activity) -> String {
+    let subjects: Vec<String> = a.data_subjects.iter().map(|s| (*s).to_owned()).collect();
+    format!(
+        "<section>\n<h2>{name}</h2>\n<dl>\n\
+         <dt>Formål</dt><dd>{purpose}</dd>\n\
+         <dt>Rettslig grunnlag</dt><dd>{basis}</dd>\n\
+         <dt>Hvem opplysningene gjelder</dt><dd><ul>{subjects}</ul></dd>\n\
+         <dt>Opplysninger</dt><dd><ul>{data}</ul></dd>\n\
+         <dt>Mottakere</dt><dd><ul>{recipients}</ul></dd>\n\
+         <dt>Oppbevaring og sletting</dt><dd>{retention}</dd>\n</dl>\n</section>\n",
+        name = escape(a.name),
+        purpose = escape(a.purpose),
+        basis = escape(a.legal_basis),
+        subjects = list(&subjects),
+        data = list(&a.data),
+        recipients = list(&a.recipients),
+        retention = escape(a.retention),
+    )
+}
+
+/// `GET /k/{clinic}/ansatt/protokoll`.
+async fn show(State(state): State<AppState>, admin: Admin) -> Result<Response, Halt> {
+    let h = heading(&state, &admin).await?;
+    let sections: String = activities(&state.processing)
+        .iter()
+        .map(activity_html)
+        .collect();
+    let security: Vec<String> = SECURITY.iter().map(|s| (*s).to_owned()).collect();
+    let body = format!(
+        "<h1>Protokoll over behandlingsaktiviteter</h1>\n\
+         <p>Behandlingsansvarlig: <strong>{clinic}</strong>, org.nr. {org}. Laget {date} fra oppsettet av Fortrolig.</p>\n\
+         <p>{fills}</p>\n\
+         <p><a href=\"/k/{org}/ansatt/protokoll.txt\">Last ned protokollen som tekstfil</a></p>\n\
+         {sections}<section>\n<h2>Sikkerhet for alle aktivitetene</h2>\n<ul>{security}</ul>\n\
+         <p>Lagring: {storage}</p>\n<p>{transfers}</p>\n</section>\n\
+         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        clinic = escape(&h.clinic),
+        org = escape(&h.org),
+        date = escape(&h.date),
+        fills = CLINIC_FILLS_IN,
+        security = list(&security),
+        storage = escape(&h.storage),
+        transfers = escape(TRANSFERS),
+    );
+    Ok(Html(page(
+        Lang::Nb,
+        "Protokoll over behandlingsaktiviteter",
+        &body,
+    ))
+    .into_response())
+}
+
+/// The record as plain text, for the clinic's files.
+fn text(h: &Heading, setup: &Setup) -> String {
+    let mut out = format!(
+        "PROTOKOLL OVER BEHANDLINGSAKTIVITETER\n\n\
+         Behandlingsansvarlig: {} (org.nr. {})\nLaget: {} fra oppsettet av Fortrolig\n{CLINIC_FILLS_IN}\n",
+        h.clinic, h.org, h.date
+    );
+    for (i, a) in activities(setup).iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}. {}\n   Formål: {}\n   Rettslig grunnlag: {}\n   Hvem opplysningene gjelder: {}\n",
+            i + 1,
+            a.name,
+            a.purpose,
+            a.legal_basis,
+            a.data_subjects.join(", "),
+        ));
+        out.push_str("   Opplysninger:\n");
+        for d in &a.data {
+            out.push_str(&format!("   - {d}\n"));
+        }
+        out.push_str("   Mottakere:\n");
+        for r in &a.recipients {
+            out.push_str(&format!("   - {r}\n"));
+        }
+        out.push_str(&format!("   Oppbevaring og sletting: {}\n", a.retention));
+    }
+    out.push_str("\nSIKKERHET FOR ALLE AKTIVITETENE\n");
+    for s in SECURITY {
+        out.push_str(&format!("- {s}\n"));
+    }
+    out.push_str(&format!("Lagring: {}\n{TRANSFERS}\n", h.storage));
+    out
+}
+
+/// `GET /k/{clinic}/ansatt/protokoll.txt`.
+async fn document(State(state): State<AppState>, admin: Admin) -> Result<Response, Halt> {
+    let h = heading(&state, &admin).await?;
+    let body = text(&h, &state.processing);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"behandlingsprotokoll-{}.txt\"",
+                    h.org
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
