@@ -299,9 +299,7 @@ async fn save(
         Ok(v) => v,
         Err(login) => return Ok(login),
     };
-    if !v.session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
+    v.require_csrf(&form.csrf)?;
     let next = form.neste.as_deref().map(|n| safe_next(&home(&v), Some(n)));
     let text = v.clinic.consent_text().await?;
     if form.versjon != text.version {
@@ -357,9 +355,7 @@ async fn end(
         Ok(v) => v,
         Err(login) => return Ok(login),
     };
-    if !v.session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
+    v.require_csrf(&form.csrf)?;
     let text = v.clinic.consent_text().await?;
     if form.bekreft.is_none() {
         let shown = Shown {

@@ -163,9 +163,7 @@ async fn patient_choice(
         Ok(v) => v,
         Err(login) => return Ok(login),
     };
-    if !v.session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
+    v.require_csrf(&form.csrf)?;
     let ctx = ActContext::patient(
         v.patient(),
         &v.org,

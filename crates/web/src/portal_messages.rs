@@ -84,6 +84,15 @@ impl Visit {
         escape(self.session.csrf_token())
     }
 
+    /// A form's token must be this session's (CSRF); anything else is refused.
+    pub(crate) fn require_csrf(&self, token: &str) -> Result<(), WebError> {
+        if self.session.csrf_matches(token) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// The patient said no to messaging, or ended the portal (P4, P11).
     pub(crate) async fn messaging_refused(&self) -> Result<bool, WebError> {
         Ok(self

@@ -393,6 +393,46 @@ fn portal_section(consents: &Consents, org: &OrgNumber, patient: PatientId, csrf
     )
 }
 
+/// A form posted about one patient from the workspace, by a member of staff whose
+/// session and CSRF token check out.
+struct PatientForm {
+    org: OrgNumber,
+    clinic: std::sync::Arc<Clinic>,
+    patient: PatientId,
+    /// The patient's page, where the form came from and goes back to.
+    here: String,
+    staff: StaffId,
+    session: Session,
+}
+
+async fn patient_form(
+    state: &AppState,
+    clinic: &str,
+    patient: &str,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Result<PatientForm, Response>, WebError> {
+    let org = clinic_of(clinic)?;
+    let patient = PatientId::parse(patient).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    let here = format!("/k/{org}/ansatt/pasient/{patient}");
+    let (staff, session) = match staff_session(&clinic, headers, &here).await? {
+        Ok(pair) => pair,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if !session.csrf_matches(csrf) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(Ok(PatientForm {
+        org,
+        clinic,
+        patient,
+        here,
+        staff,
+        session,
+    }))
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct CsrfForm {
     csrf: String,
@@ -407,17 +447,17 @@ pub(crate) async fn reopen_portal(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let patient = PatientId::parse(&patient).map_err(|_| WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let here = format!("/k/{org}/ansatt/pasient/{patient}");
-    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
-        Ok(pair) => pair,
+    let PatientForm {
+        org,
+        clinic,
+        patient,
+        here,
+        staff,
+        session,
+    } = match patient_form(&state, &clinic, &patient, &headers, &form.csrf).await? {
+        Ok(f) => f,
         Err(redirect) => return Ok(redirect),
     };
-    if !session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
     match clinic
         .administrative_access(
             &actor(staff, &session, &source),
@@ -458,17 +498,17 @@ pub(crate) async fn emergency(
     headers: HeaderMap,
     Form(form): Form<EmergencyForm>,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let patient = PatientId::parse(&patient).map_err(|_| WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let here = format!("/k/{org}/ansatt/pasient/{patient}");
-    let (staff, session) = match staff_session(&clinic, &headers, &here).await? {
-        Ok(pair) => pair,
+    let PatientForm {
+        org,
+        clinic,
+        patient,
+        here,
+        staff,
+        session,
+    } = match patient_form(&state, &clinic, &patient, &headers, &form.csrf).await? {
+        Ok(f) => f,
         Err(redirect) => return Ok(redirect),
     };
-    if !session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
     let minutes: u32 = form.minutter.trim().parse().unwrap_or(0);
     match clinic
         .emergency_access(
