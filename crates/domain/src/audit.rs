@@ -81,10 +81,13 @@ pub enum Action {
     ConsentChanged,
     TaskCreated,
     TaskDone,
+    /// A copy of everything held about the patient left the system (P9: the patient's own
+    /// machine-readable copy).
+    PatientExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -132,6 +135,7 @@ impl Action {
         Action::ConsentChanged,
         Action::TaskCreated,
         Action::TaskDone,
+        Action::PatientExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -183,6 +187,7 @@ impl Action {
             Action::ConsentChanged => "consent.changed",
             Action::TaskCreated => "task.created",
             Action::TaskDone => "task.done",
+            Action::PatientExported => "patient.exported",
         }
     }
 

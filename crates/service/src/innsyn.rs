@@ -69,9 +69,13 @@ impl Clinic {
             &who.source,
             read.reason(),
         );
+        let action = match read {
+            InnsynRead::Page => Action::PatientRead,
+            InnsynRead::Copy => Action::PatientExported,
+        };
         self.record(
             &ctx,
-            Action::PatientRead,
+            action,
             Some(who.patient),
             read.object(),
             read.reason(),

@@ -93,6 +93,7 @@ fn action_text(lang: Lang, action: &str) -> &'static str {
     match Action::parse(action) {
         Some(Action::PatientCreated) => tr(lang, "Registrerte deg som pasient"),
         Some(Action::PatientRead) => tr(lang, "Åpnet opplysningene dine"),
+        Some(Action::PatientExported) => tr(lang, "Lastet ned en kopi av opplysningene dine"),
         Some(Action::AccessDenied) => {
             tr(lang, "Forsøkte å åpne opplysningene dine, men ble avvist")
         }

@@ -282,15 +282,22 @@ async fn everything_held_log_with_proofs_and_copy_p9_x3_x2(env: &TestEnv) -> Tes
     }
 
     // The reads are audited: the page, the log and the export.
-    let audited: Vec<String> = clinic
+    let audited: Vec<(String, String)> = clinic
         .store()
         .entries_for_patient(&kari.to_string())
         .await?
         .into_iter()
-        .map(|e| e.object)
+        .map(|e| (e.action, e.object))
         .collect();
-    for object in ["innsyn:alt", "innsyn:logg", "innsyn:kopi"] {
-        assert!(audited.iter().any(|o| o == object), "{object} not audited");
+    for (action, object) in [
+        ("patient.read", "innsyn:alt"),
+        ("patient.read", "innsyn:logg"),
+        ("patient.exported", "innsyn:kopi"),
+    ] {
+        assert!(
+            audited.iter().any(|(a, o)| a == action && o == object),
+            "{action} {object} not audited"
+        );
     }
 
     // At level substantial: sent to step up, for every innsyn page.
