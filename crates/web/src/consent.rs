@@ -174,7 +174,6 @@ async fn render(v: &Visit, text: &ConsentText, shown: Shown<'_>) -> Result<Strin
          <h2>{end_title}</h2>\n<p>{end_text}</p>\n\
          <form method=\"post\" action=\"/k/{org}/samtykke/avslutt\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <input type=\"hidden\" name=\"versjon\" value=\"{version}\">\n\
          <p><input type=\"checkbox\" id=\"bekreft\" name=\"bekreft\" value=\"ja\">\n\
          <label for=\"bekreft\">{confirm}</label></p>\n\
          <button type=\"submit\">{end_button}</button>\n</form>\n{back}",
@@ -339,7 +338,6 @@ async fn save(
 #[derive(Debug, Deserialize)]
 struct EndForm {
     csrf: String,
-    versjon: String,
     bekreft: Option<String>,
 }
 
@@ -379,7 +377,7 @@ async fn end(
         "avsluttet bruken av portalen",
     );
     v.clinic
-        .end_portal(&ctx, v.patient(), &form.versjon)
+        .end_portal(&ctx, v.patient(), &text.version)
         .await?;
     let lang = v.lang;
     let body = format!(

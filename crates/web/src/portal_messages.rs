@@ -119,7 +119,12 @@ pub(crate) async fn visit(
         Ok(v) => v,
         Err(response) => return Ok(Err(response)),
     };
-    if !v.clinic.consents(v.patient()).await?.answered() {
+    let consents = v.clinic.consents(v.patient()).await?;
+    // Ending the portal ends the sessions just after; a request in between is refused.
+    if consents.ended() {
+        return Err(WebError::Stopped(fortrolig_service::Stopped::PortalEnded));
+    }
+    if !consents.answered() {
         return Ok(Err(to_consent(&v.org, &here)));
     }
     Ok(Ok(v))
