@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::{Action, OrgNumber, StaffId, Timestamp};
@@ -37,7 +37,7 @@ use fortrolig_service::{AccessError, Clinic, Hash, LogEntry, PatientLog};
 
 use crate::error::WebError;
 use crate::i18n::{Lang, role_name, tr};
-use crate::portal_messages::{Visit, visit};
+use crate::portal_messages::{Visit, to_login, visit};
 use crate::router::AppState;
 use crate::source::RequestSource;
 
@@ -46,11 +46,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/k/{clinic}/innsyn", get(held::show))
         .route("/k/{clinic}/innsyn/logg", get(log::show))
         .route("/k/{clinic}/innsyn/kopi.json", post(copy::download))
-}
-
-/// Where a patient logs in again at level high and comes back to `next` (ours: no query).
-fn step_up(org: &OrgNumber, next: &str) -> Response {
-    Redirect::to(&format!("/k/{org}/innlogging?nivaa=hoy&neste={next}")).into_response()
 }
 
 fn held_path(org: &OrgNumber) -> String {
@@ -74,7 +69,7 @@ async fn patient_at_high(
         Err(to_login) => return Ok(Err(to_login)),
     };
     if v.session.level < Level::High {
-        return Ok(Err(step_up(&v.org, &here(&v.org))));
+        return Ok(Err(to_login(&v.org, Level::High, &here(&v.org))));
     }
     Ok(Ok(v))
 }
@@ -82,7 +77,7 @@ async fn patient_at_high(
 /// A refusal from the service on an innsyn page: a step-up is a new login.
 fn refused(e: AccessError, org: &OrgNumber, here: &str) -> Result<Response, WebError> {
     match e {
-        AccessError::StepUp(_) => Ok(step_up(org, here)),
+        AccessError::StepUp(_) => Ok(to_login(org, Level::High, here)),
         AccessError::Denied(_) => Err(WebError::NotFound),
         AccessError::Service(e) => Err(e.into()),
     }

@@ -167,7 +167,7 @@ pub(crate) async fn visit_ungated(
 }
 
 /// Where a patient logs in at `level` and comes back to `next` (a path in this clinic).
-fn to_login(org: &OrgNumber, level: Level, next: &str) -> Response {
+pub(crate) fn to_login(org: &OrgNumber, level: Level, next: &str) -> Response {
     let level = match level {
         Level::High => "hoy",
         Level::Substantial => "betydelig",

@@ -36,6 +36,14 @@ use crate::router::AppState;
 use crate::session::current;
 use crate::source::RequestSource;
 
+/// To HelseID at level high, and back to `here`.
+pub(crate) fn step_up(org: &OrgNumber, here: &str) -> Response {
+    Redirect::to(&format!(
+        "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
+    ))
+    .into_response()
+}
+
 /// The staff session of this request, or where to send the user to get one.
 pub(crate) async fn staff_session(
     clinic: &Clinic,
@@ -319,10 +327,7 @@ pub(crate) async fn patient(
             );
             Ok(Html(page(Lang::Nb, "Pasient", &body)).into_response())
         }
-        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
-            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
-        ))
-        .into_response()),
+        Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
         Err(AccessError::Denied(DenyReason::NoWorkRelatedNeed)) => {
             let csrf = escape(session.csrf_token());
             let body = format!(
@@ -470,10 +475,7 @@ pub(crate) async fn reopen_portal(
             access.reopen_portal().await?;
             Ok(see_other(&here, None))
         }
-        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
-            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
-        ))
-        .into_response()),
+        Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
         Err(AccessError::Denied(_)) => Ok(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
@@ -520,10 +522,7 @@ pub(crate) async fn emergency(
         .await
     {
         Ok(_) => Ok(see_other(&here, None)),
-        Err(AccessError::StepUp(_)) => Ok(Redirect::to(&format!(
-            "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
-        ))
-        .into_response()),
+        Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
         Err(AccessError::Denied(_)) => Ok(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",
@@ -585,11 +584,7 @@ pub(crate) async fn require_class(
     };
     match fortrolig_domain::access::decide(&subject, &request) {
         fortrolig_domain::access::Decision::Allow => Ok(Ok((staff, session))),
-        fortrolig_domain::access::Decision::StepUp(_) => Ok(Err(Redirect::to(&format!(
-            "/k/{}/ansatt/innlogging?nivaa=hoy&neste={here}",
-            clinic.org()
-        ))
-        .into_response())),
+        fortrolig_domain::access::Decision::StepUp(_) => Ok(Err(step_up(clinic.org(), here))),
         fortrolig_domain::access::Decision::Deny(_) => Ok(Err(refuse(
             StatusCode::FORBIDDEN,
             "Ingen tilgang",

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fortrolig_domain::access::{DataClass, Decision, DenyReason, Need, Request, Subject, decide};
 use fortrolig_domain::attachment::MAX_ATTACHMENT_BYTES;
@@ -34,7 +34,7 @@ use crate::html::{escape, page};
 use crate::i18n::{Lang, tr};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{actor, refuse_in, staff_session};
+use crate::workspace::{actor, refuse_in, staff_session, step_up};
 
 /// An upload: the largest attachment and room for the text and the form around it.
 const UPLOAD_LIMIT: usize = MAX_ATTACHMENT_BYTES + 64 * 1024;
@@ -76,14 +76,6 @@ pub(crate) fn routes() -> Router<AppState> {
 
 fn thread_path(org: &OrgNumber, thread: ThreadId) -> String {
     format!("/k/{org}/ansatt/samtale/{thread}")
-}
-
-/// To HelseID at level high, and back to `here`.
-fn step_up(org: &OrgNumber, here: &str) -> Response {
-    Redirect::to(&format!(
-        "/k/{org}/ansatt/innlogging?nivaa=hoy&neste={here}"
-    ))
-    .into_response()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
