@@ -6,14 +6,14 @@
 
 use axum::http::StatusCode;
 use fortrolig_domain::access::{Level, Role};
-use fortrolig_domain::{PersonName, PersonNumber, Source, StaffId, Timestamp};
+use fortrolig_domain::{PersonName, PersonNumber, StaffId, Timestamp};
 use fortrolig_service::{Clinic, SessionSubject};
 use fortrolig_web::{AppState, router};
 
 use crate::support::{
     ORG_A, ORG_B, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr,
 };
-use crate::web_support::{Page, Res, call, get, post};
+use crate::web_support::{Page, Res, call, get, post, session_cookie};
 
 const DAY: i64 = 86_400_000_000;
 const ADMIN_FNR: &str = "41017040071";
@@ -40,24 +40,6 @@ async fn member(
             .await?;
     }
     Ok(id)
-}
-
-/// A session cookie and its CSRF token.
-async fn session(clinic: &Clinic, staff: StaffId, level: Level) -> Res<(String, String)> {
-    let (token, session) = clinic
-        .start_session(
-            SessionSubject::Staff(staff),
-            level,
-            "test",
-            None,
-            None,
-            &Source::default(),
-        )
-        .await?;
-    Ok((
-        format!("fortrolig_okt={}", token.as_str()),
-        session.csrf_token().to_owned(),
-    ))
 }
 
 async fn send(routes: &axum::Router, path: &str, cookie: &str, form: &str) -> Res<Page> {
@@ -101,7 +83,7 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     )
     .await?;
     let routes = router(AppState::new(app.clone()), false);
-    let (cookie, csrf) = session(&clinic, admin, Level::High).await?;
+    let (cookie, csrf) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
     let base = format!("/k/{ORG_A}/ansatt/tilganger");
 
     let list = call(&routes, get(&base, Some(&cookie))?).await?;
@@ -272,7 +254,7 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
         )
         .await?;
     clinic.start_care(&ctx(ORG_A), secretary, p).await?;
-    let (desk, _) = session(&clinic, secretary, Level::High).await?;
+    let (desk, _) = session_cookie(&clinic, SessionSubject::Staff(secretary), Level::High).await?;
     let denied_before = entries(&clinic, "access.denied").await?.len();
     let front = call(&routes, get(&format!("/k/{ORG_A}/ansatt/"), Some(&desk))?).await?;
     assert_eq!(front.status, StatusCode::OK);
@@ -308,7 +290,8 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     );
 
     // Anyone else is refused, and a session at level substantial must step up.
-    let (other_cookie, other_csrf) = session(&clinic, doctor, Level::High).await?;
+    let (other_cookie, other_csrf) =
+        session_cookie(&clinic, SessionSubject::Staff(doctor), Level::High).await?;
     let refused = call(&routes, get(&base, Some(&other_cookie))?).await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let refused = send(
@@ -323,7 +306,8 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
         clinic.roles_at(doctor, app.now()).await?.is_empty(),
         "nothing granted"
     );
-    let (low, _) = session(&clinic, admin, Level::Substantial).await?;
+    let (low, _) =
+        session_cookie(&clinic, SessionSubject::Staff(admin), Level::Substantial).await?;
     let step_up = call(&routes, get(&base, Some(&low))?).await?;
     assert_eq!(step_up.status, StatusCode::SEE_OTHER);
     assert!(step_up.location().contains("nivaa=hoy"));
@@ -366,7 +350,7 @@ async fn clinic_admin_manages_teams_and_their_care_without_seeing_patients_s1(
         .add_patient(&ctx(ORG_A), &patient(&fnr, "Hemmelig Pasientnavn"))
         .await?;
     let routes = router(AppState::new(app.clone()), false);
-    let (cookie, csrf) = session(&clinic, admin, Level::High).await?;
+    let (cookie, csrf) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
     let base = format!("/k/{ORG_A}/ansatt/team");
 
     let blank = send(
@@ -439,7 +423,8 @@ async fn clinic_admin_manages_teams_and_their_care_without_seeing_patients_s1(
     assert_eq!(current.patients, vec![p]);
 
     // The doctor now reaches the patient through the team.
-    let (doc_cookie, _) = session(&clinic, doctor, Level::High).await?;
+    let (doc_cookie, _) =
+        session_cookie(&clinic, SessionSubject::Staff(doctor), Level::High).await?;
     let chart = call(
         &routes,
         get(&format!("/k/{ORG_A}/ansatt/pasient/{p}"), Some(&doc_cookie))?,
@@ -558,7 +543,7 @@ async fn an_administrator_of_every_covered_clinic_grants_across_clinics_on_the_w
     let holder_a = member(&a, app.now(), "Dr. Delt", DOCTOR_FNR, None).await?;
     let holder_b = member(&b, app.now(), "Dr. Delt", DOCTOR_FNR, None).await?;
     let routes = router(AppState::new(app.clone()), false);
-    let (cookie, csrf) = session(&a, admin_a, Level::High).await?;
+    let (cookie, csrf) = session_cookie(&a, SessionSubject::Staff(admin_a), Level::High).await?;
     let person = format!("/k/{ORG_A}/ansatt/tilganger/{holder_a}");
     let now = app.now();
     let form = format!(
@@ -653,8 +638,8 @@ async fn clinic_admin_gets_the_record_of_processing_from_the_setup_c3(env: &Test
     )
     .await?;
     let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, Some(Role::Doctor)).await?;
-    let (adm, _) = session(&clinic, admin, Level::High).await?;
-    let (doc, _) = session(&clinic, doctor, Level::High).await?;
+    let (adm, _) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
+    let (doc, _) = session_cookie(&clinic, SessionSubject::Staff(doctor), Level::High).await?;
     let path = format!("/k/{ORG_A}/ansatt/protokoll");
 
     // Without any notice channel set up, there is no notice activity.

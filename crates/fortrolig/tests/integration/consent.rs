@@ -11,23 +11,13 @@ use fortrolig_domain::info_pages::InfoPage;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
 use fortrolig_service::{
-    AccessError, ActContext, Clinic, PatientActor, ServiceError, SessionSubject, Stopped,
+    AccessError, ActContext, PatientActor, ServiceError, SessionSubject, Stopped,
 };
 use fortrolig_web::{AppState, router};
 
 use crate::notices::{audited, exchange, setup, statuses};
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx};
-use crate::web_support::{Res, call, form_of, get, post};
-
-async fn cookie(clinic: &Clinic, subject: SessionSubject) -> Res<(String, String)> {
-    let (token, session) = clinic
-        .start_session(subject, Level::High, "test", None, None, &Source::default())
-        .await?;
-    Ok((
-        format!("fortrolig_okt={}", token.as_str()),
-        session.csrf_token().to_owned(),
-    ))
-}
+use crate::web_support::{Res, call, form_of, get, post, session_cookie};
 
 /// The hidden version field of the consent page.
 fn version_on(body: &str) -> Res<String> {
@@ -179,7 +169,7 @@ async fn first_visit_asks_for_consent_and_the_patient_can_end_the_portal_p4_p11(
         .await?;
     clinic.start_care(&ctx(ORG_A), s.doctor.staff, kari).await?;
     let routes = router(AppState::new(app.clone()), false);
-    let (me, csrf) = cookie(clinic, SessionSubject::Patient(kari)).await?;
+    let (me, csrf) = session_cookie(clinic, SessionSubject::Patient(kari), Level::High).await?;
     let inbox = format!("/k/{ORG_A}/meldinger");
 
     // The first visit goes by the consent page; nothing is ticked in advance.
@@ -312,7 +302,8 @@ async fn first_visit_asks_for_consent_and_the_patient_can_end_the_portal_p4_p11(
     );
 
     // The clinic sees it and opens the portal again at the patient's request.
-    let (doc, doc_csrf) = cookie(clinic, SessionSubject::Staff(s.doctor.staff)).await?;
+    let (doc, doc_csrf) =
+        session_cookie(clinic, SessionSubject::Staff(s.doctor.staff), Level::High).await?;
     let staff_page = format!("/k/{ORG_A}/ansatt/pasient/{kari}");
     let seen = call(&routes, get(&staff_page, Some(&doc))?).await?;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
@@ -328,7 +319,7 @@ async fn first_visit_asks_for_consent_and_the_patient_can_end_the_portal_p4_p11(
     .await?;
     assert_eq!(reopened.status, StatusCode::SEE_OTHER);
     assert!(!clinic.consents(kari).await?.ended());
-    cookie(clinic, SessionSubject::Patient(kari)).await?;
+    session_cookie(clinic, SessionSubject::Patient(kari), Level::High).await?;
     clinic.verify_audit().await?;
     app.close().await;
     Ok(())

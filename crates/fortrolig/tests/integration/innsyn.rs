@@ -10,37 +10,14 @@ use fortrolig_audit::{Hash, leaf_hash, verify_inclusion};
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_domain::notice::NoticeChannel;
-use fortrolig_domain::{
-    Email, NewPatient, PersonName, PersonNumber, Phone, Source, StaffId, Timestamp,
-};
-use fortrolig_service::{Clinic, NoticeSettings, SessionSubject, StaffActor};
+use fortrolig_domain::{Email, NewPatient, PersonName, PersonNumber, Phone, Source, StaffId};
+use fortrolig_service::{NoticeSettings, SessionSubject, StaffActor};
 use fortrolig_web::{AppState, router};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
-use crate::web_support::{Res, call, get, post};
+use crate::web_support::{call, get, post, session_cookie, staff_with_role};
 
-const DAY: i64 = 86_400_000_000;
 const TEXT: &str = "Blodprøven din er fin, og vi sees om et år.";
-
-async fn session(clinic: &Clinic, subject: SessionSubject, level: Level) -> Res<(String, String)> {
-    let (token, session) = clinic
-        .start_session(subject, level, "test", None, None, &Source::default())
-        .await?;
-    Ok((
-        format!("fortrolig_okt={}", token.as_str()),
-        session.csrf_token().to_owned(),
-    ))
-}
-
-async fn staff(clinic: &Clinic, name: &str, role: Role, now: Timestamp) -> Res<StaffId> {
-    let id = clinic
-        .add_staff(&ctx(ORG_A), &PersonName::parse(name)?, None)
-        .await?;
-    clinic
-        .grant_role(&ctx(ORG_A), id, role, now, Timestamp(now.0 + 30 * DAY))
-        .await?;
-    Ok(id)
-}
 
 fn high(staff: StaffId) -> StaffActor {
     StaffActor {
@@ -113,8 +90,8 @@ async fn everything_held_log_with_proofs_and_copy_p9_x3_x2(env: &TestEnv) -> Tes
         )
         .await?;
     let now = app.now();
-    let doctor = staff(&clinic, "Lege Lund", Role::Doctor, now).await?;
-    let stranger = staff(&clinic, "Nina Nød", Role::Doctor, now).await?;
+    let doctor = staff_with_role(&clinic, "Lege Lund", Role::Doctor, now).await?;
+    let stranger = staff_with_role(&clinic, "Nina Nød", Role::Doctor, now).await?;
     clinic.start_care(&ctx(ORG_A), doctor, kari).await?;
     clinic
         .set_notice_consent(&ctx(ORG_A), kari, NoticeChannel::Sms, true)
@@ -139,7 +116,7 @@ async fn everything_held_log_with_proofs_and_copy_p9_x3_x2(env: &TestEnv) -> Tes
         .await?;
     assert_eq!(clinic.notices_of(kari).await?.len(), 1);
     let routes = router(AppState::new(app.clone()), false);
-    let (me, csrf) = session(&clinic, SessionSubject::Patient(kari), Level::High).await?;
+    let (me, csrf) = session_cookie(&clinic, SessionSubject::Patient(kari), Level::High).await?;
 
     // Everything held: the thread's text, the notice, the consent, the profile.
     let held = call(&routes, get(&format!("/k/{ORG_A}/innsyn"), Some(&me))?).await?;
@@ -302,7 +279,7 @@ async fn everything_held_log_with_proofs_and_copy_p9_x3_x2(env: &TestEnv) -> Tes
 
     // At level substantial: sent to step up, for every innsyn page.
     let (low, low_csrf) =
-        session(&clinic, SessionSubject::Patient(kari), Level::Substantial).await?;
+        session_cookie(&clinic, SessionSubject::Patient(kari), Level::Substantial).await?;
     for path in ["innsyn", "innsyn/logg"] {
         let page = call(&routes, get(&format!("/k/{ORG_A}/{path}"), Some(&low))?).await?;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");

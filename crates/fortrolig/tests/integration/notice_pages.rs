@@ -8,10 +8,8 @@ use axum::http::StatusCode;
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
-use fortrolig_domain::{
-    Email, NewPatient, PersonName, PersonNumber, Phone, Source, StaffId, Timestamp,
-};
-use fortrolig_service::{Clinic, NoticeSettings, PatientActor, SessionSubject, StaffActor};
+use fortrolig_domain::{Email, NewPatient, PersonName, PersonNumber, Phone, Source};
+use fortrolig_service::{NoticeSettings, PatientActor, SessionSubject, StaffActor};
 use fortrolig_web::{AppState, router};
 
 use std::sync::atomic::Ordering;
@@ -21,29 +19,7 @@ use fortrolig_service::Outbound;
 
 use crate::notices::fake_link;
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
-use crate::web_support::{Res, answer_consent, call, get, post};
-
-const DAY: i64 = 86_400_000_000;
-
-async fn session(clinic: &Clinic, subject: SessionSubject) -> Res<(String, String)> {
-    let (token, session) = clinic
-        .start_session(subject, Level::High, "test", None, None, &Source::default())
-        .await?;
-    Ok((
-        format!("fortrolig_okt={}", token.as_str()),
-        session.csrf_token().to_owned(),
-    ))
-}
-
-async fn staff(clinic: &Clinic, name: &str, role: Role, now: Timestamp) -> Res<StaffId> {
-    let id = clinic
-        .add_staff(&ctx(ORG_A), &PersonName::parse(name)?, None)
-        .await?;
-    clinic
-        .grant_role(&ctx(ORG_A), id, role, now, Timestamp(now.0 + 30 * DAY))
-        .await?;
-    Ok(id)
-}
+use crate::web_support::{answer_consent, call, get, post, session_cookie, staff_with_role};
 
 async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     env: &TestEnv,
@@ -66,14 +42,14 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
         )
         .await?;
     let now = app.now();
-    let admin = staff(&clinic, "Ada Administrator", Role::ClinicAdmin, now).await?;
-    let doctor = staff(&clinic, "Lege Lund", Role::Doctor, now).await?;
-    let desk = staff(&clinic, "Siri Skranke", Role::Secretary, now).await?;
+    let admin = staff_with_role(&clinic, "Ada Administrator", Role::ClinicAdmin, now).await?;
+    let doctor = staff_with_role(&clinic, "Lege Lund", Role::Doctor, now).await?;
+    let desk = staff_with_role(&clinic, "Siri Skranke", Role::Secretary, now).await?;
     clinic.start_care(&ctx(ORG_A), doctor, kari).await?;
     let routes = router(AppState::new(app.clone()), false);
 
     // The patient chooses SMS only (P4).
-    let (me, me_csrf) = session(&clinic, SessionSubject::Patient(kari)).await?;
+    let (me, me_csrf) = session_cookie(&clinic, SessionSubject::Patient(kari), Level::High).await?;
     // At the first visit the portal asks for consent first (P4): yes to messaging only.
     let first = call(&routes, get(&format!("/k/{ORG_A}/varsler"), Some(&me))?).await?;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
@@ -113,7 +89,8 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     );
 
     // The administrator's templates are judged before they are saved.
-    let (adm, adm_csrf) = session(&clinic, SessionSubject::Staff(admin)).await?;
+    let (adm, adm_csrf) =
+        session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
     let base = format!("/k/{ORG_A}/ansatt/varselmaler");
     assert_eq!(
         call(&routes, get(&base, Some(&adm))?).await?.status,
@@ -209,7 +186,7 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     assert_eq!(notices[0].findings.as_deref(), Some("department"));
 
     // Staff see it as blocked, with the rule, and never the text.
-    let (sec, _) = session(&clinic, SessionSubject::Staff(desk)).await?;
+    let (sec, _) = session_cookie(&clinic, SessionSubject::Staff(desk), Level::High).await?;
     let staff_page = call(
         &routes,
         get(&format!("/k/{ORG_A}/ansatt/varsler"), Some(&sec))?,
@@ -313,7 +290,7 @@ async fn notice_channels_templates_and_blocked_notices_on_the_web_p4_n3_n6(
     .await?;
     let tasks = clinic.open_tasks().await?;
     assert_eq!(tasks.len(), 1);
-    let (sec, sec_csrf) = session(&clinic, SessionSubject::Staff(desk)).await?;
+    let (sec, sec_csrf) = session_cookie(&clinic, SessionSubject::Staff(desk), Level::High).await?;
     let with_task = call(
         &routes,
         get(&format!("/k/{ORG_A}/ansatt/varsler"), Some(&sec))?,

@@ -8,6 +8,51 @@ use tower::ServiceExt;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+/// A session started in the service for `subject` at `level`: its cookie and CSRF token.
+pub async fn session_cookie(
+    clinic: &fortrolig_service::Clinic,
+    subject: fortrolig_service::SessionSubject,
+    level: fortrolig_domain::access::Level,
+) -> Res<(String, String)> {
+    let (token, session) = clinic
+        .start_session(
+            subject,
+            level,
+            "test",
+            None,
+            None,
+            &fortrolig_domain::Source::default(),
+        )
+        .await?;
+    Ok((
+        format!("fortrolig_okt={}", token.as_str()),
+        session.csrf_token().to_owned(),
+    ))
+}
+
+/// A member of staff of clinic `ORG_A` with `role` for 30 days from `now`.
+pub async fn staff_with_role(
+    clinic: &fortrolig_service::Clinic,
+    name: &str,
+    role: fortrolig_domain::access::Role,
+    now: fortrolig_domain::Timestamp,
+) -> Res<fortrolig_domain::StaffId> {
+    let admin = crate::support::ctx(crate::support::ORG_A);
+    let id = clinic
+        .add_staff(&admin, &fortrolig_domain::PersonName::parse(name)?, None)
+        .await?;
+    clinic
+        .grant_role(
+            &admin,
+            id,
+            role,
+            now,
+            fortrolig_domain::Timestamp(now.0 + 30 * 86_400_000_000),
+        )
+        .await?;
+    Ok(id)
+}
+
 /// The address the provider sends users back to. Nothing listens there: the tests take
 /// the redirect from the provider and hand it to the router themselves.
 pub const BASE: &str = "http://127.0.0.1:9";
