@@ -27,7 +27,7 @@ async function audited(action) {
   return rows.map(([actor, object]) => ({ actor, object }));
 }
 
-test('S2 S1 P10 C3: the clinic administrator grants, changes and ends roles with dates, manages a team and reads the record of processing, on accessible pages', LIMIT, async (t) => {
+test('S2 S1 P10 C3 X4: the clinic administrator grants, changes and ends roles with dates, manages a team, reads the record of processing and sets retention periods, on accessible pages', LIMIT, async (t) => {
   const b = await openBrowser();
   t.after(() => b.close());
   const admin = await inviteAndEnrol(b, 'Ada Administrator', 'klinikkadministrator');
@@ -106,4 +106,24 @@ test('S2 S1 P10 C3: the clinic administrator grants, changes and ends roles with
   await b.page.getByRole('heading', { level: 1, name: 'Protokoll over behandlingsaktiviteter' }).waitFor();
   assert.match(await mainText(b.page), /ID-porten \(Digdir\)/, 'the record names the login provider this server uses');
   await assertAccessible(b.page, 'the record of processing');
+
+  // Retention periods (X4): a bad number is refused with the typed values kept; a good
+  // one is saved, and the record of processing states it.
+  await b.page.goto(`${K}/ansatt/`);
+  await b.page.getByRole('link', { name: 'Oppbevaring og sletting' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Oppbevaring og sletting' }).waitFor();
+  await assertAccessible(b.page, 'the retention periods');
+  await b.page.getByLabel('Avsluttede samtaler (dager)').fill('0');
+  await b.page.getByLabel('Vedlegg (dager)').fill('14');
+  await b.page.getByRole('button', { name: 'Lagre oppbevaringstidene' }).click();
+  await b.page.getByRole('alert').waitFor();
+  assert.equal(await b.page.getByLabel('Vedlegg (dager)').inputValue(), '14', 'what was typed is kept');
+  await assertAccessible(b.page, 'refused retention periods');
+  await b.page.getByLabel('Avsluttede samtaler (dager)').fill('45');
+  await b.page.getByRole('button', { name: 'Lagre oppbevaringstidene' }).click();
+  await b.page.getByRole('status').waitFor();
+  await b.page.getByRole('link', { name: 'Protokoll over behandlingsaktiviteter' }).click();
+  assert.match(await mainText(b.page), /slettes 45 dager etter at den ble avsluttet, vedleggene etter 14 dager/);
+  const [setting] = (await audited('clinic.setting_changed')).filter((e) => e.object.includes('oppbevaring'));
+  assert.equal(setting?.actor, `staff:${admin}`, 'the change is audited as the administrator\'s');
 });

@@ -84,10 +84,15 @@ pub enum Action {
     /// A copy of everything held about the patient left the system (P9: the patient's own
     /// machine-readable copy).
     PatientExported,
+    /// Staff marked journal-worthy content as transferred to the EPJ (S5); from then on
+    /// the copy here is under the journal retention period.
+    JournalTransferred,
+    /// Retention removed data whose period ran out (X4); the object says what and how much.
+    RetentionDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 50] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -136,6 +141,8 @@ impl Action {
         Action::TaskCreated,
         Action::TaskDone,
         Action::PatientExported,
+        Action::JournalTransferred,
+        Action::RetentionDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -188,6 +195,8 @@ impl Action {
             Action::TaskCreated => "task.created",
             Action::TaskDone => "task.done",
             Action::PatientExported => "patient.exported",
+            Action::JournalTransferred => "message.journal_transferred",
+            Action::RetentionDeleted => "retention.deleted",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod messaging;
 pub mod notice;
 pub mod patient;
 pub mod processing;
+pub mod retention;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};

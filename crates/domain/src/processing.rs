@@ -8,6 +8,7 @@
 //! know (its own contact person, its EPJ), so the document says where.
 
 use crate::consent::PortalService;
+use crate::retention::{Category, Policy};
 
 /// How this installation is set up: what the record is made from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub struct Activity {
     pub data_subjects: Vec<&'static str>,
     pub data: Vec<String>,
     pub recipients: Vec<String>,
-    pub retention: &'static str,
+    pub retention: String,
 }
 
 /// What protects every activity (the same system holds them all).
@@ -65,8 +66,9 @@ fn service_names() -> String {
         .join(", ")
 }
 
-/// The record's activities for this setup.
-pub fn activities(setup: &Setup) -> Vec<Activity> {
+/// The record's activities for this setup and the clinic's retention periods.
+pub fn activities(setup: &Setup, policy: &Policy) -> Vec<Activity> {
+    let days = |c: Category| policy.days(c).get();
     let mut out = vec![Activity {
         name: "Sikker meldingsutveksling med pasienter (dialog og e-konsultasjon)",
         purpose: "Gi og følge opp helsehjelp ved skriftlig kontakt mellom pasient og klinikk.",
@@ -81,7 +83,14 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
             "Klinikkens helsepersonell med tjenstlig behov".into(),
             "Pasientens journal (EPJ) for det som skal journalføres".into(),
         ],
-        retention: "Til samtalen er avsluttet og det som skal journalføres, er ført i journalen; deretter etter klinikkens oppbevaringsregler, eller til pasienten slettes.",
+        retention: format!(
+            "En avsluttet samtale slettes {} dager etter at den ble avsluttet, vedleggene etter {} dager. \
+             Det som skal journalføres, slettes ikke før det er ført i journalen, og tidligst {} dager etter det. \
+             Alt slettes med pasienten.",
+            days(Category::Threads),
+            days(Category::Attachments),
+            days(Category::Journal)
+        ),
     }];
     let mut notice_recipients = Vec::new();
     if let Some(sms) = &setup.sms_provider {
@@ -107,7 +116,11 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
                 "Hva slags varsel og når det ble sendt".into(),
             ],
             recipients: notice_recipients,
-            retention: "Varselets tekst og adresse slettes sammen med pasienten; at et varsel ble sendt, står i loggen.",
+            retention: format!(
+                "Varselets tekst og adresse slettes {} dager etter at det ble sendt, og med pasienten; \
+                 at et varsel ble sendt, står i loggen.",
+                days(Category::Notices)
+            ),
         });
     }
     let mut login = Vec::new();
@@ -129,7 +142,10 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
             "Ansattes roller og autorisasjoner med varighet".into(),
         ],
         recipients: login,
-        retention: "Økter slettes når de er avsluttet og utløpt; roller og autorisasjoner følger tilgangsgjennomgangen.",
+        retention: format!(
+            "Økter slettes {} dager etter at de er avsluttet eller utløpt; roller og autorisasjoner følger tilgangsgjennomgangen.",
+            days(Category::Sessions)
+        ),
     });
     out.push(Activity {
         name: "Logg over tilgang og endringer",
@@ -143,7 +159,7 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
             "Klinikkens administrator".into(),
             "Pasienten selv (innsyn)".into(),
         ],
-        retention: "Så lenge klinikken bruker Fortrolig; loggen inneholder ikke innhold og blir stående etter sletting.",
+        retention: "Så lenge klinikken bruker Fortrolig; loggen inneholder ikke innhold og blir stående etter sletting.".into(),
     });
     out.push(Activity {
         name: "Samtykker og pasientens rettigheter",
@@ -155,7 +171,11 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
             service_names()
         )],
         recipients: vec!["Klinikkens ansatte som følger opp pasienten".into()],
-        retention: "Så lenge pasienten er registrert; slettes med pasienten.",
+        retention: format!(
+            "Så lenge pasienten er registrert; slettes med pasienten. En pasient som har avsluttet portalen, \
+             slettes helt (kryptosletting) {} dager etter det når ingen samtale står igjen.",
+            days(Category::Threads)
+        ),
     });
     out
 }
@@ -163,22 +183,28 @@ pub fn activities(setup: &Setup) -> Vec<Activity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::retention::Days;
 
     #[test]
     fn the_record_follows_the_setup_c3() {
-        let bare = activities(&Setup::default());
+        let bare = activities(&Setup::default(), &Policy::default());
         assert!(
             bare.iter().all(|a| !a.name.starts_with("Varsler")),
             "no notices without a channel"
         );
-        let full = activities(&Setup {
-            sms_provider: Some("LINK Mobility".into()),
-            mail_server: Some("smtp.example.org".into()),
-            contact_register: true,
-            idporten: true,
-            helseid: true,
-            storage: "PostgreSQL".into(),
-        });
+        let mut policy = Policy::default();
+        policy.set(Category::Threads, Days::new(45).expect("in range"));
+        let full = activities(
+            &Setup {
+                sms_provider: Some("LINK Mobility".into()),
+                mail_server: Some("smtp.example.org".into()),
+                contact_register: true,
+                idporten: true,
+                helseid: true,
+                storage: "PostgreSQL".into(),
+            },
+            &policy,
+        );
         let notices = full
             .iter()
             .find(|a| a.name.starts_with("Varsler"))
@@ -206,6 +232,11 @@ mod tests {
             .find(|a| a.name.starts_with("Innlogging"))
             .expect("login");
         assert!(login.recipients.iter().any(|r| r.contains("HelseID")));
+        let messaging = &full[0];
+        assert!(
+            messaging.retention.contains("45 dager"),
+            "the clinic's own period"
+        );
         for a in &full {
             assert!(!a.purpose.is_empty() && !a.legal_basis.is_empty() && !a.retention.is_empty());
             assert!(!a.data_subjects.is_empty() && !a.data.is_empty() && !a.recipients.is_empty());

@@ -374,11 +374,18 @@ pub async fn serve(config: Config, demo_login: bool) -> Result<ExitCode, CliErro
         });
         async move { app.run_notices(outbound, stopped).await }
     });
+    // Retention (X4): at start, then every hour.
+    let retention = tokio::spawn({
+        let app = app.clone();
+        let stopped = stop.subscribe();
+        async move { app.run_retention(stopped).await }
+    });
     let result = fortrolig_web::serve(app.clone(), settings)
         .await
         .map_err(|e| CliError::Server(e.to_string()));
     let _ = stop.send(true);
     let _ = notices.await;
+    let _ = retention.await;
     app.close().await;
     result.map(|()| ExitCode::SUCCESS)
 }

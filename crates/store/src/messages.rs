@@ -64,6 +64,8 @@ pub struct MessageRow {
     pub created_at: i64,
     pub read_at: Option<i64>,
     pub recalled_at: Option<i64>,
+    /// When staff marked it transferred to the EPJ (journal-worthy messages only).
+    pub transferred_at: Option<i64>,
 }
 
 type MessageTuple = (
@@ -77,10 +79,11 @@ type MessageTuple = (
     i64,
     Option<i64>,
     Option<i64>,
+    Option<i64>,
 );
 
 const MESSAGE: &str = "SELECT id, thread_id, author_kind, author_id, internal, body, journal_worthy, \
-     created_at, read_at, recalled_at FROM messages";
+     created_at, read_at, recalled_at, transferred_at FROM messages";
 
 fn message_from(t: MessageTuple) -> MessageRow {
     MessageRow {
@@ -94,6 +97,7 @@ fn message_from(t: MessageTuple) -> MessageRow {
         created_at: t.7,
         read_at: t.8,
         recalled_at: t.9,
+        transferred_at: t.10,
     }
 }
 
@@ -248,12 +252,16 @@ impl ClinicTx {
             .execute(self.conn())
             .await?;
         }
-        sqlx::query("UPDATE threads SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status)
-            .bind(row.created_at)
-            .bind(&row.thread_id)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            // A message in a thread left closed starts its retention clock again.
+            "UPDATE threads SET status = $1, updated_at = $2, \
+             closed_at = CASE WHEN $1 = 'lukket' THEN $2 ELSE NULL END WHERE id = $3",
+        )
+        .bind(status)
+        .bind(row.created_at)
+        .bind(&row.thread_id)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 
@@ -315,9 +323,12 @@ impl ClinicTx {
         cannot_answer: bool,
         now: i64,
     ) -> Result<(), StoreError> {
+        // A thread's retention counts from when it first closed; reopening clears it.
         sqlx::query(
             "UPDATE threads SET status = $1, assigned_staff = $2, assigned_team = $3, \
-             cannot_answer = $4, updated_at = $5 WHERE id = $6",
+             cannot_answer = $4, updated_at = $5, \
+             closed_at = CASE WHEN $1 = 'lukket' THEN COALESCE(closed_at, $5) ELSE NULL END \
+             WHERE id = $6",
         )
         .bind(status)
         .bind(assigned_staff)

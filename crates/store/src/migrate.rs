@@ -42,6 +42,7 @@ const CLINIC: &[Migration] = &[
     migration!(12, "clinic_0012_info_pages"),
     migration!(13, "clinic_0013_staff_person_number"),
     migration!(14, "clinic_0014_notices"),
+    migration!(15, "clinic_0015_retention"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -236,6 +236,7 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("started_by", Text),
             ("created_at", Int),
             ("updated_at", Int),
+            ("closed_at", Int),
         ],
     },
     TableSpec {
@@ -252,6 +253,7 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("created_at", Int),
             ("read_at", Int),
             ("recalled_at", Int),
+            ("transferred_at", Int),
         ],
     },
     TableSpec {
@@ -414,14 +416,18 @@ impl TableSpec {
                 .await?;
         }
         for row in rows {
-            if row.len() != self.columns.len() {
+            // A backup from before a migration added columns at the end of a table has
+            // shorter rows: the new columns start empty, as the migration left them.
+            if row.len() > self.columns.len() || row.is_empty() {
                 return Err(StoreError::Malformed(format!(
                     "row of {} has the wrong width",
                     self.name
                 )));
             }
+            let missing = self.columns.len() - row.len();
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
-            for (value, (_, ty)) in row.iter().zip(self.columns) {
+            let padded = row.iter().chain(std::iter::repeat_n(&Value::Null, missing));
+            for (value, (_, ty)) in padded.zip(self.columns) {
                 q = match (value, ty) {
                     (Value::Null, Int) => q.bind(None::<i64>),
                     (Value::Null, Text) => q.bind(None::<String>),
@@ -438,6 +444,15 @@ impl TableSpec {
                 };
             }
             q.execute(&mut *tx).await?;
+        }
+        if self.name == "threads" {
+            // As migration 15 does: a thread closed in an older backup counts its
+            // retention from its last change.
+            sqlx::query(
+                "UPDATE threads SET closed_at = updated_at WHERE status = 'lukket' AND closed_at IS NULL",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -487,6 +502,49 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "not in backups: {missing:?}");
+        Ok(())
+    }
+
+    /// X7, X4: a backup made before migration 15 (threads without `closed_at`) restores,
+    /// and a thread that was closed counts its retention from its last change.
+    #[tokio::test]
+    async fn rows_from_before_a_column_was_added_restore_with_it_empty_x7()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let stores = Stores::open(Backend::Sqlite {
+            data_dir: dir.path().join("data"),
+            vault_dir: dir.path().join("vault"),
+        })
+        .await?;
+        let org = fortrolig_domain::OrgNumber::parse("923456783")?;
+        let clinic = stores.create_clinic_store(&org, "Test", 0).await?;
+        let spec = table("threads").ok_or("threads")?;
+        let old_row = |id: u8, status: &str| {
+            vec![
+                Value::Bytes(vec![id]),
+                Value::Bytes(vec![9]),
+                Value::Text("dialog".into()),
+                Value::Bytes(vec![1, 2, 3]),
+                Value::Text(status.into()),
+                Value::Null,
+                Value::Null,
+                Value::Int(0),
+                Value::Text("pasient".into()),
+                Value::Int(100),
+                Value::Int(200),
+            ]
+        };
+        assert_eq!(old_row(1, "x").len() + 1, spec.columns.len());
+        spec.load(clinic.db(), &[old_row(1, "lukket"), old_row(2, "apen")])
+            .await?;
+        let closed: Vec<(Vec<u8>, Option<i64>)> =
+            sqlx::query_as("SELECT id, closed_at FROM threads ORDER BY id")
+                .fetch_all(&clinic.db().pool)
+                .await?;
+        assert_eq!(closed, vec![(vec![1], Some(200)), (vec![2], None)]);
+        let mut too_wide = old_row(3, "apen");
+        too_wide.extend([Value::Null, Value::Null]);
+        assert!(spec.load(clinic.db(), &[too_wide]).await.is_err());
         Ok(())
     }
 }

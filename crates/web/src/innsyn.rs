@@ -118,6 +118,11 @@ fn action_text(lang: Lang, action: &str) -> &'static str {
         Some(Action::ConsentChanged) => tr(lang, "Endret et samtykke"),
         Some(Action::TaskCreated) => tr(lang, "Laget en oppgave om et varsel"),
         Some(Action::TaskDone) => tr(lang, "Fullførte en oppgave om et varsel"),
+        Some(Action::JournalTransferred) => tr(lang, "Førte en melding over i journalen din"),
+        Some(Action::RetentionDeleted) => tr(
+            lang,
+            "Slettet opplysninger etter at oppbevaringstiden var ute",
+        ),
         Some(Action::ActivationIssued) => tr(lang, "Ga deg en aktiveringskode"),
         Some(Action::PasskeyEnrolled) => tr(lang, "Registrerte en passnøkkel"),
         Some(Action::PasskeysRevoked) => tr(lang, "Trakk tilbake passnøkler"),

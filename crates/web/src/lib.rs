@@ -21,6 +21,7 @@ mod portal;
 mod portal_messages;
 mod processing;
 mod respond;
+mod retention;
 mod router;
 mod server;
 mod session;

@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use fortrolig_domain::processing::{Activity, SECURITY, Setup, TRANSFERS, activities};
+use fortrolig_domain::retention::Policy;
 
 use crate::admin::{Admin, Halt};
 use crate::error::WebError;
@@ -27,6 +28,8 @@ struct Heading {
     org: String,
     date: String,
     storage: String,
+    /// The clinic's retention periods (X4).
+    retention: Policy,
 }
 
 async fn heading(state: &AppState, admin: &Admin) -> Result<Heading, WebError> {
@@ -42,6 +45,12 @@ async fn heading(state: &AppState, admin: &Admin) -> Result<Heading, WebError> {
         org: admin.org.to_string(),
         date: state.app.now().oslo_date(),
         storage: storage_text(&state.processing),
+        retention: state
+            .app
+            .clinic(&admin.org)
+            .await?
+            .retention_policy()
+            .await?,
     })
 }
 
@@ -81,14 +90,14 @@ fn activity_html(a: &Activity) -> String {
         subjects = list(&subjects),
         data = list(&a.data),
         recipients = list(&a.recipients),
-        retention = escape(a.retention),
+        retention = escape(&a.retention),
     )
 }
 
 /// `GET /k/{clinic}/ansatt/protokoll`.
 async fn show(State(state): State<AppState>, admin: Admin) -> Result<Response, Halt> {
     let h = heading(&state, &admin).await?;
-    let sections: String = activities(&state.processing)
+    let sections: String = activities(&state.processing, &h.retention)
         .iter()
         .map(activity_html)
         .collect();
@@ -124,7 +133,7 @@ fn text(h: &Heading, setup: &Setup) -> String {
          Behandlingsansvarlig: {} (org.nr. {})\nLaget: {} fra oppsettet av Fortrolig\n{CLINIC_FILLS_IN}\n",
         h.clinic, h.org, h.date
     );
-    for (i, a) in activities(setup).iter().enumerate() {
+    for (i, a) in activities(setup, &h.retention).iter().enumerate() {
         out.push_str(&format!(
             "\n{}. {}\n   Formål: {}\n   Rettslig grunnlag: {}\n   Hvem opplysningene gjelder: {}\n",
             i + 1,

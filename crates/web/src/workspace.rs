@@ -178,6 +178,7 @@ pub(crate) async fn home(
              <p><a href=\"/k/{org}/ansatt/hendelser\">{}</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/tilgangsgjennomgang\">{}</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/protokoll\">{}</a></p>\n\
+             <p><a href=\"/k/{org}/ansatt/oppbevaring\">{}</a></p>\n\
              <p>{}</p>",
             tr(lang, "Ansatte og tilganger"),
             tr(lang, "Team"),
@@ -186,6 +187,7 @@ pub(crate) async fn home(
             tr(lang, "Sikkerhetshendelser"),
             tr(lang, "Tilgangsgjennomgang"),
             tr(lang, "Protokoll over behandlingsaktiviteter"),
+            tr(lang, "Oppbevaring og sletting"),
             tr(
                 lang,
                 "Informasjonssider for pasienter: <a href=\"{sider}kanaler\">kanaler</a>, \

@@ -691,3 +691,83 @@ async fn clinic_admin_gets_the_record_of_processing_from_the_setup_c3(env: &Test
 }
 
 both_backends!(an_administrator_of_every_covered_clinic_grants_across_clinics_on_the_web_s2);
+
+/// The clinic sets its retention periods (X4): a bad one changes nothing and the form
+/// comes back with what was typed; good ones are saved, audited and stated in the record
+/// of processing (C3). Only the administrator.
+async fn clinic_admin_sets_retention_periods_and_the_record_of_processing_states_them_x4_c3(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Normland legesenter")
+        .await?;
+    let admin = member(
+        &clinic,
+        app.now(),
+        "Ada Administrator",
+        ADMIN_FNR,
+        Some(Role::ClinicAdmin),
+    )
+    .await?;
+    let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, Some(Role::Doctor)).await?;
+    let (cookie, csrf) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
+    let (doc, doc_csrf) =
+        session_cookie(&clinic, SessionSubject::Staff(doctor), Level::High).await?;
+    let routes = router(AppState::new(app.clone()), false);
+    let path = format!("/k/{ORG_A}/ansatt/oppbevaring");
+
+    let page = call(&routes, get(&path, Some(&cookie))?).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("value=\"90\""), "the defaults show");
+
+    let form = |token: &str, threads: &str| {
+        format!("csrf={token}&traader={threads}&vedlegg=14&journal=30&varsler=60&okter=7")
+    };
+    let bad = send(&routes, &path, &cookie, &form(&csrf, "-5")).await?;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Ingenting er endret") && bad.body.contains("value=\"-5\""));
+    assert!(bad.body.contains("value=\"14\""), "what was typed is kept");
+    assert_eq!(clinic.retention_policy().await?, Default::default());
+
+    let forged = send(&routes, &path, &cookie, &form("feil", "45")).await?;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let refused = send(&routes, &path, &doc, &form(&doc_csrf, "45")).await?;
+    assert_ne!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(clinic.retention_policy().await?, Default::default());
+
+    let saved = send(&routes, &path, &cookie, &form(&csrf, "45")).await?;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let policy = clinic.retention_policy().await?;
+    assert_eq!(
+        (
+            policy.threads.get(),
+            policy.attachments.get(),
+            policy.sessions.get()
+        ),
+        (45, 14, 7)
+    );
+    let changed = entries(&clinic, "clinic.setting_changed").await?;
+    assert!(
+        changed
+            .iter()
+            .any(|e| e.object.contains("oppbevaring.traader=45")
+                && e.object.contains("oppbevaring.okter=7"))
+    );
+    let record = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/protokoll"), Some(&cookie))?,
+    )
+    .await?;
+    assert!(
+        record
+            .body
+            .contains("slettes 45 dager etter at den ble avsluttet"),
+        "{}",
+        record.body
+    );
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(clinic_admin_sets_retention_periods_and_the_record_of_processing_states_them_x4_c3);

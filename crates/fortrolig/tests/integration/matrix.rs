@@ -130,6 +130,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                         (format!("/k/{ORG_A}/ansatt/team"), DataClass::People),
                         (format!("/k/{ORG_A}/ansatt/varselmaler"), DataClass::People),
                         (format!("/k/{ORG_A}/ansatt/protokoll"), DataClass::People),
+                        (format!("/k/{ORG_A}/ansatt/oppbevaring"), DataClass::People),
                         (
                             format!("/k/{ORG_A}/ansatt/varsler"),
                             DataClass::Administrative,
@@ -196,7 +197,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 15);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 16);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

@@ -375,6 +375,26 @@ async fn the_inbox_shows_a_thread_to_the_clinician_in_care_who_answers_with_a_te
     assert!(view.messages[0].journal_worthy);
     let page = c.call(get(&link, Some(&doc))?).await?;
     assert!(page.body.contains("Fjern journalmerkingen"));
+    assert!(page.body.contains("Merk som overført til journalen"));
+
+    // Transferred to the EPJ (S5, X4): once, and then the mark stays with the date.
+    let transfer = || {
+        post(
+            &format!("{link}/melding/{first}/journal"),
+            &doc,
+            &format!("csrf={csrf}&verdi=overfort"),
+        )
+    };
+    assert_eq!(c.call(transfer()?).await?.status, StatusCode::SEE_OTHER);
+    assert!(
+        access.thread(thread).await?.messages[0]
+            .transferred_at
+            .is_some()
+    );
+    assert_ne!(c.call(transfer()?).await?.status, StatusCode::SEE_OTHER);
+    let page = c.call(get(&link, Some(&doc))?).await?;
+    assert!(page.body.contains("overført til journalen"));
+    assert!(!page.body.contains("Fjern journalmerkingen"));
 
     // Settings: assigned to me, waiting for the patient, cannot be answered (P5).
     let saved = c

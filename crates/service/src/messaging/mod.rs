@@ -83,6 +83,8 @@ pub struct MessageView {
     /// A staff note the patient never sees.
     pub internal: bool,
     pub journal_worthy: bool,
+    /// When staff marked it transferred to the EPJ (S5); retention counts from then.
+    pub transferred_at: Option<Timestamp>,
     pub attachments: Vec<AttachmentInfo>,
 }
 
@@ -134,7 +136,7 @@ fn aad(org: &str, table: &str, row: &[u8], column: &str) -> Aad {
     Aad::new(org, table, row, column)
 }
 
-fn thread_id(bytes: &[u8]) -> Result<ThreadId, ServiceError> {
+pub(crate) fn thread_id(bytes: &[u8]) -> Result<ThreadId, ServiceError> {
     ThreadId::from_slice(bytes).ok_or_else(|| malformed("thread id"))
 }
 
@@ -226,6 +228,7 @@ impl Clinic {
                 recalled_at: m.recalled_at.map(Timestamp),
                 internal: m.internal,
                 journal_worthy: m.journal_worthy,
+                transferred_at: m.transferred_at.map(Timestamp),
                 attachments: attachments
                     .iter()
                     .filter(|a| a.1 == m.id)
@@ -291,6 +294,7 @@ impl Clinic {
             created_at: self.clock.now().as_micros(),
             read_at: None,
             recalled_at: None,
+            transferred_at: None,
         };
         let sealed = seal_attachments(&key, org, id.as_bytes(), attachments)?;
         let action = if new_thread.is_some() {

@@ -336,6 +336,51 @@ impl HealthAccess<'_> {
             .await
     }
 
+    /// Marks a journal-worthy message as transferred to the EPJ (S5): from then on the
+    /// copy here counts down the clinic's journal retention period (X4). Until the EPJ
+    /// integration exists, staff do the transfer and say so here.
+    pub async fn mark_transferred(
+        &self,
+        thread: ThreadId,
+        message: MessageId,
+    ) -> Result<(), ServiceError> {
+        let row = self.thread_row_for(thread).await?;
+        self.clinic
+            .store
+            .message(message.as_bytes())
+            .await?
+            .filter(|m| m.thread_id == row.id && m.journal_worthy && m.transferred_at.is_none())
+            .ok_or_else(|| {
+                ServiceError::Invalid("no journal-worthy message waiting for transfer".into())
+            })?;
+        let now = self.clinic.clock.now().as_micros();
+        let id = message.as_bytes().to_vec();
+        self.clinic
+            .write(
+                &self.actor,
+                Action::JournalTransferred,
+                Some(self.patient()),
+                &format!("thread:{thread} message:{message}"),
+                move |tx| {
+                    Box::pin(async move {
+                        // Unmarked or transferred meanwhile: nothing to record.
+                        if tx.mark_transferred(&id, now).await? {
+                            Ok(())
+                        } else {
+                            Err(StoreError::NotOpen)
+                        }
+                    })
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                ServiceError::Store(StoreError::NotOpen) => {
+                    ServiceError::Invalid("the message was changed meanwhile".into())
+                }
+                e => e,
+            })
+    }
+
     /// An attachment in this patient's thread, opened (audited).
     pub async fn attachment(
         &self,

@@ -178,26 +178,7 @@ fn message_item(
         out.push_str(&format!("<p>{}</p>\n", escape(&read)));
     }
     if m.recalled_at.is_none() {
-        let (value, label) = if m.journal_worthy {
-            ("nei", tr(lang, "Fjern journalmerkingen"))
-        } else {
-            ("ja", tr(lang, "Merk som journalverdig"))
-        };
-        if m.journal_worthy {
-            out.push_str(&format!(
-                "<p>{}</p>\n",
-                tr(
-                    lang,
-                    "<strong>Journalverdig</strong> – skal føres i journalen."
-                )
-            ));
-        }
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{path}/melding/{id}/journal\">\n\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-             <input type=\"hidden\" name=\"verdi\" value=\"{value}\">\n\
-             <button type=\"submit\">{label}</button>\n</form>\n"
-        ));
+        out.push_str(&journal_forms(m, &path, csrf, lang));
     }
     if from_staff && !m.internal && m.read_at.is_none() && m.recalled_at.is_none() {
         out.push_str(&format!(
@@ -209,6 +190,40 @@ fn message_item(
     }
     out.push_str("</li>\n");
     out
+}
+
+/// The journal mark (S5) and what can be done with it: mark, unmark, or say it has been
+/// transferred to the EPJ, after which retention counts down (X4) and the mark stays.
+fn journal_forms(m: &MessageView, path: &str, csrf: &str, lang: Lang) -> String {
+    let id = m.id;
+    let form = |value: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"{path}/melding/{id}/journal\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+             <input type=\"hidden\" name=\"verdi\" value=\"{value}\">\n\
+             <button type=\"submit\">{label}</button>\n</form>\n"
+        )
+    };
+    match (m.journal_worthy, m.transferred_at) {
+        (false, _) => form("ja", tr(lang, "Merk som journalverdig")),
+        (true, Some(at)) => format!(
+            "<p>{}</p>\n",
+            tr(
+                lang,
+                "<strong>Journalverdig</strong> – overført til journalen {tid}."
+            )
+            .replace("{tid}", &escape(&at.oslo_minutes()))
+        ),
+        (true, None) => format!(
+            "<p>{}</p>\n{}{}",
+            tr(
+                lang,
+                "<strong>Journalverdig</strong> – skal føres i journalen."
+            ),
+            form("overfort", tr(lang, "Merk som overført til journalen")),
+            form("nei", tr(lang, "Fjern journalmerkingen")),
+        ),
+    }
 }
 
 /// The thread page: the thread (an audited read that marks the patient's messages read),

@@ -354,7 +354,8 @@ pub(crate) struct JournalForm {
     verdi: String,
 }
 
-/// `POST …/melding/{message}/journal`: marks a message journal-worthy, or not (S5).
+/// `POST …/melding/{message}/journal`: marks a message journal-worthy, or not, or as
+/// transferred to the EPJ (S5).
 pub(super) async fn journal(
     State(state): State<AppState>,
     Path((clinic, thread, message)): Path<(String, String, String)>,
@@ -375,11 +376,17 @@ pub(super) async fn journal(
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
-    reached
-        .access
-        .mark_journal_worthy(thread, message, form.verdi == "ja")
-        .await
-        .map_err(not_found_or)?;
+    let access = &reached.access;
+    match form.verdi.as_str() {
+        // Transferred to the EPJ by staff (S5); retention counts from now (X4).
+        "overfort" => access.mark_transferred(thread, message).await,
+        verdi => {
+            access
+                .mark_journal_worthy(thread, message, verdi == "ja")
+                .await
+        }
+    }
+    .map_err(not_found_or)?;
     Ok(see_other(
         &format!(
             "{}?melding=journal#melding-{message}",
