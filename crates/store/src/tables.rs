@@ -464,10 +464,8 @@ mod tests {
     use super::*;
     use crate::backend::{Backend, Stores};
 
-    /// X7: a backup holds every column of every clinic table but the short-lived ones, so
-    /// a migration that adds a column cannot be silently left out of backups.
-    #[tokio::test]
-    async fn every_clinic_column_is_in_the_backup_x7() -> Result<(), Box<dyn std::error::Error>> {
+    async fn test_clinic()
+    -> Result<(tempfile::TempDir, crate::ClinicStore), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let stores = Stores::open(Backend::Sqlite {
             data_dir: dir.path().join("data"),
@@ -476,6 +474,14 @@ mod tests {
         .await?;
         let org = fortrolig_domain::OrgNumber::parse("923456783")?;
         let clinic = stores.create_clinic_store(&org, "Test", 0).await?;
+        Ok((dir, clinic))
+    }
+
+    /// X7: a backup holds every column of every clinic table but the short-lived ones, so
+    /// a migration that adds a column cannot be silently left out of backups.
+    #[tokio::test]
+    async fn every_clinic_column_is_in_the_backup_x7() -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, clinic) = test_clinic().await?;
         let tables: Vec<(String,)> = sqlx::query_as(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
         )
@@ -510,14 +516,7 @@ mod tests {
     #[tokio::test]
     async fn rows_from_before_a_column_was_added_restore_with_it_empty_x7()
     -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let stores = Stores::open(Backend::Sqlite {
-            data_dir: dir.path().join("data"),
-            vault_dir: dir.path().join("vault"),
-        })
-        .await?;
-        let org = fortrolig_domain::OrgNumber::parse("923456783")?;
-        let clinic = stores.create_clinic_store(&org, "Test", 0).await?;
+        let (_dir, clinic) = test_clinic().await?;
         let spec = table("threads").ok_or("threads")?;
         let old_row = |id: u8, status: &str| {
             vec![

@@ -42,6 +42,24 @@ async fn member(
     Ok(id)
 }
 
+/// Normland legesenter with its administrator, Ada.
+async fn clinic_with_admin(
+    app: &fortrolig_service::Fortrolig,
+) -> Res<(std::sync::Arc<Clinic>, StaffId)> {
+    let clinic = app
+        .create_clinic(&org(ORG_A), "Normland legesenter")
+        .await?;
+    let admin = member(
+        &clinic,
+        app.now(),
+        "Ada Administrator",
+        ADMIN_FNR,
+        Some(Role::ClinicAdmin),
+    )
+    .await?;
+    Ok((clinic, admin))
+}
+
 async fn send(routes: &axum::Router, path: &str, cookie: &str, form: &str) -> Res<Page> {
     call(routes, post(path, cookie, form)?).await
 }
@@ -62,17 +80,7 @@ async fn clinic_admin_grants_changes_and_ends_authorisations_with_dates_s2(
     env: &TestEnv,
 ) -> TestResult {
     let app = env.app().await?;
-    let clinic = app
-        .create_clinic(&org(ORG_A), "Normland legesenter")
-        .await?;
-    let admin = member(
-        &clinic,
-        app.now(),
-        "Ada Administrator",
-        ADMIN_FNR,
-        Some(Role::ClinicAdmin),
-    )
-    .await?;
+    let (clinic, admin) = clinic_with_admin(&app).await?;
     let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, None).await?;
     let secretary = member(
         &clinic,
@@ -326,17 +334,7 @@ async fn clinic_admin_manages_teams_and_their_care_without_seeing_patients_s1(
     env: &TestEnv,
 ) -> TestResult {
     let app = env.app().await?;
-    let clinic = app
-        .create_clinic(&org(ORG_A), "Normland legesenter")
-        .await?;
-    let admin = member(
-        &clinic,
-        app.now(),
-        "Ada Administrator",
-        ADMIN_FNR,
-        Some(Role::ClinicAdmin),
-    )
-    .await?;
+    let (clinic, admin) = clinic_with_admin(&app).await?;
     let doctor = member(
         &clinic,
         app.now(),
@@ -626,17 +624,7 @@ async fn an_administrator_of_every_covered_clinic_grants_across_clinics_on_the_w
 /// provider it names is the one configured, and it comes as a page and as a document.
 async fn clinic_admin_gets_the_record_of_processing_from_the_setup_c3(env: &TestEnv) -> TestResult {
     let app = env.app().await?;
-    let clinic = app
-        .create_clinic(&org(ORG_A), "Normland legesenter")
-        .await?;
-    let admin = member(
-        &clinic,
-        app.now(),
-        "Ada Administrator",
-        ADMIN_FNR,
-        Some(Role::ClinicAdmin),
-    )
-    .await?;
+    let (clinic, admin) = clinic_with_admin(&app).await?;
     let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, Some(Role::Doctor)).await?;
     let (adm, _) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
     let (doc, _) = session_cookie(&clinic, SessionSubject::Staff(doctor), Level::High).await?;
@@ -699,17 +687,7 @@ async fn clinic_admin_sets_retention_periods_and_the_record_of_processing_states
     env: &TestEnv,
 ) -> TestResult {
     let app = env.app().await?;
-    let clinic = app
-        .create_clinic(&org(ORG_A), "Normland legesenter")
-        .await?;
-    let admin = member(
-        &clinic,
-        app.now(),
-        "Ada Administrator",
-        ADMIN_FNR,
-        Some(Role::ClinicAdmin),
-    )
-    .await?;
+    let (clinic, admin) = clinic_with_admin(&app).await?;
     let doctor = member(&clinic, app.now(), "Dr. Ny", DOCTOR_FNR, Some(Role::Doctor)).await?;
     let (cookie, csrf) = session_cookie(&clinic, SessionSubject::Staff(admin), Level::High).await?;
     let (doc, doc_csrf) =

@@ -14,12 +14,15 @@ use fortrolig_domain::messaging::{MessageText, ThreadStatus};
 use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
 use fortrolig_domain::retention::{Category, Days, Policy};
 use fortrolig_domain::{ManualClock, Source, Timestamp};
-use fortrolig_service::{ActContext, NewAttachment, ServiceError, SessionSubject, ThreadChange};
+use fortrolig_service::{
+    ActContext, Fortrolig, NewAttachment, ServiceError, SessionSubject, ThreadChange,
+};
 
-use crate::notices::{audited, exchange, setup, statuses};
+use crate::notices::{Setup, audited, exchange, setup, statuses};
 use crate::support::{
     ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, png_with, stderr, stdout,
 };
+use crate::web_support::Res;
 
 const DAY: i64 = 86_400_000_000;
 
@@ -38,12 +41,18 @@ fn closed() -> ThreadChange {
     }
 }
 
-async fn expired_content_disappears_from_the_store_and_later_backups_journal_content_waits_for_transfer_x4_s5(
-    env: &TestEnv,
-) -> TestResult {
+/// The notices tests' clinic, doctor and patient, on a clock the test moves.
+async fn start(env: &TestEnv) -> Res<(Arc<ManualClock>, Fortrolig, Setup)> {
     let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
     let app = env.app_with_clock(clock.clone()).await?;
     let s = setup(&app, "kari@example.org").await?;
+    Ok((clock, app, s))
+}
+
+async fn expired_content_disappears_from_the_store_and_later_backups_journal_content_waits_for_transfer_x4_s5(
+    env: &TestEnv,
+) -> TestResult {
+    let (clock, app, s) = start(env).await?;
     let clinic = &s.clinic;
     let admin = ctx(ORG_A);
 
@@ -231,9 +240,7 @@ both_backends!(
 async fn a_patient_who_ended_the_portal_is_crypto_shredded_when_nothing_is_left_and_an_earlier_backup_cannot_open_them_x4_p11(
     env: &TestEnv,
 ) -> TestResult {
-    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
-    let app = env.app_with_clock(clock.clone()).await?;
-    let s = setup(&app, "kari@example.org").await?;
+    let (clock, app, s) = start(env).await?;
     let clinic = &s.clinic;
     let thread = exchange(&s).await?;
     let sealed_subject = inner(
