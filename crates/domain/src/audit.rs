@@ -84,10 +84,17 @@ pub enum Action {
     /// A copy of everything held about the patient left the system (P9: the patient's own
     /// machine-readable copy).
     PatientExported,
+    /// The patient made a request under their rights (P9).
+    RequestReceived,
+    /// The clinic answered a request (granted, refused with a reason, or partly), and
+    /// carried out what was granted in the same act.
+    RequestAnswered,
+    /// A granted restriction of processing was lifted.
+    RestrictionLifted,
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 51] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -136,6 +143,9 @@ impl Action {
         Action::TaskCreated,
         Action::TaskDone,
         Action::PatientExported,
+        Action::RequestReceived,
+        Action::RequestAnswered,
+        Action::RestrictionLifted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -188,6 +198,9 @@ impl Action {
             Action::TaskCreated => "task.created",
             Action::TaskDone => "task.done",
             Action::PatientExported => "patient.exported",
+            Action::RequestReceived => "request.received",
+            Action::RequestAnswered => "request.answered",
+            Action::RestrictionLifted => "request.restriction_lifted",
         }
     }
 
