@@ -338,4 +338,25 @@ impl ClinicTx {
             .await?;
         Ok(())
     }
+
+    /// Deletes a thread with its messages, their attachments and the corrections of its
+    /// messages (a granted deletion, P9, X4). Returns whether the thread was there.
+    pub async fn delete_thread(&mut self, id: &[u8]) -> Result<bool, StoreError> {
+        for sql in [
+            "DELETE FROM attachments WHERE message_id IN \
+             (SELECT id FROM messages WHERE thread_id = $1)",
+            "DELETE FROM corrections WHERE message_id IN \
+             (SELECT id FROM messages WHERE thread_id = $1)",
+            "DELETE FROM messages WHERE thread_id = $1",
+            "DELETE FROM staff_tasks WHERE thread_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(self.conn()).await?;
+        }
+        Ok(sqlx::query("DELETE FROM threads WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?
+            .rows_affected()
+            == 1)
+    }
 }
