@@ -84,6 +84,8 @@ pub struct MessageView {
     pub internal: bool,
     pub journal_worthy: bool,
     pub attachments: Vec<AttachmentInfo>,
+    /// Dated corrections of this message (P9); the text above stays as it was written.
+    pub corrections: Vec<crate::requests::Correction>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +203,8 @@ impl Clinic {
         let subject = Subject::parse(&String::from_utf8_lossy(&subject_bytes))
             .map_err(|_| malformed("thread subject"))?;
         let attachments = self.store.attachments_of_thread(&row.id).await?;
+        let patient = crate::clinic::patient_id(&row.patient_id)?;
+        let corrections = self.corrections(patient, key).await?;
         let mut messages = Vec::new();
         for m in self.store.messages_of(&row.id).await? {
             if for_patient && m.internal {
@@ -234,6 +238,11 @@ impl Clinic {
                         media_type: a.2.clone(),
                         size: a.3,
                     })
+                    .collect(),
+                corrections: corrections
+                    .iter()
+                    .filter(|c| c.message.is_some_and(|id| id.as_bytes() == m.id.as_slice()))
+                    .cloned()
                     .collect(),
             });
         }
