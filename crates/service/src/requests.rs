@@ -178,7 +178,12 @@ impl Clinic {
             kind: kind.as_str().into(),
             thread_id: thread.map(|t| t.as_bytes().to_vec()),
             body: key.seal(
-                &aad(self.org().as_str(), "patient_requests", id.as_bytes(), "body"),
+                &aad(
+                    self.org().as_str(),
+                    "patient_requests",
+                    id.as_bytes(),
+                    "body",
+                ),
                 text.as_str().as_bytes(),
             )?,
             status: RequestStatus::Open.as_str().into(),
@@ -380,7 +385,10 @@ impl HealthAccess<'_> {
     }
 
     /// The messages a request is about: its thread's, or every thread's of the patient.
-    async fn scope(&self, row: &RequestRow) -> Result<Vec<(Vec<u8>, Vec<MessageRow>)>, ServiceError> {
+    async fn scope(
+        &self,
+        row: &RequestRow,
+    ) -> Result<Vec<(Vec<u8>, Vec<MessageRow>)>, ServiceError> {
         let store = &self.clinic.store;
         let threads = match &row.thread_id {
             Some(t) => vec![t.clone()],
@@ -442,7 +450,9 @@ impl HealthAccess<'_> {
     ) -> Result<RequestStatus, ServiceError> {
         let row = self.request_row(id).await?;
         if row.status != RequestStatus::Open.as_str() {
-            return Err(ServiceError::Invalid("the request is answered already".into()));
+            return Err(ServiceError::Invalid(
+                "the request is answered already".into(),
+            ));
         }
         let kind = RequestKind::parse(&row.kind).ok_or_else(|| malformed("request kind"))?;
         let patient = self.patient();
@@ -503,11 +513,14 @@ impl HealthAccess<'_> {
                     };
                     if barred.is_empty() {
                         shred = row.thread_id.is_none();
-                        (RequestStatus::Granted, note(if shred {
-                            "Alt klinikken hadde lagret om deg i Fortrolig er slettet."
-                        } else {
-                            "Samtalen er slettet."
-                        })?)
+                        (
+                            RequestStatus::Granted,
+                            note(if shred {
+                                "Alt klinikken hadde lagret om deg i Fortrolig er slettet."
+                            } else {
+                                "Samtalen er slettet."
+                            })?,
+                        )
                     } else if delete.is_empty() {
                         (RequestStatus::Refused, note(DOCUMENTATION_DUTY_REASON)?)
                     } else {
@@ -526,7 +539,11 @@ impl HealthAccess<'_> {
                     } else {
                         "Klinikken har begrenset behandlingen av opplysningene dine."
                     };
-                    let text = if text.trim().is_empty() { default } else { text.trim() };
+                    let text = if text.trim().is_empty() {
+                        default
+                    } else {
+                        text.trim()
+                    };
                     (RequestStatus::Granted, text_of(text)?)
                 }
             },

@@ -121,6 +121,9 @@ fn action_text(lang: Lang, action: &str) -> &'static str {
         Some(Action::ActivationIssued) => tr(lang, "Ga deg en aktiveringskode"),
         Some(Action::PasskeyEnrolled) => tr(lang, "Registrerte en passnøkkel"),
         Some(Action::PasskeysRevoked) => tr(lang, "Trakk tilbake passnøkler"),
+        Some(Action::RequestReceived) => tr(lang, "Tok imot en forespørsel fra deg"),
+        Some(Action::RequestAnswered) => tr(lang, "Besvarte en forespørsel fra deg"),
+        Some(Action::RestrictionLifted) => tr(lang, "Opphevet en begrensning av behandlingen"),
         _ => tr(lang, "Annen handling"),
     }
 }
