@@ -107,9 +107,10 @@ pub fn overdue(status: RequestStatus, due: Timestamp, now: Timestamp) -> bool {
     status.is_open() && now > due
 }
 
-/// Whole days left until `due` at `now` (negative once passed), rounded down.
+/// Days left until `due` at `now`, rounded up (a request received now has all 30; zero
+/// or less once the deadline has passed).
 pub fn days_left(due: Timestamp, now: Timestamp) -> i64 {
-    (due.0 - now.0).div_euclid(DAY_MICROS)
+    (due.0 - now.0 + DAY_MICROS - 1).div_euclid(DAY_MICROS)
 }
 
 /// What a correction or deletion would touch, as far as the documentation duty goes.
@@ -158,7 +159,8 @@ mod tests {
         assert!(overdue(RequestStatus::Open, due, Timestamp(due.0 + 1)));
         assert!(!overdue(RequestStatus::Refused, due, Timestamp(due.0 + 1)));
         assert_eq!(days_left(due, received), 30);
-        assert_eq!(days_left(due, Timestamp(due.0 + 1)), -1);
+        assert_eq!(days_left(due, Timestamp(received.0 + 1)), 30);
+        assert_eq!(days_left(due, Timestamp(due.0 + 1)), 0);
     }
 
     #[test]
@@ -198,7 +200,7 @@ mod tests {
                 prop_assert_eq!(overdue(s, due, now), s.is_open() && now > due);
             }
             prop_assert!(due > Timestamp(received));
-            prop_assert_eq!(days_left(due, now) < 0, now > due);
+            prop_assert_eq!(days_left(due, now) <= 0, now >= due);
         }
     }
 }

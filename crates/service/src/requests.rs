@@ -413,8 +413,25 @@ impl HealthAccess<'_> {
         let key = self.clinic.key_if_any(self.patient()).await?;
         let record = self.clinic.record_of(&row, key.as_ref())?;
         let scope = self.scope(&row).await?;
+        // Barred: a deletion whose every thread holds journal-worthy messages (one with
+        // some free ones is granted in part), or a correction of a thread whose every
+        // message is journal-worthy. Only what may be corrected is offered.
+        let barred = match record.kind {
+            RequestKind::Deletion => {
+                !scope.is_empty()
+                    && scope.iter().all(|(_, ms)| {
+                        requests::barred_by_documentation_duty(record.kind, touched(ms))
+                    })
+            }
+            RequestKind::Correction => {
+                row.thread_id.is_some()
+                    && scope
+                        .iter()
+                        .all(|(_, ms)| ms.iter().all(|m| m.journal_worthy))
+            }
+            RequestKind::Restriction | RequestKind::Copy => false,
+        };
         let all: Vec<MessageRow> = scope.into_iter().flat_map(|(_, m)| m).collect();
-        let barred = requests::barred_by_documentation_duty(record.kind, touched(&all));
         let mut messages = Vec::new();
         if let Some(key) = &key {
             let org = self.clinic.org().as_str();

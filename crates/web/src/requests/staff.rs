@@ -176,6 +176,7 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
         let options: String = d
             .messages
             .iter()
+            .filter(|(_, _, _, worthy)| !worthy)
             .map(|(id, at, text, _)| {
                 let excerpt: String = text.chars().take(60).collect();
                 format!(
@@ -184,11 +185,19 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
                 )
             })
             .collect();
+        // A request about everything may correct the registered data too.
+        let profile = if r.thread.is_none() {
+            format!(
+                "<option value=\"\">{}</option>\n",
+                tr(lang, "Pasientens registrerte opplysninger")
+            )
+        } else {
+            String::new()
+        };
         format!(
             "<p><label for=\"melding\">{l}</label>\n<select id=\"melding\" name=\"melding\">\n{options}\
-             <option value=\"\">{profile}</option>\n</select></p>\n",
+             {profile}</select></p>\n",
             l = tr(lang, "Hva rettes"),
-            profile = tr(lang, "Pasientens registrerte opplysninger"),
         )
     } else {
         String::new()
