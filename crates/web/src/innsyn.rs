@@ -57,7 +57,7 @@ fn log_path(org: &OrgNumber) -> String {
 }
 
 /// The patient's session at level high, or the response that sends them to log in (again).
-async fn patient_at_high(
+pub(crate) async fn patient_at_high(
     state: &AppState,
     clinic: &str,
     headers: &HeaderMap,

@@ -450,7 +450,7 @@ async fn patient_form(
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// `POST /k/{clinic}/ansatt/pasient/{patient}/gjenapne`: opens the portal again for a

@@ -11,7 +11,9 @@ use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::messaging::MessageText;
 use fortrolig_domain::requests::{DEADLINE_DAYS, RequestKind, RequestStatus};
 use fortrolig_domain::{ManualClock, RequestId, Source, ThreadId, Timestamp};
-use fortrolig_service::{Answer, PatientActor, ServiceError, SessionSubject, StaffActor};
+use fortrolig_service::{
+    Answer, Fortrolig, PatientActor, ServiceError, SessionSubject, StaffActor,
+};
 use fortrolig_web::{AppState, router};
 
 use crate::notices::{Setup, exchange, setup};
@@ -46,6 +48,15 @@ async fn file(
     Ok(s.clinic
         .file_request(&kari(s), kind, thread, &MessageText::parse(text)?)
         .await?)
+}
+
+/// A clinic with Kari, her doctor and one exchange of messages, and its router.
+async fn start(env: &TestEnv) -> Res<(Fortrolig, Setup, ThreadId, axum::Router)> {
+    let app = env.app().await?;
+    let s = setup(&app, "kari@example.org").await?;
+    let thread = exchange(&s).await?;
+    let routes = router(AppState::new(app.clone()), false);
+    Ok((app, s, thread, routes))
 }
 
 /// The request ids linked from a staff page, in order.
@@ -255,11 +266,8 @@ async fn each_kind_is_filed_with_its_deadline_and_staff_see_them_by_deadline_p9(
 async fn a_correction_is_dated_and_the_original_stays_visible_as_corrected_p9(
     env: &TestEnv,
 ) -> TestResult {
-    let app = env.app().await?;
-    let s = setup(&app, "kari@example.org").await?;
+    let (app, s, thread, routes) = start(env).await?;
     let clinic = &s.clinic;
-    let thread = exchange(&s).await?;
-    let routes = router(AppState::new(app.clone()), false);
     let access = clinic.thread_access(&s.doctor, thread, "svar").await?;
     let original = access.thread(thread).await?;
     let reply = original.messages[1].id;
@@ -351,11 +359,8 @@ async fn a_correction_is_dated_and_the_original_stays_visible_as_corrected_p9(
 async fn correction_and_deletion_of_journal_worthy_data_are_refused_with_the_law_p9_s5(
     env: &TestEnv,
 ) -> TestResult {
-    let app = env.app().await?;
-    let s = setup(&app, "kari@example.org").await?;
+    let (app, s, thread, routes) = start(env).await?;
     let clinic = &s.clinic;
-    let thread = exchange(&s).await?;
-    let routes = router(AppState::new(app.clone()), false);
     let access = clinic.thread_access(&s.doctor, thread, "journal").await?;
     let reply = access.thread(thread).await?.messages[1].id;
     access.mark_journal_worthy(thread, reply, true).await?;
@@ -507,11 +512,8 @@ async fn a_granted_thread_deletion_leaves_no_rows_and_deleting_everything_shreds
 }
 
 async fn nobody_sees_or_answers_requests_they_have_no_access_to_p9_s1(env: &TestEnv) -> TestResult {
-    let app = env.app().await?;
-    let s = setup(&app, "kari@example.org").await?;
+    let (app, s, thread, routes) = start(env).await?;
     let clinic = &s.clinic;
-    let thread = exchange(&s).await?;
-    let routes = router(AppState::new(app.clone()), false);
     let request = file(
         &s,
         RequestKind::Deletion,

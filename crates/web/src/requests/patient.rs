@@ -5,7 +5,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use fortrolig_domain::access::Level;
 use fortrolig_domain::messaging::MessageText;
 use fortrolig_domain::requests::{DEADLINE_DAYS, RequestKind};
 use fortrolig_domain::{OrgNumber, ThreadId};
@@ -16,30 +15,14 @@ use super::{kind_name, table};
 use crate::error::WebError;
 use crate::html::{escape, page};
 use crate::i18n::{self, n_, tr};
-use crate::portal_messages::{Visit, to_login, visit};
+use crate::innsyn::patient_at_high;
+use crate::portal_messages::{Visit, to_login};
 use crate::respond::see_other;
 use crate::router::AppState;
 use crate::source::RequestSource;
 
 fn here(org: &OrgNumber) -> String {
     format!("/k/{org}/foresporsler")
-}
-
-/// The patient's session at level high, or where to log in (again).
-async fn at_high(
-    state: &AppState,
-    clinic: &str,
-    headers: &HeaderMap,
-    source: &RequestSource,
-) -> Result<Result<Visit, Response>, WebError> {
-    let v = match visit(state, clinic, headers, source, here).await? {
-        Ok(v) => v,
-        Err(login) => return Ok(Err(login)),
-    };
-    if v.session.level < Level::High {
-        return Ok(Err(to_login(&v.org, Level::High, &here(&v.org))));
-    }
-    Ok(Ok(v))
 }
 
 fn refused(e: AccessError, org: &OrgNumber) -> Result<Response, WebError> {
@@ -145,7 +128,7 @@ pub(super) async fn show(
     source: RequestSource,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let v = match at_high(&state, &clinic, &headers, &source).await? {
+    let v = match patient_at_high(&state, &clinic, &headers, &source, here).await? {
         Ok(v) => v,
         Err(login) => return Ok(login),
     };
@@ -176,7 +159,7 @@ pub(super) async fn file(
     headers: HeaderMap,
     Form(form): Form<RequestForm>,
 ) -> Result<Response, WebError> {
-    let v = match at_high(&state, &clinic, &headers, &source).await? {
+    let v = match patient_at_high(&state, &clinic, &headers, &source, here).await? {
         Ok(v) => v,
         Err(login) => return Ok(login),
     };

@@ -2,6 +2,8 @@
 //! by deadline with the overdue marked first; `/k/{clinic}/ansatt/foresporsel/{id}`: one
 //! request, opened through `HealthAccess` (an audited read), and its answer form.
 
+use std::sync::Arc;
+
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,7 +22,7 @@ use crate::i18n::{Lang, n_, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{actor, refuse_in, staff_session, step_up};
+use crate::workspace::{CsrfForm, actor, refuse_in, staff_session, step_up};
 use crate::workspace_messages::inbox_session;
 
 fn list_path(org: &OrgNumber) -> String {
@@ -98,13 +100,27 @@ pub(super) async fn list(
     Ok(Html(page(lang, tr(lang, "Forespørsler fra pasienter"), &body)).into_response())
 }
 
+/// The clinic and the request a staff route names; a malformed id is no page.
+async fn target(
+    state: &AppState,
+    clinic: &str,
+    id: &str,
+) -> Result<(OrgNumber, Arc<Clinic>, RequestId), WebError> {
+    let org = clinic_of(clinic)?;
+    let id = RequestId::parse(id).map_err(|_| WebError::NotFound)?;
+    let clinic = state.app.clinic(&org).await?;
+    Ok((org, clinic, id))
+}
+
 /// The request's patient, reached through the access rule, or the page to show instead.
+/// A form's token (`csrf`) must be the session's.
 async fn reach<'c>(
     clinic: &'c Clinic,
     headers: &HeaderMap,
     source: &RequestSource,
     id: RequestId,
     lang: Lang,
+    csrf: Option<&str>,
 ) -> Result<Result<(HealthAccess<'c>, Session), Response>, WebError> {
     let org = clinic.org();
     let here = request_path(org, id);
@@ -112,6 +128,9 @@ async fn reach<'c>(
         Ok(pair) => pair,
         Err(login) => return Ok(Err(login)),
     };
+    if csrf.is_some_and(|token| !session.csrf_matches(token)) {
+        return Err(WebError::Forbidden);
+    }
     let row = clinic
         .store()
         .request(id.as_bytes())
@@ -338,10 +357,8 @@ pub(super) async fn show(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let id = RequestId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let (access, session) = match reach(&clinic, &headers, &source, id, lang).await? {
+    let (org, clinic, id) = target(&state, &clinic, &id).await?;
+    let (access, session) = match reach(&clinic, &headers, &source, id, lang, None).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
@@ -369,16 +386,12 @@ pub(super) async fn answer(
     headers: HeaderMap,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let id = RequestId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let (access, session) = match reach(&clinic, &headers, &source, id, lang).await? {
+    let (org, clinic, id) = target(&state, &clinic, &id).await?;
+    let csrf = Some(form.csrf.as_str());
+    let (access, session) = match reach(&clinic, &headers, &source, id, lang, csrf).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
     let csrf = session.csrf_token();
     let text = form.svar.as_deref().unwrap_or("").trim().to_owned();
     let kind = access.request(id).await.map_err(not_found_or)?.record.kind;
@@ -436,11 +449,6 @@ pub(super) async fn answer(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /k/{clinic}/ansatt/foresporsel/{id}/opphev`: lifts a restriction in force.
 pub(super) async fn lift(
     State(state): State<AppState>,
@@ -450,16 +458,12 @@ pub(super) async fn lift(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let org = clinic_of(&clinic)?;
-    let id = RequestId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let clinic = state.app.clinic(&org).await?;
-    let (access, session) = match reach(&clinic, &headers, &source, id, lang).await? {
+    let (org, clinic, id) = target(&state, &clinic, &id).await?;
+    let csrf = Some(form.csrf.as_str());
+    let (access, _) = match reach(&clinic, &headers, &source, id, lang, csrf).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    if !session.csrf_matches(&form.csrf) {
-        return Err(WebError::Forbidden);
-    }
     access.lift_restriction(id).await.map_err(not_found_or)?;
     Ok(see_other(
         &format!("{}?besvart=ja", request_path(&org, id)),
