@@ -618,7 +618,77 @@ async fn nobody_sees_or_answers_requests_they_have_no_access_to_p9_s1(env: &Test
     Ok(())
 }
 
+async fn deleting_everything_around_the_journal_deletes_the_rest_and_says_why_p9_s5(
+    env: &TestEnv,
+) -> TestResult {
+    let (app, s, kept, routes) = start(env).await?;
+    let clinic = &s.clinic;
+    let free = exchange(&s).await?;
+    let access = clinic.thread_access(&s.doctor, kept, "journal").await?;
+    let reply = access.thread(kept).await?.messages[1].id;
+    access.mark_journal_worthy(kept, reply, true).await?;
+    let doctor = clinic.health_access(&s.doctor, s.kari, "svar").await?;
+
+    let all = file(&s, RequestKind::Deletion, None, "Slett alt om meg.").await?;
+    let grant = Answer::Grant {
+        text: String::new(),
+        message: None,
+    };
+    assert_eq!(
+        doctor.answer_request(all, grant).await?,
+        RequestStatus::Partly
+    );
+    assert!(clinic.store().thread(free.as_bytes()).await?.is_none());
+    assert!(clinic.store().thread(kept.as_bytes()).await?.is_some());
+    clinic.read_patient(&ctx(ORG_A), s.kari).await?;
+    let (me, _) = session_cookie(clinic, SessionSubject::Patient(s.kari), Level::High).await?;
+    let mine = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/foresporsler"), Some(&me))?,
+    )
+    .await?;
+    assert!(mine.body.contains("Delvis innvilget"));
+    assert!(mine.body.contains("helsepersonelloven §§ 39–40"));
+
+    // A granted restriction is marked until it is lifted, and lifting is audited.
+    let restriction = file(&s, RequestKind::Restriction, None, "Vent med alt.").await?;
+    let granted = Answer::Grant {
+        text: String::new(),
+        message: None,
+    };
+    doctor.answer_request(restriction, granted).await?;
+    assert!(clinic.restricted(s.kari).await?);
+    let (doc, doc_csrf) =
+        session_cookie(clinic, SessionSubject::Staff(s.doctor.staff), Level::High).await?;
+    let lifted = call(
+        &routes,
+        post(
+            &format!("/k/{ORG_A}/ansatt/foresporsel/{restriction}/opphev"),
+            &doc,
+            &format!("csrf={doc_csrf}"),
+        )?,
+    )
+    .await?;
+    assert_eq!(lifted.status, StatusCode::SEE_OTHER, "{}", lifted.body);
+    assert!(!clinic.restricted(s.kari).await?);
+    let page = call(
+        &routes,
+        get(&format!("/k/{ORG_A}/ansatt/pasient/{}", s.kari), Some(&doc))?,
+    )
+    .await?;
+    assert!(!page.body.contains("Behandling begrenset"));
+    assert_eq!(
+        crate::notices::audited(clinic, "request.restriction_lifted")
+            .await?
+            .len(),
+        1
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    deleting_everything_around_the_journal_deletes_the_rest_and_says_why_p9_s5,
     each_kind_is_filed_with_its_deadline_and_staff_see_them_by_deadline_p9,
     a_correction_is_dated_and_the_original_stays_visible_as_corrected_p9,
     correction_and_deletion_of_journal_worthy_data_are_refused_with_the_law_p9_s5,
