@@ -1,6 +1,7 @@
 //! Innsyn (P9): everything the clinic holds about a patient in Fortrolig, shown to the
 //! patient themselves, at level high: their registered data, their threads with the
-//! messages they see, the notices sent to them and their consent decisions. One audit
+//! messages they see (with any dated corrections), the notices sent to them, their consent
+//! decisions and their requests under their rights with the answers. One audit
 //! entry covers the whole read; the access log with its proofs is `Clinic::patient_log`.
 
 use fortrolig_domain::Action;

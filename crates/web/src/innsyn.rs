@@ -2,8 +2,9 @@
 //! log in again (step-up, X2), not shown an error.
 //!
 //! - `/k/{clinic}/innsyn` (`held.rs`): everything the clinic holds about the patient in
-//!   Fortrolig — their registered data, threads with messages and attachments, notices
-//!   and consents — and the way to a machine-readable copy.
+//!   Fortrolig — their registered data, threads with messages and attachments (and any
+//!   dated corrections), notices, consents and requests with their answers — and the way
+//!   to a machine-readable copy, which also answers an open copy request.
 //! - `/k/{clinic}/innsyn/logg` (`log.rs`): who has done what with their data, from which
 //!   business, with emergency access marked, and for every entry its proof of inclusion
 //!   in the clinic's signed audit log, which `/static/innsyn.js` checks in the page.

@@ -50,7 +50,7 @@ pub(super) async fn show(
         intro = escape(
             &tr(
                 lang,
-                "Her er alt {klinikk} har lagret om deg i Fortrolig: opplysningene dine, samtalene, varslene og samtykkene dine."
+                "Her er alt {klinikk} har lagret om deg i Fortrolig: opplysningene dine, samtalene, varslene, samtykkene og forespørslene dine."
             )
             .replace("{klinikk}", &clinic_name)
         ),
