@@ -38,9 +38,10 @@ const CLINIC = { org: '923456783', name: 'Normland legesenter' };
 const PATIENT = { fnr: '21879498012', name: 'Kari Nordmann' };
 const CLIENT_ID = 'fortrolig';
 const KEY_ID = 'fortrolig-1';
-// The PostgreSQL server to run PG_FILES against as well (issue 4: the end-to-end flow on both backends).
+// The PostgreSQL server to run PG_FILES against as well (issue 4: the end-to-end flow on both
+// backends; issue 6 item 3: the patient's requests).
 const PG_SERVER = process.env.BROWSER_DATABASE_URL || process.env.PGTEST_URL || '';
-const PG_FILES = ['messaging-e2e.test.mjs'];
+const PG_FILES = ['messaging-e2e.test.mjs', 'requests.test.mjs'];
 // The whole run stays under 2 minutes on SQLite, and under 3 with the second round on PostgreSQL.
 const WHOLE_RUN_LIMIT_MS = PG_SERVER ? 175_000 : 115_000;
 const START_LIMIT_MS = 20_000; // provider or server not ready in this time: fail

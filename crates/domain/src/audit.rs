@@ -89,10 +89,17 @@ pub enum Action {
     JournalTransferred,
     /// Retention removed data whose period ran out (X4); the object says what and how much.
     RetentionDeleted,
+    /// The patient made a request under their rights (P9).
+    RequestReceived,
+    /// The clinic answered a request (granted, refused with a reason, or partly), and
+    /// carried out what was granted in the same act.
+    RequestAnswered,
+    /// A granted restriction of processing was lifted.
+    RestrictionLifted,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 53] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -143,6 +150,9 @@ impl Action {
         Action::PatientExported,
         Action::JournalTransferred,
         Action::RetentionDeleted,
+        Action::RequestReceived,
+        Action::RequestAnswered,
+        Action::RestrictionLifted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -197,6 +207,9 @@ impl Action {
             Action::PatientExported => "patient.exported",
             Action::JournalTransferred => "message.journal_transferred",
             Action::RetentionDeleted => "retention.deleted",
+            Action::RequestReceived => "request.received",
+            Action::RequestAnswered => "request.answered",
+            Action::RestrictionLifted => "request.restriction_lifted",
         }
     }
 

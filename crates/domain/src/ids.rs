@@ -80,6 +80,10 @@ random_id!(
     /// One message in a thread.
     MessageId
 );
+random_id!(
+    /// A patient's request under their rights (retting, sletting, begrensning, kopi; P9).
+    RequestId
+);
 
 fn parse_hex16(text: &str) -> Result<[u8; 16], IdError> {
     let bytes = text.as_bytes();

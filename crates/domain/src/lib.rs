@@ -12,10 +12,13 @@ pub mod messaging;
 pub mod notice;
 pub mod patient;
 pub mod processing;
+pub mod requests;
 pub mod retention;
 
 pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};
 pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
-pub use ids::{EmergencyId, GrantId, IdError, MessageId, PatientId, StaffId, TeamId, ThreadId};
+pub use ids::{
+    EmergencyId, GrantId, IdError, MessageId, PatientId, RequestId, StaffId, TeamId, ThreadId,
+};
 pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

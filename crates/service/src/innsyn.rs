@@ -1,6 +1,7 @@
 //! Innsyn (P9): everything the clinic holds about a patient in Fortrolig, shown to the
 //! patient themselves, at level high: their registered data, their threads with the
-//! messages they see, the notices sent to them and their consent decisions. One audit
+//! messages they see (with any dated corrections), the notices sent to them, their consent
+//! decisions and their requests under their rights with the answers. One audit
 //! entry covers the whole read; the access log with its proofs is `Clinic::patient_log`.
 
 use fortrolig_domain::Action;
@@ -11,6 +12,7 @@ use crate::clinic::{Clinic, Patient};
 use crate::consent::ConsentRecord;
 use crate::messaging::{PatientActor, ThreadView};
 use crate::notices::NoticeSummary;
+use crate::requests::{Correction, RequestRecord};
 use crate::sessions::SessionSubject;
 
 /// Why the patient reads everything: to see it, or to take a copy (an export).
@@ -48,6 +50,11 @@ pub struct Innsyn {
     pub notices: Vec<NoticeSummary>,
     /// Oldest first.
     pub consents: Vec<ConsentRecord>,
+    /// The patient's requests under their rights, newest first (P9).
+    pub requests: Vec<RequestRecord>,
+    /// Dated corrections of the registered data, oldest first (those of messages are
+    /// with their messages).
+    pub profile_corrections: Vec<Correction>,
 }
 
 impl Clinic {
@@ -64,6 +71,13 @@ impl Clinic {
         let threads = self.threads_in_full(who.patient).await?;
         let notices = self.notices_of(who.patient).await?;
         let consents = self.consent_history(who.patient).await?;
+        let key = self.data_key(who.patient).await?;
+        let profile_corrections = self
+            .corrections(who.patient, &key)
+            .await?
+            .into_iter()
+            .filter(|c| c.message.is_none())
+            .collect();
         let ctx = self.subject_context(
             SessionSubject::Patient(who.patient),
             &who.source,
@@ -81,11 +95,18 @@ impl Clinic {
             read.reason(),
         )
         .await?;
+        if read == InnsynRead::Copy {
+            // The copy answers the patient's open copy requests (P9).
+            self.answer_copy_requests(who).await?;
+        }
+        let requests = self.requests_opened(who.patient).await?;
         Ok(Innsyn {
             patient,
             threads,
             notices,
             consents,
+            requests,
+            profile_corrections,
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod notices;
 mod one_row;
 mod passkeys;
 mod people;
+mod requests;
 mod retention;
 mod sessions;
 mod teams;
@@ -46,6 +47,7 @@ pub use passkeys::{
 pub use people::{
     Authorisation, BASIC_COURSE, MAX_AUTHORISATION_MICROS, REVIEW_INTERVAL_MICROS, Staff,
 };
+pub use requests::{Answer, Correction, RequestDetail, RequestRecord};
 pub use retention::{RETENTION_INTERVAL, RetentionReport};
 pub use sessions::{
     ABSOLUTE_LIMIT_MICROS, EndOwn, IDLE_LIMIT_MICROS, MAX_FAILURES, Session, SessionProblem,

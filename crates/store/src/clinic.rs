@@ -359,6 +359,9 @@ impl ClinicTx {
             "DELETE FROM notices WHERE patient_id = $1",
             "DELETE FROM consents WHERE patient_id = $1",
             "DELETE FROM staff_tasks WHERE patient_id = $1",
+            // Corrections are content; the requests themselves stay on record (kind,
+            // status and times in the clear, their texts unreadable once the key is gone).
+            "DELETE FROM corrections WHERE patient_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *self.tx).await?;
         }

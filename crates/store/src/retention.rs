@@ -24,11 +24,22 @@ pub struct KeptMessage {
     pub attachments: i64,
 }
 
-/// What one deletion removed.
+/// What one deletion of a thread removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Removed {
+    pub threads: u64,
     pub messages: u64,
     pub attachments: u64,
+}
+
+/// No restriction of processing in force for the patient whose id is in `{col}` (GDPR
+/// art. 18: a patient may need the data kept, for instance for a legal claim, and the
+/// clinic must then not erase it). Retention waits until the restriction is lifted.
+fn unrestricted(col: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM patient_requests r WHERE r.patient_id = {col} \
+         AND r.kind = 'begrensning' AND r.status = 'innvilget' AND r.lifted_at IS NULL)"
+    )
 }
 
 /// Notice statuses that are over: nothing more will happen to the notice.
@@ -41,10 +52,12 @@ impl ClinicStore {
         closed_before: i64,
         limit: i64,
     ) -> Result<Vec<ClosedThread>, StoreError> {
-        let rows: Vec<(Vec<u8>, Vec<u8>, i64)> = sqlx::query_as(
+        let rows: Vec<(Vec<u8>, Vec<u8>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, patient_id, closed_at FROM threads \
-             WHERE closed_at IS NOT NULL AND closed_at <= $1 ORDER BY closed_at, id LIMIT $2",
-        )
+             WHERE closed_at IS NOT NULL AND closed_at <= $1 AND {} \
+             ORDER BY closed_at, id LIMIT $2",
+            unrestricted("threads.patient_id")
+        )))
         .bind(closed_before)
         .bind(limit)
         .fetch_all(&self.db().pool)
@@ -86,7 +99,9 @@ impl ClinicStore {
     ) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT patient_id, COUNT(*) FROM notices WHERE {NOTICE_OVER} \
-             AND COALESCE(ended_at, sent_at, created_at) <= $1 GROUP BY patient_id ORDER BY patient_id"
+             AND COALESCE(ended_at, sent_at, created_at) <= $1 AND {} \
+             GROUP BY patient_id ORDER BY patient_id",
+            unrestricted("notices.patient_id")
         )))
         .bind(ended_before)
         .fetch_all(&self.db().pool)
@@ -140,11 +155,12 @@ impl ClinicTx {
         id: &[u8],
         closed_at: i64,
     ) -> Result<Option<Removed>, StoreError> {
-        let unchanged: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 \
+        let unchanged: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 AND {} \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id \
              AND m.journal_worthy = 1 AND m.transferred_at IS NULL)",
-        )
+            unrestricted("t.patient_id")
+        )))
         .bind(id)
         .bind(closed_at)
         .fetch_one(self.conn())
@@ -155,10 +171,17 @@ impl ClinicTx {
         self.delete_thread(id).await.map(Some)
     }
 
-    /// Deletes a thread with its messages and attachments. Notices and staff tasks that
-    /// pointed to it keep their own retention and lose the link.
+    /// Deletes a thread with its messages, their attachments and corrections, and the
+    /// staff tasks about it (retention, X4, or a granted deletion, P9). Notices keep
+    /// their own retention and lose the link. `threads` is 0 if it was not there.
     pub async fn delete_thread(&mut self, id: &[u8]) -> Result<Removed, StoreError> {
         let attachments = self.delete_attachments_of_thread(id).await?;
+        sqlx::query(
+            "DELETE FROM corrections WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
+        )
+        .bind(id)
+        .execute(self.conn())
+        .await?;
         let messages = sqlx::query("DELETE FROM messages WHERE thread_id = $1")
             .bind(id)
             .execute(self.conn())
@@ -166,12 +189,17 @@ impl ClinicTx {
             .rows_affected();
         for sql in [
             "UPDATE notices SET thread_id = NULL WHERE thread_id = $1",
-            "UPDATE staff_tasks SET thread_id = NULL WHERE thread_id = $1",
-            "DELETE FROM threads WHERE id = $1",
+            "DELETE FROM staff_tasks WHERE thread_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(self.conn()).await?;
         }
+        let threads = sqlx::query("DELETE FROM threads WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
         Ok(Removed {
+            threads,
             messages,
             attachments,
         })
@@ -185,12 +213,13 @@ impl ClinicTx {
         thread: &[u8],
         closed_at: i64,
     ) -> Result<Option<u64>, StoreError> {
-        let unchanged: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 \
+        let unchanged: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 AND {} \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id \
              AND m.journal_worthy = 1 AND m.transferred_at IS NULL \
              AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id))",
-        )
+            unrestricted("t.patient_id")
+        )))
         .bind(thread)
         .bind(closed_at)
         .fetch_one(self.conn())
@@ -219,7 +248,8 @@ impl ClinicTx {
     ) -> Result<u64, StoreError> {
         Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM notices WHERE patient_id = $1 AND {NOTICE_OVER} \
-             AND COALESCE(ended_at, sent_at, created_at) <= $2"
+             AND COALESCE(ended_at, sent_at, created_at) <= $2 AND {}",
+            unrestricted("notices.patient_id")
         )))
         .bind(patient)
         .bind(ended_before)
@@ -267,14 +297,15 @@ impl ClinicStore {
         &self,
         ended_before: i64,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT c.patient_id FROM consents c WHERE c.subject = 'portal' AND c.granted = 0 \
-             AND c.at <= $1 \
+             AND c.at <= $1 AND {} \
              AND c.at = (SELECT MAX(d.at) FROM consents d WHERE d.patient_id = c.patient_id AND d.subject = 'portal') \
              AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.patient_id = c.patient_id) \
              AND EXISTS (SELECT 1 FROM patients p WHERE p.id = c.patient_id) \
              ORDER BY c.patient_id",
-        )
+            unrestricted("c.patient_id")
+        )))
         .bind(ended_before)
         .fetch_all(&self.db().pool)
         .await?)

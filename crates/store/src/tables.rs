@@ -339,6 +339,37 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("done_by", Text),
         ],
     },
+    TableSpec {
+        name: "patient_requests",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("patient_id", Bytes),
+            ("kind", Text),
+            ("thread_id", Bytes),
+            ("body", Bytes),
+            ("status", Text),
+            ("received_at", Int),
+            ("due_at", Int),
+            ("answered_at", Int),
+            ("answered_by", Text),
+            ("answer", Bytes),
+            ("lifted_at", Int),
+        ],
+    },
+    TableSpec {
+        name: "corrections",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("patient_id", Bytes),
+            ("request_id", Bytes),
+            ("message_id", Bytes),
+            ("body", Bytes),
+            ("created_at", Int),
+            ("created_by", Text),
+        ],
+    },
 ];
 
 /// Tables a backup leaves out on purpose: open sessions and failed-login counters are

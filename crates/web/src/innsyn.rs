@@ -2,8 +2,9 @@
 //! log in again (step-up, X2), not shown an error.
 //!
 //! - `/k/{clinic}/innsyn` (`held.rs`): everything the clinic holds about the patient in
-//!   Fortrolig — their registered data, threads with messages and attachments, notices
-//!   and consents — and the way to a machine-readable copy.
+//!   Fortrolig — their registered data, threads with messages and attachments (and any
+//!   dated corrections), notices, consents and requests with their answers — and the way
+//!   to a machine-readable copy, which also answers an open copy request.
 //! - `/k/{clinic}/innsyn/logg` (`log.rs`): who has done what with their data, from which
 //!   business, with emergency access marked, and for every entry its proof of inclusion
 //!   in the clinic's signed audit log, which `/static/innsyn.js` checks in the page.
@@ -57,7 +58,7 @@ fn log_path(org: &OrgNumber) -> String {
 }
 
 /// The patient's session at level high, or the response that sends them to log in (again).
-async fn patient_at_high(
+pub(crate) async fn patient_at_high(
     state: &AppState,
     clinic: &str,
     headers: &HeaderMap,
@@ -126,6 +127,9 @@ fn action_text(lang: Lang, action: &str) -> &'static str {
         Some(Action::ActivationIssued) => tr(lang, "Ga deg en aktiveringskode"),
         Some(Action::PasskeyEnrolled) => tr(lang, "Registrerte en passnøkkel"),
         Some(Action::PasskeysRevoked) => tr(lang, "Trakk tilbake passnøkler"),
+        Some(Action::RequestReceived) => tr(lang, "Tok imot en forespørsel fra deg"),
+        Some(Action::RequestAnswered) => tr(lang, "Besvarte en forespørsel fra deg"),
+        Some(Action::RestrictionLifted) => tr(lang, "Opphevet en begrensning av behandlingen"),
         _ => tr(lang, "Annen handling"),
     }
 }

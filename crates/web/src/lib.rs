@@ -20,6 +20,7 @@ mod pending;
 mod portal;
 mod portal_messages;
 mod processing;
+mod requests;
 mod respond;
 mod retention;
 mod router;

@@ -117,6 +117,7 @@ pub(crate) async fn home(
          <p>{sessions} <a href=\"/k/{org}/okter\">{see_sessions}</a></p>\n\
          <p><a href=\"/k/{org}/innsyn\">{held}</a></p>\n\
          <p><a href=\"/k/{org}/innsyn/logg\">{access_log}</a></p>\n\
+         <p><a href=\"/k/{org}/foresporsler\">{requests}</a></p>\n\
          <form method=\"post\" action=\"/k/{org}/utlogging\">\n<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <button type=\"submit\">{log_out}</button>\n\
          <button type=\"submit\" name=\"overalt\" value=\"ja\">{log_out_all}</button>\n</form>",
@@ -126,6 +127,7 @@ pub(crate) async fn home(
         see_sessions = tr(lang, "Se og avslutt øktene dine"),
         held = tr(lang, "Se alt klinikken har lagret om deg"),
         access_log = tr(lang, "Se hvem som har sett opplysningene dine"),
+        requests = tr(lang, "Be om retting, sletting, begrensning eller kopi"),
         log_out = tr(lang, "Logg ut"),
         log_out_all = tr(lang, "Logg ut overalt"),
     );

@@ -152,6 +152,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::consent::routes())
         .merge(crate::processing::routes())
         .merge(crate::retention::routes())
+        .merge(crate::requests::routes())
         .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)

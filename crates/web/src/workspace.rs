@@ -206,6 +206,7 @@ pub(crate) async fn home(
         "<h1>{title}</h1>\n<p>{logged_in}</p>\n{admin}\
          <p><a href=\"/k/{org}/ansatt/innboks\">{inbox}</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/varsler\">{notices}</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/foresporsler\">{requests}</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/aktivering\">{activation}</a></p>\n\
          {mine}\
          <h2>{find_patient}</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
@@ -222,6 +223,7 @@ pub(crate) async fn home(
             .replace("{roller}", &escape(&role_names.join(", "))),
         inbox = tr(lang, "Innboks"),
         notices = tr(lang, "Varsler og oppgaver"),
+        requests = tr(lang, "Forespørsler fra pasienter"),
         activation = tr(lang, "Aktiveringskode for pasient uten BankID"),
         find_patient = tr(lang, "Finn pasient"),
         fnr = tr(lang, "Fødselsnummer (11 siffer)"),
@@ -317,8 +319,16 @@ pub(crate) async fn patient(
                 patient,
                 &escape(session.csrf_token()),
             );
+            let restricted = if clinic.restricted(patient).await? {
+                "<p class=\"begrenset\"><strong>Behandling begrenset</strong> – pasienten har fått \
+                 innvilget begrensning av behandlingen. Behandle bare det som er nødvendig, og se \
+                 <a href=\"/k/{org}/ansatt/foresporsler\">forespørslene</a>.</p>\n"
+                    .replace("{org}", org.as_str())
+            } else {
+                String::new()
+            };
             let body = format!(
-                "<h1>{}</h1>\n<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
+                "<h1>{}</h1>\n{restricted}<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
                  <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n\
                  <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">Skriv ny melding til pasienten</a></p>\n{portal}<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
                 escape(record.name.as_str()),
@@ -442,7 +452,7 @@ async fn patient_form(
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// `POST /k/{clinic}/ansatt/pasient/{patient}/gjenapne`: opens the portal again for a

@@ -37,6 +37,7 @@ mod notices_krr;
 mod passkeys;
 mod plaintext;
 mod portal_messages;
+mod requests;
 mod retention;
 mod separation;
 mod sessions;

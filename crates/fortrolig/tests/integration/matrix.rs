@@ -4,7 +4,8 @@
 //! one rule in `fortrolig_domain::access::decide` (the table in docs/ACCESS.md).
 //! The staff messaging routes are in it too: the inbox (administrative: the clinical roles
 //! and secretaries) and a thread, by its kind (an e-konsultasjon is health data, a
-//! practical question administrative). The administrator's pages for people,
+//! practical question administrative). The patients' requests (P9): the list like the
+//! inbox, one request as the patient's health data. The administrator's pages for people,
 //! authorisations and teams, and the record of processing (C3), are people data.
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
@@ -64,6 +65,16 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             .await?,
         );
     }
+    // A request under the patient's rights (P9): the list is like the inbox, one request
+    // is the patient's health data.
+    let request = a
+        .file_request(
+            &me,
+            fortrolig_domain::requests::RequestKind::Copy,
+            Some(threads[0]),
+            &MessageText::parse("Matrisetekst")?,
+        )
+        .await?;
     let people_page = a
         .add_staff(&ctx(ORG_A), &PersonName::parse("Matrise Ansatt")?, None)
         .await?;
@@ -148,6 +159,14 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             format!("/k/{ORG_A}/ansatt/samtale/{}", threads[1]),
                             DataClass::Administrative,
                         ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/foresporsler"),
+                            DataClass::Administrative,
+                        ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/foresporsel/{request}"),
+                            DataClass::Health,
+                        ),
                     ] {
                         let request = Request {
                             clinic: org(ORG_A),
@@ -197,7 +216,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 16);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 18);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

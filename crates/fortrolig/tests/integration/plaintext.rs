@@ -71,6 +71,44 @@ async fn no_marker_in_stores_backups_or_logs_x6(env: &TestEnv) -> TestResult {
     let team_marker = format!("Team{}", random_hex(8));
     let team = clinic.create_team(&ctx(ORG_A), &team_marker).await?;
     assert_eq!(clinic.team(team).await?.name, team_marker);
+    // A request under the patient's rights, its answer and a correction are free text
+    // (P9): sealed like messages.
+    let request_marker = format!("Forespørsel{}", random_hex(8));
+    let answer_marker = format!("Svar{}", random_hex(8));
+    let correction_marker = format!("Rettelse{}", random_hex(8));
+    let me = fortrolig_service::PatientActor {
+        patient: id,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let access = clinic.health_access(&who, id, "svar").await?;
+    for (kind, answer) in [
+        (
+            fortrolig_domain::requests::RequestKind::Correction,
+            fortrolig_service::Answer::Grant {
+                text: correction_marker.clone(),
+                message: None,
+            },
+        ),
+        (
+            fortrolig_domain::requests::RequestKind::Restriction,
+            fortrolig_service::Answer::Refuse {
+                reason: answer_marker.clone(),
+            },
+        ),
+    ] {
+        let text = fortrolig_domain::messaging::MessageText::parse(&request_marker)?;
+        let request = clinic.file_request(&me, kind, None, &text).await?;
+        access.answer_request(request, answer).await?;
+    }
+    assert!(
+        clinic
+            .my_requests(&me)
+            .await?
+            .iter()
+            .any(|r| r.answer.as_deref() == Some(answer_marker.as_str()))
+    );
+    drop(access);
     app.close().await;
 
     // ... and through the command line, with debug logging on.
@@ -121,6 +159,9 @@ async fn no_marker_in_stores_backups_or_logs_x6(env: &TestEnv) -> TestResult {
         staff_marker.as_str(),
         reason_marker.as_str(),
         team_marker.as_str(),
+        request_marker.as_str(),
+        answer_marker.as_str(),
+        correction_marker.as_str(),
     ] {
         let found = find_marker(&everything, needle.as_bytes());
         assert!(found.is_empty(), "plaintext {needle:?} found in {found:?}");

@@ -12,10 +12,12 @@ use fortrolig_domain::access::Level;
 use fortrolig_domain::consent::ConsentSubject;
 use fortrolig_domain::messaging::{MessageText, ThreadStatus};
 use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
+use fortrolig_domain::requests::RequestKind;
 use fortrolig_domain::retention::{Category, Days, Policy};
 use fortrolig_domain::{ManualClock, Source, Timestamp};
 use fortrolig_service::{
-    ActContext, Fortrolig, NewAttachment, ServiceError, SessionSubject, ThreadChange,
+    ActContext, Answer, Fortrolig, NewAttachment, PatientActor, ServiceError, SessionSubject,
+    ThreadChange,
 };
 
 use crate::notices::{Setup, audited, exchange, setup, statuses};
@@ -305,3 +307,64 @@ async fn a_patient_who_ended_the_portal_is_crypto_shredded_when_nothing_is_left_
 both_backends!(
     a_patient_who_ended_the_portal_is_crypto_shredded_when_nothing_is_left_and_an_earlier_backup_cannot_open_them_x4_p11
 );
+
+async fn retention_waits_while_a_restriction_of_processing_is_in_force_x4_p9(
+    env: &TestEnv,
+) -> TestResult {
+    let (clock, app, s) = start(env).await?;
+    let clinic = &s.clinic;
+    let thread = exchange(&s).await?;
+    let access = clinic
+        .thread_access(&s.doctor, thread, "begrensning")
+        .await?;
+    access.change_thread(thread, closed()).await?;
+    // The patient says no to SMS: the SMS notice waiting ends (skipped).
+    let version = clinic.consent_text().await?.version;
+    clinic
+        .record_consents(
+            &ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke"),
+            s.kari,
+            &[(ConsentSubject::Channel(NoticeChannel::Sms), false)],
+            &version,
+        )
+        .await?;
+    let me = PatientActor {
+        patient: s.kari,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let request = clinic
+        .file_request(
+            &me,
+            RequestKind::Restriction,
+            None,
+            &MessageText::parse("Ikke slett noe, jeg trenger det i en klagesak.")?,
+        )
+        .await?;
+    access
+        .answer_request(
+            request,
+            Answer::Grant {
+                text: "Vi holder opplysningene tilbake til saken er avgjort.".into(),
+                message: None,
+            },
+        )
+        .await?;
+
+    // Long past every period: nothing of the patient's goes while the restriction holds.
+    clock.advance_micros(200 * DAY);
+    let r = clinic.apply_retention().await?;
+    assert_eq!((r.threads, r.notices), (0, 0), "{r:?}");
+    assert!(clinic.store().thread(thread.as_bytes()).await?.is_some());
+
+    // Lifted: the next round deletes as usual.
+    access.lift_restriction(request).await?;
+    let r = clinic.apply_retention().await?;
+    assert_eq!(r.threads, 1, "{r:?}");
+    assert!(r.notices > 0, "{r:?}");
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
+both_backends!(retention_waits_while_a_restriction_of_processing_is_in_force_x4_p9);

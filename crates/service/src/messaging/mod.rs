@@ -86,6 +86,8 @@ pub struct MessageView {
     /// When staff marked it transferred to the EPJ (S5); retention counts from then.
     pub transferred_at: Option<Timestamp>,
     pub attachments: Vec<AttachmentInfo>,
+    /// Dated corrections of this message (P9); the text above stays as it was written.
+    pub corrections: Vec<crate::requests::Correction>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +205,8 @@ impl Clinic {
         let subject = Subject::parse(&String::from_utf8_lossy(&subject_bytes))
             .map_err(|_| malformed("thread subject"))?;
         let attachments = self.store.attachments_of_thread(&row.id).await?;
+        let patient = crate::clinic::patient_id(&row.patient_id)?;
+        let corrections = self.corrections(patient, key).await?;
         let mut messages = Vec::new();
         for m in self.store.messages_of(&row.id).await? {
             if for_patient && m.internal {
@@ -237,6 +241,11 @@ impl Clinic {
                         media_type: a.2.clone(),
                         size: a.3,
                     })
+                    .collect(),
+                corrections: corrections
+                    .iter()
+                    .filter(|c| c.message.is_some_and(|id| id.as_bytes() == m.id.as_slice()))
+                    .cloned()
                     .collect(),
             });
         }

@@ -83,6 +83,10 @@ pub(super) async fn download(
                 "trukket_tilbake": m.recalled_at.map(time),
                 "skrevet": time(m.created_at),
                 "lest_av_mottakeren": m.read_at.map(time),
+                "rettelser": m.corrections.iter().map(|c| json!({
+                    "rettet": time(c.at),
+                    "tekst": c.text,
+                })).collect::<Vec<_>>(),
                 "vedlegg": m.attachments.iter().map(|a| json!({
                     "id": hex(&a.id),
                     "navn": attachment_name(&a.media_type),
@@ -111,7 +115,23 @@ pub(super) async fn download(
             "telefon": p.phone.as_ref().map(|x| x.as_str()),
             "epost": p.email.as_ref().map(|x| x.as_str()),
             "registrert": time(p.created_at),
+            "rettelser": held.profile_corrections.iter().map(|c| json!({
+                "rettet": time(c.at),
+                "tekst": c.text,
+            })).collect::<Vec<_>>(),
         },
+        "foresporsler": held.requests.iter().map(|r| json!({
+            "id": r.id.to_string(),
+            "type": r.kind.as_str(),
+            "beskrivelse": crate::requests::kind_name(lang, r.kind),
+            "samtale": r.thread.map(|t| t.to_string()),
+            "tekst": r.text,
+            "status": r.status.as_str(),
+            "mottatt": time(r.received_at),
+            "svarfrist": time(r.due_at),
+            "besvart": r.answered_at.map(time),
+            "svar": r.answer,
+        })).collect::<Vec<_>>(),
         "samtaler": threads,
         "varsler": held.notices.iter().map(|n| json!({
             "hva": notice_kind_name(lang, n.kind),

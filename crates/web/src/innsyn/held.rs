@@ -43,13 +43,14 @@ pub(super) async fn show(
         "<h1>{title}</h1>\n<p>{intro}</p>\n<p>{journal}</p>\n\
          <p><a href=\"{log}\">{see_log}</a></p>\n\
          {profile}\n<h2>{h_threads}</h2>\n{threads}\n\
-         <h2>{h_notices}</h2>\n{notices}\n<h2>{h_consents}</h2>\n{consents}\n{copy}\n\
+         <h2>{h_notices}</h2>\n{notices}\n<h2>{h_consents}</h2>\n{consents}\n\
+         <h2>{h_requests}</h2>\n{requests}<p><a href=\"/k/{org}/foresporsler\">{make_request}</a></p>\n{copy}\n\
          <p><a href=\"/k/{org}/\">{back}</a></p>",
         title = tr(lang, "Alt klinikken har lagret om deg"),
         intro = escape(
             &tr(
                 lang,
-                "Her er alt {klinikk} har lagret om deg i Fortrolig: opplysningene dine, samtalene, varslene og samtykkene dine."
+                "Her er alt {klinikk} har lagret om deg i Fortrolig: opplysningene dine, samtalene, varslene, samtykkene og forespørslene dine."
             )
             .replace("{klinikk}", &clinic_name)
         ),
@@ -65,6 +66,12 @@ pub(super) async fn show(
         notices = notices(lang, &held.notices),
         h_consents = tr(lang, "Samtykker"),
         consents = consents(lang, &held.consents),
+        h_requests = tr(lang, "Forespørsler om opplysningene dine"),
+        requests = crate::requests::table(lang, &held.requests, state.app.now()),
+        make_request = tr(
+            lang,
+            "Be om retting, sletting, begrensning eller kopi"
+        ),
         copy = copy_form(lang, &v.org, &v.csrf()),
         org = v.org,
         back = tr(lang, "Tilbake"),
@@ -82,7 +89,7 @@ fn profile(lang: Lang, held: &Innsyn) -> String {
     format!(
         "<h2>{title}</h2>\n<dl>\n<dt>{l_name}</dt><dd>{name}</dd>\n<dt>{l_number}</dt><dd>{number}</dd>\n\
          <dt>{l_phone}</dt><dd>{phone}</dd>\n<dt>{l_email}</dt><dd>{email}</dd>\n\
-         <dt>{l_registered}</dt><dd>{registered}</dd>\n</dl>",
+         <dt>{l_registered}</dt><dd>{registered}</dd>\n</dl>\n{corrections}",
         title = tr(lang, "Opplysninger om deg"),
         l_name = tr(lang, "Navn"),
         l_number = tr(lang, "Fødselsnummer"),
@@ -94,6 +101,7 @@ fn profile(lang: Lang, held: &Innsyn) -> String {
         phone = escape(p.phone.as_ref().map_or("–", |x| x.as_str())),
         email = escape(p.email.as_ref().map_or("–", |x| x.as_str())),
         registered = escape(&p.created_at.oslo_minutes()),
+        corrections = crate::requests::corrections_html(lang, &held.profile_corrections),
     )
 }
 
@@ -141,7 +149,11 @@ async fn threads(
                     .unwrap_or_else(|| tr(lang, "Klinikken").to_owned()),
             };
             let text = match &m.text {
-                Some(text) => escape(text.as_str()),
+                Some(text) => format!(
+                    "{}{}",
+                    escape(text.as_str()),
+                    crate::requests::corrections_html(lang, &m.corrections)
+                ),
                 None => format!("<em>{}</em>", tr(lang, "Trukket tilbake av klinikken")),
             };
             let attachments: Vec<String> = m

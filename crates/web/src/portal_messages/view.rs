@@ -106,8 +106,9 @@ fn messages_html(
         };
         let content = match &m.text {
             Some(text) => format!(
-                "<p>{}</p>\n{}",
+                "<p>{}</p>\n{}{}",
                 paragraphs(text.as_str()),
+                crate::requests::corrections_html(lang, &m.corrections),
                 attachments_html(lang, org, view.id, m)
             ),
             None => format!(

@@ -134,7 +134,11 @@ fn message_item(
             "<p><em>{}</em></p>\n",
             tr(lang, "Trukket tilbake {tid}").replace("{tid}", &escape(&at.oslo_minutes()))
         )),
-        (Some(text), None) => out.push_str(&format!("<p>{}</p>\n", paragraph(text.as_str()))),
+        (Some(text), None) => out.push_str(&format!(
+            "<p>{}</p>\n{}",
+            paragraph(text.as_str()),
+            crate::requests::corrections_html(lang, &m.corrections)
+        )),
         (None, None) => {}
     }
     if m.recalled_at.is_none() {
@@ -273,8 +277,19 @@ pub(super) async fn render_thread(
     } else {
         String::new()
     };
+    let restricted = if clinic.restricted(view.patient).await? {
+        format!(
+            "<p class=\"begrenset\"><strong>{}</strong></p>\n",
+            tr(
+                lang,
+                "Behandling begrenset – pasienten har fått innvilget begrensning av behandlingen."
+            )
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
-        "<h1>{subject}</h1>\n<dl>\n<dt>{patient_label}</dt><dd>{patient_link}</dd>\n<dt>{kind_label}</dt><dd>{kind}</dd>\n\
+        "<h1>{subject}</h1>\n{restricted}<dl>\n<dt>{patient_label}</dt><dd>{patient_link}</dd>\n<dt>{kind_label}</dt><dd>{kind}</dd>\n\
          <dt>{status_label}</dt><dd>{state}</dd>\n<dt>{assigned_label}</dt><dd>{assigned}</dd>\n{cannot}</dl>\n{notice}\
          <h2>{presented}</h2>\n<p>{default_notice}</p>\n\
          <h2>{messages_title}</h2>\n<ol id=\"meldinger\" aria-live=\"polite\">\n{messages}</ol>\n\
