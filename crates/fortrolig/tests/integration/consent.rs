@@ -325,7 +325,61 @@ async fn first_visit_asks_for_consent_and_the_patient_can_end_the_portal_p4_p11(
     Ok(())
 }
 
+/// A notice that was being tried when the patient said no (so the "no" did not skip it)
+/// comes back to the queue after a failed attempt; the next attempt checks the consent
+/// again and skips it instead of sending it.
+async fn a_notice_in_flight_at_withdrawal_is_not_sent_on_its_next_attempt_p4(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let s = setup(&app, "kari@example.org").await?;
+    let clinic = &s.clinic;
+    exchange(&s).await?;
+    let sms = clinic
+        .notices_of(s.kari)
+        .await?
+        .into_iter()
+        .find(|n| n.channel == NoticeChannel::Sms)
+        .ok_or("an SMS notice")?;
+    let store = clinic.store();
+    let now = app.now().as_micros();
+    assert!(store.claim_notice(&sms.id, now, now + 60_000_000).await?);
+    let me = ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke");
+    let version = clinic.consent_text().await?.version;
+    clinic
+        .record_consents(
+            &me,
+            s.kari,
+            &[(ConsentSubject::Channel(NoticeChannel::Sms), false)],
+            &version,
+        )
+        .await?;
+    store.retry_notice(&sms.id, now, "tidsavbrudd").await?;
+
+    // No provider is set up: without the check the attempt would fail and queue again.
+    let nowhere = fortrolig_service::Outbound {
+        sms: None,
+        mail: None,
+        http: reqwest::Client::new(),
+        krr: None,
+    };
+    clinic.dispatch_due(&nowhere).await?;
+    let after = clinic
+        .notices_of(s.kari)
+        .await?
+        .into_iter()
+        .find(|n| n.id == sms.id)
+        .ok_or("the notice")?;
+    assert_eq!(after.status, NoticeStatus::Skipped);
+    assert_eq!(after.findings.as_deref(), Some("consent-withdrawn"));
+    assert_eq!(audited(clinic, "notice.skipped").await?.len(), 1);
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    a_notice_in_flight_at_withdrawal_is_not_sent_on_its_next_attempt_p4,
     withdrawal_stops_the_service_and_its_waiting_notices_at_once_p4,
     first_visit_asks_for_consent_and_the_patient_can_end_the_portal_p4_p11,
 );

@@ -199,6 +199,20 @@ impl Clinic {
         };
         let channel = NoticeChannel::parse(&row.channel)
             .ok_or_else(|| SendError::Permanent(format!("unknown channel {}", row.channel)))?;
+        // The patient may have said no since the notice was made: a "no" skips what is
+        // queued at once, but a notice that was being tried then comes back queued.
+        let kind = NoticeKind::parse(&row.kind)
+            .ok_or_else(|| SendError::Permanent(format!("unknown kind {}", row.kind)))?;
+        if kind != NoticeKind::ActivationCode
+            && !self
+                .consents(patient)
+                .await
+                .map_err(|e| SendError::Retry(e.to_string()))?
+                .notice_allowed(kind, channel)
+        {
+            *note = Some("consent-withdrawn");
+            return Ok(Handed::Withheld);
+        }
         let given = open("address", row.address.as_ref())?;
         let address = match self.destination(patient, channel, given, out).await? {
             Destination::To { address, note: n } => {
