@@ -584,17 +584,18 @@ impl HealthAccess<'_> {
             }
         }
         let row_id = row.id.clone();
+        // Answered meanwhile by someone else: roll back, change nothing.
         self.clinic
-            .write(
+            .end_open(
                 &self.actor,
                 Action::RequestAnswered,
                 Some(patient),
                 &object,
+                || ServiceError::Invalid("the request is answered already".into()),
                 move |tx| {
                     Box::pin(async move {
-                        // Answered meanwhile by someone else: roll back, change nothing.
                         if !tx.answer_request(&row_id, &stored).await? {
-                            return Err(StoreError::NotOpen);
+                            return Ok(false);
                         }
                         if let Some(c) = &correction {
                             tx.insert_correction(c).await?;
@@ -602,17 +603,11 @@ impl HealthAccess<'_> {
                         for t in &delete {
                             tx.delete_thread(t).await?;
                         }
-                        Ok(())
+                        Ok(true)
                     })
                 },
             )
-            .await
-            .map_err(|e| match e {
-                ServiceError::Store(StoreError::NotOpen) => {
-                    ServiceError::Invalid("the request is answered already".into())
-                }
-                e => e,
-            })?;
+            .await?;
         if shred {
             // Everything: the record and the key go (X4); the request stays on record.
             self.clinic.shred_patient(&self.actor, patient).await?;
@@ -629,27 +624,14 @@ impl HealthAccess<'_> {
         let now = self.clinic.clock.now().as_micros();
         let row_id = row.id.clone();
         self.clinic
-            .write(
+            .end_open(
                 &self.actor,
                 Action::RestrictionLifted,
                 Some(self.patient()),
                 &format!("request:{id}"),
-                move |tx| {
-                    Box::pin(async move {
-                        if tx.lift_restriction(&row_id, now).await? {
-                            Ok(())
-                        } else {
-                            Err(StoreError::NotOpen)
-                        }
-                    })
-                },
+                || ServiceError::Invalid("no restriction in force".into()),
+                move |tx| Box::pin(async move { tx.lift_restriction(&row_id, now).await }),
             )
             .await
-            .map_err(|e| match e {
-                ServiceError::Store(StoreError::NotOpen) => {
-                    ServiceError::Invalid("no restriction in force".into())
-                }
-                e => e,
-            })
     }
 }

@@ -117,12 +117,8 @@ impl Clinic {
             ActContext::system("oppbevaring", self.org()).with_reason("oppbevaringstid utløpt");
         let mut report = RetentionReport::default();
         self.expire_threads(&ctx, &policy, now, &mut report).await?;
-        for (patient, count) in self
-            .store
-            .patients_with_old_notices(policy.notices_ended_before(now).as_micros())
-            .await?
-        {
-            let before = policy.notices_ended_before(now).as_micros();
+        let before = policy.notices_ended_before(now).as_micros();
+        for (patient, count) in self.store.patients_with_old_notices(before).await? {
             let id = patient.clone();
             report.notices += self
                 .write(

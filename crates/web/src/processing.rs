@@ -45,12 +45,7 @@ async fn heading(state: &AppState, admin: &Admin) -> Result<Heading, WebError> {
         org: admin.org.to_string(),
         date: state.app.now().oslo_date(),
         storage: storage_text(&state.processing),
-        retention: state
-            .app
-            .clinic(&admin.org)
-            .await?
-            .retention_policy()
-            .await?,
+        retention: admin.clinic.retention_policy().await?,
     })
 }
 

@@ -15,7 +15,7 @@ use fortrolig_service::{
 };
 use fortrolig_web::{AppState, router};
 
-use crate::notices::{audited, exchange, setup, statuses};
+use crate::notices::{audited, exchange, no_more_sms, setup, statuses};
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx};
 use crate::web_support::{Res, call, form_of, get, post, session_cookie};
 
@@ -344,16 +344,7 @@ async fn a_notice_in_flight_at_withdrawal_is_not_sent_on_its_next_attempt_p4(
     let store = clinic.store();
     let now = app.now().as_micros();
     assert!(store.claim_notice(&sms.id, now, now + 60_000_000).await?);
-    let me = ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke");
-    let version = clinic.consent_text().await?.version;
-    clinic
-        .record_consents(
-            &me,
-            s.kari,
-            &[(ConsentSubject::Channel(NoticeChannel::Sms), false)],
-            &version,
-        )
-        .await?;
+    no_more_sms(&s).await?;
     store.retry_notice(&sms.id, now, "tidsavbrudd").await?;
 
     // No provider is set up: without the check the attempt would fail and queue again.

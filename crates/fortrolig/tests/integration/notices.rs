@@ -369,6 +369,25 @@ pub(crate) async fn setup(app: &fortrolig_service::Fortrolig, email: &str) -> Re
     })
 }
 
+/// The patient says no to SMS notices from now on (P4), as on the consent page.
+pub(crate) async fn no_more_sms(s: &Setup) -> Res<()> {
+    let clinic = &s.clinic;
+    let me = ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke");
+    let version = clinic.consent_text().await?.version;
+    clinic
+        .record_consents(
+            &me,
+            s.kari,
+            &[(
+                fortrolig_domain::consent::ConsentSubject::Channel(NoticeChannel::Sms),
+                false,
+            )],
+            &version,
+        )
+        .await?;
+    Ok(())
+}
+
 /// The patient writes about her health; the doctor answers (about her health too).
 pub(crate) async fn exchange(s: &Setup) -> Res<fortrolig_domain::ThreadId> {
     let me = PatientActor {

@@ -9,9 +9,8 @@
 use std::sync::Arc;
 
 use fortrolig_domain::access::Level;
-use fortrolig_domain::consent::ConsentSubject;
 use fortrolig_domain::messaging::{MessageText, ThreadStatus};
-use fortrolig_domain::notice::{NoticeChannel, NoticeStatus};
+use fortrolig_domain::notice::NoticeStatus;
 use fortrolig_domain::requests::RequestKind;
 use fortrolig_domain::retention::{Category, Days, Policy};
 use fortrolig_domain::{ManualClock, Source, Timestamp};
@@ -20,7 +19,7 @@ use fortrolig_service::{
     ThreadChange,
 };
 
-use crate::notices::{Setup, audited, exchange, setup, statuses};
+use crate::notices::{Setup, audited, exchange, no_more_sms, setup, statuses};
 use crate::support::{
     ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, png_with, stderr, stdout,
 };
@@ -102,16 +101,7 @@ async fn expired_content_disappears_from_the_store_and_later_backups_journal_con
     );
 
     // The notices of the first exchange end (SMS consent withdrawn), one session ends.
-    let me = ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke");
-    let version = clinic.consent_text().await?.version;
-    clinic
-        .record_consents(
-            &me,
-            s.kari,
-            &[(ConsentSubject::Channel(NoticeChannel::Sms), false)],
-            &version,
-        )
-        .await?;
+    no_more_sms(&s).await?;
     let skipped = statuses(clinic, s.kari)
         .await?
         .into_iter()
@@ -319,15 +309,7 @@ async fn retention_waits_while_a_restriction_of_processing_is_in_force_x4_p9(
         .await?;
     access.change_thread(thread, closed()).await?;
     // The patient says no to SMS: the SMS notice waiting ends (skipped).
-    let version = clinic.consent_text().await?.version;
-    clinic
-        .record_consents(
-            &ActContext::patient(s.kari, clinic.org(), Source::default(), "samtykke"),
-            s.kari,
-            &[(ConsentSubject::Channel(NoticeChannel::Sms), false)],
-            &version,
-        )
-        .await?;
+    no_more_sms(&s).await?;
     let me = PatientActor {
         patient: s.kari,
         level: Level::High,

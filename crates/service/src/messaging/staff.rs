@@ -355,30 +355,17 @@ impl HealthAccess<'_> {
             })?;
         let now = self.clinic.clock.now().as_micros();
         let id = message.as_bytes().to_vec();
+        // Unmarked or transferred meanwhile: nothing to record.
         self.clinic
-            .write(
+            .end_open(
                 &self.actor,
                 Action::JournalTransferred,
                 Some(self.patient()),
                 &format!("thread:{thread} message:{message}"),
-                move |tx| {
-                    Box::pin(async move {
-                        // Unmarked or transferred meanwhile: nothing to record.
-                        if tx.mark_transferred(&id, now).await? {
-                            Ok(())
-                        } else {
-                            Err(StoreError::NotOpen)
-                        }
-                    })
-                },
+                || ServiceError::Invalid("the message was changed meanwhile".into()),
+                move |tx| Box::pin(async move { tx.mark_transferred(&id, now).await }),
             )
             .await
-            .map_err(|e| match e {
-                ServiceError::Store(StoreError::NotOpen) => {
-                    ServiceError::Invalid("the message was changed meanwhile".into())
-                }
-                e => e,
-            })
     }
 
     /// An attachment in this patient's thread, opened (audited).
