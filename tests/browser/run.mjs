@@ -267,6 +267,8 @@ listen = ${q(`127.0.0.1:${port}`)}
 data_dir = ${q(data)}
 ${databaseUrlFile ? `database_url_file = ${q(databaseUrlFile)}\n` : ''}[log]
 format = "json"
+[notices]
+sender = "Legekontor"
 [idporten]
 issuer = ${q(issuer)}
 client_id = ${q(CLIENT_ID)}

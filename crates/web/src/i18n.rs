@@ -240,6 +240,34 @@ pub(crate) fn notice_status_name(lang: Lang, status: NoticeStatus) -> &'static s
     }
 }
 
+/// A notice's status for the patient: a skipped one says why, when the reason is one the
+/// patient can act on or should know of (the stored reasons, `findings`, may list several).
+pub(crate) fn notice_outcome(
+    lang: Lang,
+    status: NoticeStatus,
+    findings: Option<&str>,
+) -> &'static str {
+    let has =
+        |reason: &str| findings.is_some_and(|f| f.split(',').any(|part| part.trim() == reason));
+    if status != NoticeStatus::Skipped {
+        return notice_status_name(lang, status);
+    }
+    if has("consent-withdrawn") {
+        tr(lang, "Ikke sendt: du har sagt nei til slike varsler")
+    } else if has("portal-ended") {
+        tr(lang, "Ikke sendt: du har avsluttet bruken av portalen")
+    } else if has("krr:reservert") {
+        tr(
+            lang,
+            "Ikke sendt: du har reservert deg i Kontakt- og reservasjonsregisteret",
+        )
+    } else if has("no-address") || has("krr:kan-ikke-varsles") {
+        tr(lang, "Ikke sendt: vi har ingen adresse å sende til")
+    } else {
+        notice_status_name(lang, status)
+    }
+}
+
 /// A role's name, as shown beside a name.
 pub(crate) fn role_name(lang: Lang, role: fortrolig_domain::access::Role) -> &'static str {
     use fortrolig_domain::access::Role;
@@ -560,5 +588,29 @@ mod tests {
         for nb in &used {
             assert!(!nb.contains('\t'), "a tab in a text: {nb}");
         }
+    }
+
+    #[test]
+    fn a_skipped_notice_tells_the_patient_why_p4() {
+        let skipped = |findings| notice_outcome(Lang::Nb, NoticeStatus::Skipped, findings);
+        assert_eq!(
+            skipped(Some("link,consent-withdrawn")),
+            "Ikke sendt: du har sagt nei til slike varsler"
+        );
+        assert_eq!(
+            skipped(Some("krr:reservert")),
+            "Ikke sendt: du har reservert deg i Kontakt- og reservasjonsregisteret"
+        );
+        assert_eq!(skipped(Some("something-else")), "Ikke sendt");
+        assert_eq!(skipped(None), "Ikke sendt");
+        assert_eq!(
+            notice_outcome(Lang::En, NoticeStatus::Skipped, Some("portal-ended")),
+            "Not sent: you have ended your use of the portal"
+        );
+        // Only a skipped notice gets a reason: a sent one is just sent.
+        assert_eq!(
+            notice_outcome(Lang::Nb, NoticeStatus::Sent, Some("consent-withdrawn")),
+            "Sendt"
+        );
     }
 }

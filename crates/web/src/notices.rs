@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::admin::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::{Lang, channel_name, notice_kind_name, notice_status_name, tr};
+use crate::i18n::{Lang, channel_name, notice_kind_name, notice_outcome, notice_status_name, tr};
 use crate::portal_messages::visit;
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -46,7 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Notices as a table: what, how, where it stands, when. Never the text or the address.
-fn notice_rows(lang: Lang, notices: &[NoticeSummary], with_findings: bool) -> String {
+pub(crate) fn notice_rows(lang: Lang, notices: &[NoticeSummary], with_findings: bool) -> String {
     let mut rows = String::new();
     for n in notices {
         let findings = if with_findings {
@@ -59,7 +59,11 @@ fn notice_rows(lang: Lang, notices: &[NoticeSummary], with_findings: bool) -> St
             escape(&n.created_at.oslo_minutes()),
             notice_kind_name(lang, n.kind),
             channel_name(lang, n.channel),
-            notice_status_name(lang, n.status),
+            if with_findings {
+                notice_status_name(lang, n.status)
+            } else {
+                notice_outcome(lang, n.status, n.findings.as_deref())
+            },
             n.sent_at
                 .map_or("–".to_owned(), |t| escape(&t.oslo_minutes())),
         ));

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::held::attachment_name;
 use super::{Names, held_path, hex, log_rows, patient_at_high, patient_log, refused};
 use crate::error::WebError;
-use crate::i18n::{channel_name, kind_name, notice_kind_name, notice_status_name, status_name, tr};
+use crate::i18n::{channel_name, kind_name, notice_kind_name, notice_outcome, status_name, tr};
 use crate::router::AppState;
 use crate::source::RequestSource;
 
@@ -136,7 +136,7 @@ pub(super) async fn download(
         "varsler": held.notices.iter().map(|n| json!({
             "hva": notice_kind_name(lang, n.kind),
             "kanal": channel_name(lang, n.channel),
-            "status": notice_status_name(lang, n.status),
+            "status": notice_outcome(lang, n.status, n.findings.as_deref()),
             "laget": time(n.created_at),
             "sendt": n.sent_at.map(time),
             "levert": n.delivered_at.map(time),

@@ -8,9 +8,7 @@ use fortrolig_service::{ConsentRecord, Innsyn, InnsynRead, NoticeSummary, Thread
 use super::{Names, held_path, hex, log_path, patient_at_high, refused};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::{
-    Lang, channel_name, kind_name, notice_kind_name, notice_status_name, status_name, tr,
-};
+use crate::i18n::{Lang, kind_name, status_name, tr};
 use crate::router::AppState;
 use crate::source::RequestSource;
 
@@ -213,20 +211,7 @@ fn notices(lang: Lang, notices: &[NoticeSummary]) -> String {
             tr(lang, "Klinikken har ikke sendt deg varsler.")
         );
     }
-    let rows: String = notices
-        .iter()
-        .map(|n| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                escape(&n.created_at.oslo_minutes()),
-                notice_kind_name(lang, n.kind),
-                channel_name(lang, n.channel),
-                notice_status_name(lang, n.status),
-                n.sent_at
-                    .map_or("–".to_owned(), |t| escape(&t.oslo_minutes())),
-            )
-        })
-        .collect();
+    let rows = crate::notices::notice_rows(lang, notices, false);
     format!(
         "<p>{intro}</p>\n<table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{made}</th>\
          <th scope=\"col\">{what}</th><th scope=\"col\">{channel}</th><th scope=\"col\">{status}</th>\
