@@ -180,11 +180,12 @@ pub async fn run(command: Command) -> Result<ExitCode, CliError> {
             app.close().await;
             let summary = summary?;
             println!(
-                "restored {} clinic(s) ({}) with {} rows; audit logs verified; {} shredded patient(s) left out",
+                "restored {} clinic(s) ({}) with {} rows; audit logs verified; {} shredded patient(s) left out; {} deleted conversation(s) left out",
                 summary.clinics.len(),
                 summary.clinics.join(", "),
                 summary.rows,
-                summary.shredded_dropped
+                summary.shredded_dropped,
+                summary.threads_dropped
             );
             Ok(ExitCode::SUCCESS)
         }

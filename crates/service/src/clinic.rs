@@ -295,12 +295,21 @@ impl Clinic {
     }
 
     pub(crate) async fn data_key(&self, id: PatientId) -> Result<DataKey, ServiceError> {
-        let org = self.org();
         let row = self
             .keyring
-            .patient_key(org.as_str(), id.as_bytes())
+            .patient_key(self.org().as_str(), id.as_bytes())
             .await?
             .ok_or(ServiceError::Shredded)?;
+        self.unwrap_data_key(id, row).await
+    }
+
+    /// A patient's data key from its key ring row.
+    pub(crate) async fn unwrap_data_key(
+        &self,
+        id: PatientId,
+        row: PatientKeyRow,
+    ) -> Result<DataKey, ServiceError> {
+        let org = self.org();
         let keys = self.keys.read().await;
         if row.clinic_key_version != keys.clinic_key_version {
             return Err(malformed(
@@ -708,15 +717,18 @@ impl Clinic {
         ctx: &ActContext,
         label: &str,
         shredded: &[PatientId],
+        deleted_threads: &[fortrolig_domain::ThreadId],
     ) -> Result<(), ServiceError> {
         let ctx = ActContext {
             reason: format!(
-                "gjenoppretting; {} slettede pasienter fjernet",
-                shredded.len()
+                "gjenoppretting; {} slettede pasienter og {} slettede samtaler fjernet",
+                shredded.len(),
+                deleted_threads.len()
             ),
             ..ctx.clone()
         };
         let ids = shredded.to_vec();
+        let threads = deleted_threads.to_vec();
         self.write(
             &ctx,
             Action::Restored,
@@ -726,6 +738,9 @@ impl Clinic {
                 Box::pin(async move {
                     for id in &ids {
                         tx.delete_patient(id.as_bytes()).await?;
+                    }
+                    for thread in &threads {
+                        tx.delete_thread(thread.as_bytes()).await?;
                     }
                     Ok(())
                 })

@@ -19,6 +19,7 @@ mod requests;
 mod retention;
 mod sessions;
 mod teams;
+mod thread_keys;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -19,7 +19,9 @@ use fortrolig_domain::requests::{
     self, DOCUMENTATION_DUTY_REASON, RequestKind, RequestStatus, Touched,
 };
 use fortrolig_domain::{Action, MessageId, PatientId, RequestId, ThreadId, Timestamp};
-use fortrolig_store::{CorrectionRow, MessageRow, RequestAnswer, RequestRow, StoreError};
+use fortrolig_store::{
+    CorrectionRow, MessageRow, RequestAnswer, RequestRow, StoreError, ThreadRow,
+};
 use fortrolig_vault::{Aad, DataKey};
 
 use crate::access::{AccessError, HealthAccess, StaffActor};
@@ -388,20 +390,20 @@ impl HealthAccess<'_> {
     async fn scope(
         &self,
         row: &RequestRow,
-    ) -> Result<Vec<(Vec<u8>, Vec<MessageRow>)>, ServiceError> {
+    ) -> Result<Vec<(ThreadRow, Vec<MessageRow>)>, ServiceError> {
         let store = &self.clinic.store;
         let threads = match &row.thread_id {
-            Some(t) => vec![t.clone()],
-            None => store
-                .threads_of_patient(self.patient().as_bytes())
+            Some(t) => store
+                .thread(t)
                 .await?
+                .filter(|t| t.patient_id == self.patient().as_bytes())
                 .into_iter()
-                .map(|t| t.id)
                 .collect(),
+            None => store.threads_of_patient(self.patient().as_bytes()).await?,
         };
         let mut out = Vec::new();
         for t in threads {
-            let messages = store.messages_of(&t).await?;
+            let messages = store.messages_of(&t.id).await?;
             out.push((t, messages));
         }
         Ok(out)
@@ -431,14 +433,17 @@ impl HealthAccess<'_> {
             }
             RequestKind::Restriction | RequestKind::Copy => false,
         };
-        let all: Vec<MessageRow> = scope.into_iter().flat_map(|(_, m)| m).collect();
         let mut messages = Vec::new();
-        if let Some(key) = &key {
+        if key.is_some() {
             let org = self.clinic.org().as_str();
-            for m in all.iter().filter(|m| m.recalled_at.is_none()) {
-                let text = open_text(key, &aad(org, "messages", &m.id, "body"), &m.body)?;
-                let mid = MessageId::from_slice(&m.id).ok_or_else(|| malformed("message id"))?;
-                messages.push((mid, Timestamp(m.created_at), text, m.journal_worthy));
+            for (thread, all) in &scope {
+                let content = self.clinic.thread_keys(thread).await?.content;
+                for m in all.iter().filter(|m| m.recalled_at.is_none()) {
+                    let text = open_text(&content, &aad(org, "messages", &m.id, "body"), &m.body)?;
+                    let mid =
+                        MessageId::from_slice(&m.id).ok_or_else(|| malformed("message id"))?;
+                    messages.push((mid, Timestamp(m.created_at), text, m.journal_worthy));
+                }
             }
         }
         self.clinic
@@ -520,7 +525,7 @@ impl HealthAccess<'_> {
                     let (barred, free): (Vec<_>, Vec<_>) = scope
                         .iter()
                         .partition(|(_, ms)| touched(ms).journal_worthy > 0);
-                    delete = free.iter().map(|(t, _)| t.clone()).collect();
+                    delete = free.iter().map(|(t, _)| t.id.clone()).collect();
                     let note = |s: &str| {
                         if text.trim().is_empty() {
                             text_of(s)
@@ -584,6 +589,7 @@ impl HealthAccess<'_> {
             }
         }
         let row_id = row.id.clone();
+        let deleted = delete.clone();
         // Answered meanwhile by someone else: roll back, change nothing.
         self.clinic
             .end_open(
@@ -608,6 +614,8 @@ impl HealthAccess<'_> {
                 },
             )
             .await?;
+        // The deleted conversations' keys go once their rows have (see `thread_keys`).
+        self.clinic.shred_thread_keys(&deleted).await?;
         if shred {
             // Everything: the record and the key go (X4); the request stays on record.
             self.clinic.shred_patient(&self.actor, patient).await?;

@@ -5,8 +5,9 @@
 //! verifying), and each re-checks in its transaction that the thread is still as the job
 //! saw it: a thread that reopened or got a journal-worthy message meanwhile stays. A
 //! patient who ended the portal and has nothing left goes by crypto-shredding, so no
-//! earlier backup opens their content again. Deleted rows are scrubbed out of the
-//! database files afterwards.
+//! earlier backup opens their content again; a deleted thread's own key is destroyed
+//! too, with the same effect for that conversation (`thread_keys`). Deleted rows are
+//! scrubbed out of the database files afterwards.
 
 use std::time::Duration;
 
@@ -151,6 +152,8 @@ impl Clinic {
             self.shred_patient(&ctx, patient_id(&patient)?).await?;
             report.patients += 1;
         }
+        // Keys left behind by a crash between a thread's deletion and its key's.
+        self.sweep_thread_keys().await?;
         if !report.is_empty() {
             self.store.scrub().await?;
         }
@@ -202,6 +205,8 @@ impl Clinic {
                         })
                     });
                 if let Some(removed) = unless_changed(removed.await)? {
+                    self.shred_thread_keys(std::slice::from_ref(&thread.id))
+                        .await?;
                     report.threads += 1;
                     report.messages += removed.messages;
                     report.attachments += removed.attachments;

@@ -274,6 +274,12 @@ impl KeyRing {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+        // The patient's conversation keys are useless without theirs; they go too.
+        sqlx::query("DELETE FROM thread_keys WHERE org_number = $1 AND patient_id = $2")
+            .bind(org)
+            .bind(patient_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM shredded_patients WHERE org_number = $1 AND patient_id = $2")
             .bind(org)
             .bind(patient_id)
@@ -292,7 +298,7 @@ impl KeyRing {
 
     /// Pushes deleted key material out of the write-ahead log and free pages. SQLite
     /// runs with `secure_delete`; PostgreSQL gets a VACUUM of the key tables.
-    async fn scrub(&self) -> Result<(), StoreError> {
+    pub(crate) async fn scrub(&self) -> Result<(), StoreError> {
         match self.db.dialect {
             Dialect::Sqlite => {
                 self.db
@@ -303,7 +309,7 @@ impl KeyRing {
             Dialect::Postgres => {
                 self.db
                     .pool
-                    .execute("VACUUM patient_keys, clinic_keys")
+                    .execute("VACUUM patient_keys, clinic_keys, thread_keys")
                     .await?;
             }
         }

@@ -16,6 +16,7 @@ mod retention;
 mod sessions;
 pub mod tables;
 mod teams;
+mod thread_keys;
 
 pub use backend::{Backend, Db, Dialect, Stores};
 pub use clinic::{ActEnd, AuditAppend, ClinicStore, ClinicTx, PatientRow};
@@ -31,3 +32,4 @@ pub use requests::{CorrectionRow, RequestAnswer, RequestRow};
 pub use retention::{ClosedThread, KeptMessage, Removed};
 pub use sessions::SessionRow;
 pub use teams::{SpellRow, TeamRow};
+pub use thread_keys::ThreadKeyRow;

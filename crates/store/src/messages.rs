@@ -17,6 +17,9 @@ pub struct ThreadRow {
     pub started_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The thread's own key in the key ring; `None` for a thread sealed with the
+    /// patient's key (made before migration 17).
+    pub key_id: Option<Vec<u8>>,
 }
 
 type ThreadTuple = (
@@ -31,10 +34,11 @@ type ThreadTuple = (
     String,
     i64,
     i64,
+    Option<Vec<u8>>,
 );
 
 const THREAD: &str = "SELECT id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
-     cannot_answer, started_by, created_at, updated_at FROM threads";
+     cannot_answer, started_by, created_at, updated_at, key_id FROM threads";
 
 fn thread_from(t: ThreadTuple) -> ThreadRow {
     ThreadRow {
@@ -49,6 +53,7 @@ fn thread_from(t: ThreadTuple) -> ThreadRow {
         started_by: t.8,
         created_at: t.9,
         updated_at: t.10,
+        key_id: t.11,
     }
 }
 
@@ -133,6 +138,15 @@ impl ClinicStore {
         Ok(rows.into_iter().map(thread_from).collect())
     }
 
+    /// The ids of the threads sealed with a key of their own, in id order.
+    pub async fn keyed_threads(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT id FROM threads WHERE key_id IS NOT NULL ORDER BY id")
+                .fetch_all(&self.db().pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// The clinic's most recently active threads (the service filters by access).
     pub async fn recent_threads(&self, limit: i64) -> Result<Vec<ThreadRow>, StoreError> {
         let rows: Vec<ThreadTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -198,8 +212,8 @@ impl ClinicTx {
     pub async fn insert_thread(&mut self, row: &ThreadRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO threads (id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
-             cannot_answer, started_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             cannot_answer, started_by, created_at, updated_at, key_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&row.id)
         .bind(&row.patient_id)
@@ -212,6 +226,7 @@ impl ClinicTx {
         .bind(&row.started_by)
         .bind(row.created_at)
         .bind(row.updated_at)
+        .bind(row.key_id.as_deref())
         .execute(self.conn())
         .await?;
         Ok(())

@@ -26,6 +26,7 @@ const DIRECTORY: &[Migration] = &[migration!(1, "directory_0001_init")];
 const KEYRING: &[Migration] = &[
     migration!(1, "keyring_0001_init"),
     migration!(2, "keyring_0002_people_keys"),
+    migration!(3, "keyring_0003_thread_keys"),
 ];
 const CLINIC: &[Migration] = &[
     migration!(1, "clinic_0001_init"),
@@ -44,6 +45,7 @@ const CLINIC: &[Migration] = &[
     migration!(14, "clinic_0014_notices"),
     migration!(15, "clinic_0015_retention"),
     migration!(16, "clinic_0016_requests"),
+    migration!(17, "clinic_0017_thread_keys"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

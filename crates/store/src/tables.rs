@@ -237,6 +237,7 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("created_at", Int),
             ("updated_at", Int),
             ("closed_at", Int),
+            ("key_id", Bytes),
         ],
     },
     TableSpec {
@@ -542,8 +543,9 @@ mod tests {
         Ok(())
     }
 
-    /// X7, X4: a backup made before migration 15 (threads without `closed_at`) restores,
-    /// and a thread that was closed counts its retention from its last change.
+    /// X7, X4: a backup made before migration 15 (threads without `closed_at` and
+    /// `key_id`) restores, a thread that was closed counts its retention from its last
+    /// change, and every thread stays sealed with the patient's key (no key of its own).
     #[tokio::test]
     async fn rows_from_before_a_column_was_added_restore_with_it_empty_x7()
     -> Result<(), Box<dyn std::error::Error>> {
@@ -564,16 +566,20 @@ mod tests {
                 Value::Int(200),
             ]
         };
-        assert_eq!(old_row(1, "x").len() + 1, spec.columns.len());
+        assert_eq!(old_row(1, "x").len() + 2, spec.columns.len());
         spec.load(clinic.db(), &[old_row(1, "lukket"), old_row(2, "apen")])
             .await?;
-        let closed: Vec<(Vec<u8>, Option<i64>)> =
-            sqlx::query_as("SELECT id, closed_at FROM threads ORDER BY id")
+        type Restored = (Vec<u8>, Option<i64>, Option<Vec<u8>>);
+        let closed: Vec<Restored> =
+            sqlx::query_as("SELECT id, closed_at, key_id FROM threads ORDER BY id")
                 .fetch_all(&clinic.db().pool)
                 .await?;
-        assert_eq!(closed, vec![(vec![1], Some(200)), (vec![2], None)]);
+        assert_eq!(
+            closed,
+            vec![(vec![1], Some(200), None), (vec![2], None, None)]
+        );
         let mut too_wide = old_row(3, "apen");
-        too_wide.extend([Value::Null, Value::Null]);
+        too_wide.extend([Value::Null, Value::Null, Value::Null]);
         assert!(spec.load(clinic.db(), &[too_wide]).await.is_err());
         Ok(())
     }

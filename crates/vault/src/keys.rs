@@ -1,4 +1,5 @@
-//! The key hierarchy: master key → clinic key (per version) → patient data key.
+//! The key hierarchy: master key → clinic key (per version) → patient data key →
+//! conversation key.
 
 use std::fmt;
 
@@ -97,6 +98,21 @@ macro_rules! symmetric_key {
                     secret: SecretKey(secret.map_err(|_| VaultError::Malformed)?),
                 })
             }
+
+            /// Seals a data key under this one: a patient's under the clinic key, a
+            /// conversation's under its patient's.
+            pub fn wrap(&self, key: &DataKey, context: &Aad) -> Result<Wrapped, VaultError> {
+                key.wrap_under(self.id, self.secret(), context)
+            }
+
+            pub fn unwrap(
+                &self,
+                id: KeyId,
+                wrapped: &Wrapped,
+                context: &Aad,
+            ) -> Result<DataKey, VaultError> {
+                DataKey::unwrap_from(id, wrapped, self.id, self.secret(), context)
+            }
         }
     };
 }
@@ -107,23 +123,9 @@ symmetric_key!(
 );
 symmetric_key!(
     DataKey,
-    "One patient's content key. Destroying every wrapped copy shreds the patient's data."
+    "A content key: one patient's, or one conversation's (wrapped by its patient's). \
+     Destroying every wrapped copy shreds what it sealed."
 );
-
-impl ClinicKey {
-    pub fn wrap(&self, key: &DataKey, context: &Aad) -> Result<Wrapped, VaultError> {
-        key.wrap_under(self.id, self.secret(), context)
-    }
-
-    pub fn unwrap(
-        &self,
-        id: KeyId,
-        wrapped: &Wrapped,
-        context: &Aad,
-    ) -> Result<DataKey, VaultError> {
-        DataKey::unwrap_from(id, wrapped, self.id, self.secret(), context)
-    }
-}
 
 impl DataKey {
     pub fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
@@ -149,6 +151,21 @@ mod tests {
         assert_eq!(back.secret(), data.secret());
         let other = Aad::new("974760673", "patient_keys", b"p2", "key");
         assert!(clinic.unwrap(data.id(), &wrapped, &other).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_conversation_key_wrapped_under_its_patients_key_round_trips() -> Result<(), VaultError> {
+        let patient = DataKey::generate(KeyId([2; 16]))?;
+        let thread = DataKey::generate(KeyId([3; 16]))?;
+        let ctx = Aad::new("974760673", "thread_keys", b"t1", "key");
+        let wrapped = patient.wrap(&thread, &ctx)?;
+        assert_eq!(
+            patient.unwrap(thread.id(), &wrapped, &ctx)?.secret(),
+            thread.secret()
+        );
+        let other_patient = DataKey::generate(KeyId([2; 16]))?;
+        assert!(other_patient.unwrap(thread.id(), &wrapped, &ctx).is_err());
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use fortrolig_service::{
 use fortrolig_web::{AppState, router};
 
 use crate::notices::{Setup, exchange, setup};
-use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx};
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, stderr, stdout};
 use crate::web_support::{Res, call, encode, get, post, session_cookie, staff_with_role};
 
 const DAY: i64 = 86_400_000_000;
@@ -687,6 +687,84 @@ async fn deleting_everything_around_the_journal_deletes_the_rest_and_says_why_p9
     Ok(())
 }
 
+/// A conversation deleted on request is crypto-shredded: its own key leaves the key ring,
+/// so the copy in a backup taken before is sealed with a key that exists nowhere, and a
+/// restore of that backup drops it again; the patient's other conversation comes back
+/// readable.
+async fn a_deleted_conversation_cannot_come_back_from_an_earlier_backup_p9_x4(
+    env: &TestEnv,
+) -> TestResult {
+    let (app, s, deleted, _routes) = start(env).await?;
+    let kept = exchange(&s).await?;
+    let keyring = &app.stores().keyring;
+    for thread in [deleted, kept] {
+        let row = s
+            .clinic
+            .store()
+            .thread(thread.as_bytes())
+            .await?
+            .ok_or("thread")?;
+        let (_, key) = keyring
+            .content_keys(ORG_A, s.kari.as_bytes(), thread.as_bytes())
+            .await?
+            .ok_or("the patient's key")?;
+        let key = key.ok_or("each conversation has a key of its own")?;
+        assert_eq!(row.key_id, Some(key.key_id));
+    }
+    app.close().await;
+    let before = env.dir.path().join("before.frt");
+    let out = env.cli(&["backup", "--out", before.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let app = env.app().await?;
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    let request = clinic
+        .file_request(
+            &kari(&s),
+            RequestKind::Deletion,
+            Some(deleted),
+            &MessageText::parse("Slett samtalen om timeendringen.")?,
+        )
+        .await?;
+    let doctor = clinic.health_access(&s.doctor, s.kari, "svar").await?;
+    let granted = Answer::Grant {
+        text: String::new(),
+        message: None,
+    };
+    assert_eq!(
+        doctor.answer_request(request, granted).await?,
+        RequestStatus::Granted
+    );
+    assert!(clinic.store().thread(deleted.as_bytes()).await?.is_none());
+    let keyring = &app.stores().keyring;
+    let gone = keyring
+        .content_keys(ORG_A, s.kari.as_bytes(), deleted.as_bytes())
+        .await?
+        .ok_or("the patient's key stays")?;
+    assert!(gone.1.is_none(), "the conversation's key is destroyed");
+    app.close().await;
+
+    let out = env.cli(&["restore", before.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 deleted conversation(s) left out"),
+        "{}",
+        stdout(&out)
+    );
+    let app = env.app().await?;
+    let clinic = app.clinic(&org(ORG_A)).await?;
+    assert!(clinic.store().thread(deleted.as_bytes()).await?.is_none());
+    let back = clinic
+        .thread_access(&s.doctor, kept, "svar")
+        .await?
+        .thread(kept)
+        .await?;
+    assert!(!back.messages.is_empty(), "the other conversation opens");
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
     deleting_everything_around_the_journal_deletes_the_rest_and_says_why_p9_s5,
     each_kind_is_filed_with_its_deadline_and_staff_see_them_by_deadline_p9,
@@ -694,4 +772,5 @@ both_backends!(
     correction_and_deletion_of_journal_worthy_data_are_refused_with_the_law_p9_s5,
     a_granted_thread_deletion_leaves_no_rows_and_deleting_everything_shreds_p9_x4,
     nobody_sees_or_answers_requests_they_have_no_access_to_p9_s1,
+    a_deleted_conversation_cannot_come_back_from_an_earlier_backup_p9_x4,
 );

@@ -45,6 +45,9 @@ pub struct RestoreSummary {
     /// Patients in the backup whose data key has since been destroyed: their rows are
     /// dropped, since nothing can read them.
     pub shredded_dropped: usize,
+    /// Conversations in the backup whose own key has since been destroyed (deleted
+    /// after the backup was taken): dropped again.
+    pub threads_dropped: usize,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
@@ -487,6 +490,7 @@ pub async fn restore(app: &Fortrolig, file: &Path) -> Result<RestoreSummary, Ser
         clinics: Vec::new(),
         rows: 0,
         shredded_dropped: 0,
+        threads_dropped: 0,
     };
     for (image, latest) in images.iter().zip(latest_heads) {
         let org = &image.entry.org_number;
@@ -517,8 +521,12 @@ pub async fn restore(app: &Fortrolig, file: &Path) -> Result<RestoreSummary, Ser
             }
         }
         summary.shredded_dropped += shredded.len();
+        let threads = clinic.threads_without_keys().await?;
+        summary.threads_dropped += threads.len();
         let ctx = ActContext::system("restore", org).with_reason("gjenoppretting");
-        clinic.finish_restore(&ctx, &label, &shredded).await?;
+        clinic
+            .finish_restore(&ctx, &label, &shredded, &threads)
+            .await?;
         summary.clinics.push(org.to_string());
     }
     Ok(summary)

@@ -23,6 +23,7 @@ use fortrolig_vault::{Aad, DataKey};
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
 use crate::sessions::SessionSubject;
+use crate::thread_keys::ThreadKeys;
 
 /// Threads listed in a staff inbox at most.
 const INBOX_LIMIT: i64 = 500;
@@ -193,20 +194,21 @@ impl Clinic {
             .ok_or_else(|| ServiceError::Invalid("no such thread".into()))
     }
 
-    /// Opens a thread's content with `key` and marks the other side's messages read.
+    /// Opens a thread's content with its keys.
     async fn view(
         &self,
         row: &ThreadRow,
-        key: &DataKey,
+        keys: &ThreadKeys,
         for_patient: bool,
     ) -> Result<ThreadView, ServiceError> {
         let org = self.org().as_str();
+        let key = &keys.content;
         let subject_bytes = key.open(&aad(org, "threads", &row.id, "subject"), &row.subject)?;
         let subject = Subject::parse(&String::from_utf8_lossy(&subject_bytes))
             .map_err(|_| malformed("thread subject"))?;
         let attachments = self.store.attachments_of_thread(&row.id).await?;
         let patient = crate::clinic::patient_id(&row.patient_id)?;
-        let corrections = self.corrections(patient, key).await?;
+        let corrections = self.corrections(patient, &keys.patient).await?;
         let mut messages = Vec::new();
         for m in self.store.messages_of(&row.id).await? {
             if for_patient && m.internal {
@@ -286,7 +288,8 @@ impl Clinic {
         {
             return Err(ServiceError::Stopped(stopped));
         }
-        let key = self.data_key(patient).await?;
+        let keys = self.thread_keys(row).await?;
+        let key = &keys.content;
         let org = self.org().as_str();
         let id = MessageId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
         let message = MessageRow {
@@ -305,7 +308,7 @@ impl Clinic {
             recalled_at: None,
             transferred_at: None,
         };
-        let sealed = seal_attachments(&key, org, id.as_bytes(), attachments)?;
+        let sealed = seal_attachments(key, org, id.as_bytes(), attachments)?;
         let action = if new_thread.is_some() {
             Action::ThreadOpened
         } else {
@@ -319,7 +322,7 @@ impl Clinic {
                 ThreadKind::ResultReady => NoticeKind::ResultReady,
                 _ => NoticeKind::NewMessage,
             };
-            self.prepare_notices(patient, &key, kind, Some(thread))
+            self.prepare_notices(patient, &keys.patient, kind, Some(thread))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::error!(clinic = %self.org(), error = %e, "no notice could be made for a message");
@@ -397,14 +400,14 @@ impl Clinic {
         subject: &Subject,
         started_by: &str,
     ) -> Result<ThreadRow, ServiceError> {
-        let key = self.data_key(patient).await?;
         let id = ThreadId::from_bytes(fortrolig_vault::random_bytes::<16>()?);
+        let keys = self.new_thread_key(patient, id).await?;
         let now = self.clock.now().as_micros();
         Ok(ThreadRow {
             id: id.as_bytes().to_vec(),
             patient_id: patient.as_bytes().to_vec(),
             kind: kind.as_str().into(),
-            subject: key.seal(
+            subject: keys.content.seal(
                 &aad(self.org().as_str(), "threads", id.as_bytes(), "subject"),
                 subject.as_str().as_bytes(),
             )?,
@@ -415,6 +418,7 @@ impl Clinic {
             started_by: started_by.into(),
             created_at: now,
             updated_at: now,
+            key_id: Some(keys.content.id().0.to_vec()),
         })
     }
 
@@ -440,8 +444,7 @@ impl Clinic {
             return Err(missing());
         }
         let patient = crate::clinic::patient_id(&row.patient_id)?;
-        let key = self.data_key(patient).await?;
-        let bytes = key.open(
+        let bytes = self.thread_keys(row).await?.content.open(
             &aad(self.org().as_str(), "attachments", &a.id, "content"),
             &a.content,
         )?;

@@ -81,13 +81,10 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<Vec<ThreadView>, ServiceError> {
         let rows = self.store.threads_of_patient(patient.as_bytes()).await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let key = self.data_key(patient).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            out.push(self.view(row, &key, true).await?);
+            let keys = self.thread_keys(row).await?;
+            out.push(self.view(row, &keys, true).await?);
         }
         Ok(out)
     }
@@ -133,8 +130,8 @@ impl Clinic {
         thread: ThreadId,
     ) -> Result<ThreadView, AccessError> {
         let row = self.own_thread(who, thread).await?;
-        let key = self.data_key(who.patient).await?;
-        let view = self.view(&row, &key, true).await?;
+        let keys = self.thread_keys(&row).await?;
+        let view = self.view(&row, &keys, true).await?;
         let ctx = self.patient_context(who, "leste samtalen");
         let now = self.clock.now().as_micros();
         let id = row.id.clone();

@@ -92,8 +92,8 @@ impl HealthAccess<'_> {
     /// Reads a thread (notes included); the patient's messages count as read from now.
     pub async fn thread(&self, thread: ThreadId) -> Result<ThreadView, ServiceError> {
         let row = self.thread_row_for(thread).await?;
-        let key = self.clinic.data_key(self.patient()).await?;
-        let view = self.clinic.view(&row, &key, false).await?;
+        let keys = self.clinic.thread_keys(&row).await?;
+        let view = self.clinic.view(&row, &keys, false).await?;
         let now = self.clinic.clock.now().as_micros();
         let id = row.id.clone();
         let seen = view.seen_until();
