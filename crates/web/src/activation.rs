@@ -13,22 +13,22 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, n_, proof_name, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
 use crate::workspace::require_class;
 
-const DENIED: &str = "Rollen din gir ikke adgang til å utstede aktiveringskoder.";
+const DENIED: &str = n_("Rollen din gir ikke adgang til å utstede aktiveringskoder.");
 
-fn form_page(org: &str, csrf: &str, problem: Option<&str>) -> String {
+fn form_page(lang: Lang, org: &str, csrf: &str, problem: Option<&str>) -> String {
     let options: String = IdentityProof::AT_THE_DESK
         .iter()
         .map(|p| {
             format!(
                 "<option value=\"{}\">{}</option>",
                 p.as_str(),
-                escape(p.display_name())
+                escape(proof_name(lang, *p))
             )
         })
         .collect();
@@ -36,26 +36,35 @@ fn form_page(org: &str, csrf: &str, problem: Option<&str>) -> String {
         format!("<p class=\"feil\" role=\"alert\">{}</p>\n", escape(p))
     });
     let body = format!(
-        "<h1>Aktiveringskode for pasient uten BankID</h1>\n{problem}\
-         <p>Kontroller pasientens legitimasjon ved oppmøte. Koden gir pasienten én innlogging med \
-         passnøkkel på høyt sikkerhetsnivå, så den skal bare gis til personen legitimasjonen viser.</p>\n\
+        "<h1>{title}</h1>\n{problem}<p>{intro}</p>\n\
          <form method=\"post\" action=\"/k/{org}/ansatt/aktivering\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <label for=\"fnr\">Pasientens fødselsnummer (fra legitimasjonen)</label>\n\
+         <label for=\"fnr\">{fnr}</label>\n\
          <input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required maxlength=\"11\">\n\
-         <label for=\"bevis\">Legitimasjon som ble kontrollert</label>\n\
+         <label for=\"bevis\">{proof}</label>\n\
          <select id=\"bevis\" name=\"bevis\">{options}</select>\n\
-         <button type=\"submit\">Lag aktiveringskode</button>\n</form>\n\
-         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+         <button type=\"submit\">{make}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Aktiveringskode for pasient uten BankID"),
+        intro = tr(
+            lang,
+            "Kontroller pasientens legitimasjon ved oppmøte. Koden gir pasienten én innlogging med \
+             passnøkkel på høyt sikkerhetsnivå, så den skal bare gis til personen legitimasjonen viser."
+        ),
+        fnr = tr(lang, "Pasientens fødselsnummer (fra legitimasjonen)"),
+        proof = tr(lang, "Legitimasjon som ble kontrollert"),
+        make = tr(lang, "Lag aktiveringskode"),
+        back = tr(lang, "Tilbake"),
         csrf = escape(csrf),
     );
-    page(Lang::Nb, "Aktiveringskode", &body)
+    page(lang, tr(lang, "Aktiveringskode"), &body)
 }
 
 /// `GET /k/{clinic}/ansatt/aktivering`.
 pub(crate) async fn form(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -67,7 +76,7 @@ pub(crate) async fn form(
             Ok(pair) => pair,
             Err(response) => return Ok(response),
         };
-    Ok(Html(form_page(org.as_str(), session.csrf_token(), None)).into_response())
+    Ok(Html(form_page(lang, org.as_str(), session.csrf_token(), None)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +91,7 @@ pub(crate) async fn issue(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<IssueForm>,
 ) -> Result<Response, WebError> {
@@ -100,24 +110,34 @@ pub(crate) async fn issue(
     let again = |problem: &str| {
         (
             StatusCode::BAD_REQUEST,
-            Html(form_page(org.as_str(), session.csrf_token(), Some(problem))),
+            Html(form_page(
+                lang,
+                org.as_str(),
+                session.csrf_token(),
+                Some(problem),
+            )),
         )
             .into_response()
     };
     let Some(proof) =
         IdentityProof::parse(&form.bevis).filter(|p| IdentityProof::AT_THE_DESK.contains(p))
     else {
-        return Ok(again("Velg hvilken legitimasjon som ble kontrollert."));
+        return Ok(again(tr(
+            lang,
+            "Velg hvilken legitimasjon som ble kontrollert.",
+        )));
     };
     let Ok(number) = PersonNumber::parse(form.fnr.trim()) else {
-        return Ok(again(
+        return Ok(again(tr(
+            lang,
             "Fødselsnummeret er ikke gyldig. Kontroller de 11 sifrene.",
-        ));
+        )));
     };
     let Some(patient) = clinic.patient_id_by_number(&number).await? else {
-        return Ok(again(
+        return Ok(again(tr(
+            lang,
             "Personen er ikke registrert som pasient ved klinikken. Registrer pasienten først.",
-        ));
+        )));
     };
     let roles = clinic.roles_at(staff, now).await?;
     let ctx = ActContext {
@@ -134,14 +154,23 @@ pub(crate) async fn issue(
         .issue_activation(&ctx, SessionSubject::Patient(patient), proof)
         .await?;
     let body = format!(
-        "<h1>Aktiveringskode</h1>\n\
-         <p>Gi koden til pasienten. Den vises bare nå, virker én gang og går ut {}.</p>\n\
-         <p class=\"kode\"><strong>{}</strong></p>\n\
-         <p>Pasienten går til <strong>/k/{org}/aktiver</strong> på denne tjenesten, skriver inn koden \
-         og lager en passnøkkel på telefonen eller datamaskinen sin.</p>\n\
-         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        escape(&issued.expires_at.oslo_minutes()),
-        escape(&issued.code.grouped()),
+        "<h1>{title}</h1>\n<p>{give}</p>\n\
+         <p class=\"kode\"><strong>{code}</strong></p>\n<p>{how}</p>\n\
+         <p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Aktiveringskode"),
+        give = tr(
+            lang,
+            "Gi koden til pasienten. Den vises bare nå, virker én gang og går ut {tid}."
+        )
+        .replace("{tid}", &escape(&issued.expires_at.oslo_minutes())),
+        code = escape(&issued.code.grouped()),
+        how = tr(
+            lang,
+            "Pasienten går til <strong>{adresse}</strong> på denne tjenesten, skriver inn koden \
+             og lager en passnøkkel på telefonen eller datamaskinen sin."
+        )
+        .replace("{adresse}", &format!("/k/{org}/aktiver")),
+        back = tr(lang, "Tilbake"),
     );
-    Ok(Html(page(Lang::Nb, "Aktiveringskode", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Aktiveringskode"), &body)).into_response())
 }

@@ -25,7 +25,7 @@ use fortrolig_service::{ActContext, Clinic, Fortrolig, ServiceError, Session};
 
 use crate::error::WebError;
 use crate::html::escape;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, n_};
 use crate::respond::{clinic_of, message};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -117,6 +117,8 @@ pub(crate) struct Admin {
     pub staff: StaffId,
     pub session: Session,
     pub source: Source,
+    /// The language of the request's pages.
+    pub lang: Lang,
     /// The path's other parts (`staff`, `grant`, `team`, `patient`).
     path: HashMap<String, String>,
 }
@@ -142,7 +144,7 @@ impl FromRequestParts<AppState> for Admin {
             &here,
             state.app.now(),
             DataClass::People,
-            "Bare klinikkens administrator styrer ansatte, tilganger og team. Forsøket er logget.",
+            n_("Bare klinikkens administrator styrer ansatte, tilganger og team. Forsøket er logget."),
         )
         .await?
         .map_err(Halt::page)?;
@@ -157,6 +159,7 @@ impl FromRequestParts<AppState> for Admin {
             staff,
             session,
             source,
+            lang: Lang::of(&parts.headers),
             path,
         })
     }
@@ -197,10 +200,11 @@ impl Admin {
         admin_context(&self.clinic, self.staff, self.source.clone(), reason)
     }
 
-    /// A refusal of bad input, with a link back to `back`; nothing was changed.
+    /// A refusal of bad input, with a link back to `back`; nothing was changed. `title`
+    /// and `text` are in `self.lang` already.
     pub fn refuse(&self, title: &str, text: &str, back: &str) -> Halt {
         Halt::page(message(
-            Lang::Nb,
+            self.lang,
             StatusCode::BAD_REQUEST,
             title,
             text,

@@ -282,6 +282,17 @@ pub(crate) fn role_name(lang: Lang, role: fortrolig_domain::access::Role) -> &'s
     }
 }
 
+/// How a person's identity was proven (the service's `display_name`, which stays bokmål).
+pub(crate) fn proof_name(lang: Lang, proof: fortrolig_service::IdentityProof) -> &'static str {
+    use fortrolig_service::IdentityProof;
+    match proof {
+        IdentityProof::Passport => tr(lang, "Pass, kontrollert ved oppmøte"),
+        IdentityProof::NationalIdCard => tr(lang, "Nasjonalt ID-kort, kontrollert ved oppmøte"),
+        IdentityProof::DrivingLicence => tr(lang, "Førerkort, kontrollert ved oppmøte"),
+        IdentityProof::OperatorInvite => tr(lang, "Invitasjon fra driftsoperatør"),
+    }
+}
+
 /// A security level's name, as in «sikkerhetsnivå høyt».
 pub(crate) fn level_name(lang: Lang, level: fortrolig_domain::access::Level) -> &'static str {
     match level {
@@ -457,6 +468,12 @@ mod tests {
         }
         for role in fortrolig_domain::access::Role::ALL {
             assert_eq!(role_name(Lang::Nb, role), role.display_name());
+        }
+        for proof in fortrolig_service::IdentityProof::AT_THE_DESK
+            .into_iter()
+            .chain([fortrolig_service::IdentityProof::OperatorInvite])
+        {
+            assert_eq!(proof_name(Lang::Nb, proof), proof.display_name());
         }
         for e in [TextError::Empty, TextError::TooLong(7), TextError::Control] {
             assert_eq!(text_error(Lang::Nb, &e), e.norwegian());

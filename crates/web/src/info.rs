@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, n_, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -44,6 +44,7 @@ pub(crate) fn paragraphs(body: &str) -> String {
 async fn index(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     let clinic = state
@@ -61,15 +62,18 @@ async fn index(
         ));
     }
     let body = format!(
-        "<h1>Om tjenesten</h1>\n<ul>\n{list}</ul>\n<p><a href=\"/k/{org}/\">Til forsiden</a></p>"
+        "<h1>{}</h1>\n<ul>\n{list}</ul>\n<p><a href=\"/k/{org}/\">{}</a></p>",
+        tr(lang, "Om tjenesten"),
+        tr(lang, "Til forsiden"),
     );
-    Ok(Html(page(Lang::Nb, "Om tjenesten", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Om tjenesten"), &body)).into_response())
 }
 
 /// `GET /k/{clinic}/info/{slug}`.
 async fn show(
     State(state): State<AppState>,
     Path((clinic, slug)): Path<(String, String)>,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     let info = InfoPage::parse(&slug).ok_or(WebError::NotFound)?;
@@ -80,46 +84,65 @@ async fn show(
         .map_err(|_| WebError::NotFound)?;
     let shown = clinic.info_page(info).await?;
     let body = format!(
-        "<h1>{}</h1>\n{}\n<p><a href=\"/k/{org}/info\">Mer om tjenesten</a> · <a href=\"/k/{org}/\">Til forsiden</a></p>",
+        "<h1>{}</h1>\n{}\n<p><a href=\"/k/{org}/info\">{}</a> · <a href=\"/k/{org}/\">{}</a></p>",
         escape(&shown.title),
-        paragraphs(&shown.body)
+        paragraphs(&shown.body),
+        tr(lang, "Mer om tjenesten"),
+        tr(lang, "Til forsiden"),
     );
-    Ok(Html(page(Lang::Nb, &shown.title, &body)).into_response())
+    Ok(Html(page(lang, &shown.title, &body)).into_response())
 }
 
-fn form_page(org: &OrgNumber, shown: &ShownPage, csrf: &str, problem: Option<&str>) -> String {
+fn form_page(
+    lang: Lang,
+    org: &OrgNumber,
+    shown: &ShownPage,
+    csrf: &str,
+    problem: Option<&str>,
+) -> String {
     let problem = problem.map_or_else(String::new, |p| {
         format!("<p class=\"feil\" role=\"alert\">{}</p>\n", escape(p))
     });
     let origin = if shown.own_text {
-        "Siden viser klinikkens egen tekst."
+        tr(lang, "Siden viser klinikkens egen tekst.")
     } else {
-        "Siden viser standardteksten. Endre den hvis klinikken gjør ting annerledes."
+        tr(
+            lang,
+            "Siden viser standardteksten. Endre den hvis klinikken gjør ting annerledes.",
+        )
     };
     let body = format!(
-        "<h1>Informasjonsside: {title}</h1>\n{problem}<p>{origin}</p>\n\
+        "<h1>{heading}</h1>\n{problem}<p>{origin}</p>\n\
          <form method=\"post\" action=\"/k/{org}/ansatt/sider/{slug}\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-         <label for=\"tittel\">Tittel (høyst {MAX_TITLE} tegn)</label>\n\
+         <label for=\"tittel\">{title_label}</label>\n\
          <input id=\"tittel\" name=\"tittel\" value=\"{title}\" required maxlength=\"{MAX_TITLE}\">\n\
-         <label for=\"tekst\">Tekst (høyst {MAX_BODY} tegn; tom linje gir nytt avsnitt)</label>\n\
+         <label for=\"tekst\">{text_label}</label>\n\
          <textarea id=\"tekst\" name=\"tekst\" rows=\"14\" required>{text}</textarea>\n\
-         <button type=\"submit\">Lagre</button>\n</form>\n\
-         <p><a href=\"/k/{org}/info/{slug}\">Se siden</a> · <a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+         <button type=\"submit\">{save}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/info/{slug}\">{see}</a> · <a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        heading = tr(lang, "Informasjonsside: {tittel}").replace("{tittel}", &escape(&shown.title)),
+        title_label = tr(lang, "Tittel (høyst {n} tegn)").replace("{n}", &MAX_TITLE.to_string()),
+        text_label = tr(lang, "Tekst (høyst {n} tegn; tom linje gir nytt avsnitt)")
+            .replace("{n}", &MAX_BODY.to_string()),
+        save = tr(lang, "Lagre"),
+        see = tr(lang, "Se siden"),
+        back = tr(lang, "Tilbake"),
         title = escape(&shown.title),
         text = escape(&shown.body),
         slug = shown.page.slug(),
         csrf = escape(csrf),
     );
-    page(Lang::Nb, "Informasjonsside", &body)
+    page(lang, tr(lang, "Informasjonsside"), &body)
 }
 
-const ONLY_ADMIN: &str = "Bare klinikkens administrator endrer informasjonssidene.";
+const ONLY_ADMIN: &str = n_("Bare klinikkens administrator endrer informasjonssidene.");
 
 /// `GET /k/{clinic}/ansatt/sider/{slug}`: the administrator's form.
 async fn edit_form(
     State(state): State<AppState>,
     Path((clinic, slug)): Path<(String, String)>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -133,7 +156,7 @@ async fn edit_form(
             Err(response) => return Ok(response),
         };
     let shown = clinic.info_page(info).await?;
-    Ok(Html(form_page(&org, &shown, session.csrf_token(), None)).into_response())
+    Ok(Html(form_page(lang, &org, &shown, session.csrf_token(), None)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +171,7 @@ async fn save(
     State(state): State<AppState>,
     Path((clinic, slug)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<PageForm>,
 ) -> Result<Response, WebError> {
@@ -186,6 +210,7 @@ async fn save(
             Ok((
                 StatusCode::BAD_REQUEST,
                 Html(form_page(
+                    lang,
                     &org,
                     &typed,
                     session.csrf_token(),

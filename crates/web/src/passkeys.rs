@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, tr};
 use crate::pending::Pending;
 use crate::respond::clinic_of;
 use crate::router::AppState;
@@ -75,7 +75,7 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response {
         .into_response()
 }
 
-/// A refusal the script shows the user as it is (Norwegian).
+/// A refusal the script shows the user as it is (`text` already in the user's language).
 fn refusal(status: StatusCode, text: &str) -> Response {
     json(status, &serde_json::json!({ "feil": text }))
 }
@@ -100,6 +100,7 @@ async fn setup(
     state: &AppState,
     clinic: &str,
     headers: &HeaderMap,
+    lang: Lang,
 ) -> Result<Result<(Arc<PasskeyFlow>, Arc<Clinic>), Response>, WebError> {
     let org = clinic_of(clinic)?;
     let clinic = state
@@ -108,11 +109,11 @@ async fn setup(
         .await
         .map_err(|_| WebError::NotFound)?;
     match &state.passkeys {
-        Some(flow) if !from_our_page(flow, headers) => Ok(Err(not_our_page())),
+        Some(flow) if !from_our_page(flow, headers) => Ok(Err(not_our_page(lang))),
         Some(flow) => Ok(Ok((flow.clone(), clinic))),
         None => Ok(Err(refusal(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Passnøkler er ikke satt opp på denne tjenesten.",
+            tr(lang, "Passnøkler er ikke satt opp på denne tjenesten."),
         ))),
     }
 }
@@ -127,10 +128,13 @@ fn from_our_page(flow: &PasskeyFlow, headers: &HeaderMap) -> bool {
     origin == Some(flow.rp.origin()) && json_body
 }
 
-fn not_our_page() -> Response {
+fn not_our_page(lang: Lang) -> Response {
     refusal(
         StatusCode::FORBIDDEN,
-        "Forespørselen kom ikke fra denne tjenestens egen side.",
+        tr(
+            lang,
+            "Forespørselen kom ikke fra denne tjenestens egen side.",
+        ),
     )
 }
 
@@ -167,8 +171,48 @@ async fn welcome(
     ))
 }
 
+/// What the script says while a ceremony runs, in the page's language: `data-tekst-*`
+/// attributes on the form, as the script cannot see the language itself.
+fn script_texts(lang: Lang) -> String {
+    [
+        ("feil", tr(lang, "Noe gikk galt. Prøv igjen.")),
+        (
+            "ikke-stottet",
+            tr(
+                lang,
+                "Nettleseren din kan ikke bruke passnøkler. Prøv en nyere nettleser.",
+            ),
+        ),
+        ("sjekker", tr(lang, "Sjekker koden …")),
+        ("venter", tr(lang, "Venter på passnøkkelen …")),
+        (
+            "lag",
+            tr(
+                lang,
+                "Følg instruksjonene på enheten din for å lage passnøkkelen.",
+            ),
+        ),
+        (
+            "laget",
+            tr(lang, "Passnøkkelen er laget. Du blir sendt videre."),
+        ),
+        ("inne", tr(lang, "Du er logget inn. Du blir sendt videre.")),
+        (
+            "avbrutt",
+            tr(
+                lang,
+                "Passnøkkelen ble ikke brukt (avbrutt eller tidsavbrudd). Prøv igjen.",
+            ),
+        ),
+    ]
+    .iter()
+    .map(|(name, text)| format!(" data-tekst-{name}=\"{}\"", escape(text)))
+    .collect()
+}
+
 /// The page both ceremonies share: a heading, a text, an optional code field, a button.
 fn ceremony_page(
+    lang: Lang,
     title: &str,
     intro: &str,
     org: &OrgNumber,
@@ -176,34 +220,46 @@ fn ceremony_page(
     code_field: bool,
 ) -> String {
     let field = if code_field {
-        "<label for=\"kode\">Aktiveringskode (12 tegn, for eksempel ABCD-EFGH-JKMN)</label>\n\
-         <input id=\"kode\" name=\"kode\" autocomplete=\"one-time-code\" autocapitalize=\"characters\" \
-         spellcheck=\"false\" required maxlength=\"20\">\n"
+        format!(
+            "<label for=\"kode\">{}</label>\n\
+             <input id=\"kode\" name=\"kode\" autocomplete=\"one-time-code\" autocapitalize=\"characters\" \
+             spellcheck=\"false\" required maxlength=\"20\">\n",
+            tr(
+                lang,
+                "Aktiveringskode (12 tegn, for eksempel ABCD-EFGH-JKMN)"
+            )
+        )
     } else {
-        ""
+        String::new()
     };
     let button = if code_field {
-        "Lag passnøkkel"
+        tr(lang, "Lag passnøkkel")
     } else {
-        "Logg inn med passnøkkel"
+        tr(lang, "Logg inn med passnøkkel")
     };
     let body = format!(
         "<h1>{title}</h1>\n<p>{intro}</p>\n\
-         <form id=\"passnokkel\" data-kind=\"{kind}\" data-clinic=\"{org}\">\n{field}\
+         <form id=\"passnokkel\" data-kind=\"{kind}\" data-clinic=\"{org}\"{texts}>\n{field}\
          <button type=\"submit\">{button}</button>\n</form>\n\
          <p id=\"status\" role=\"status\" aria-live=\"polite\"></p>\n\
-         <noscript><p>Passnøkler krever at JavaScript er slått på i nettleseren.</p></noscript>\n\
+         <noscript><p>{noscript}</p></noscript>\n\
          <script src=\"/static/passnokkel.js\"></script>",
         title = escape(title),
         intro = escape(intro),
+        texts = script_texts(lang),
+        noscript = tr(
+            lang,
+            "Passnøkler krever at JavaScript er slått på i nettleseren."
+        ),
     );
-    page(Lang::Nb, title, &body)
+    page(lang, title, &body)
 }
 
 /// `GET /k/{clinic}/aktiver`: enrol a passkey with an activation code.
 pub(crate) async fn activation_page(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     state
@@ -212,9 +268,13 @@ pub(crate) async fn activation_page(
         .await
         .map_err(|_| WebError::NotFound)?;
     Ok(Html(ceremony_page(
-        "Aktiver innlogging med passnøkkel",
-        "Skriv inn aktiveringskoden du fikk av klinikken. Telefonen eller datamaskinen din lager \
-         da en passnøkkel, som du bruker til å logge inn her senere. Koden virker én gang.",
+        lang,
+        tr(lang, "Aktiver innlogging med passnøkkel"),
+        tr(
+            lang,
+            "Skriv inn aktiveringskoden du fikk av klinikken. Telefonen eller datamaskinen din lager \
+             da en passnøkkel, som du bruker til å logge inn her senere. Koden virker én gang.",
+        ),
         &org,
         "aktiver",
         true,
@@ -226,6 +286,7 @@ pub(crate) async fn activation_page(
 pub(crate) async fn login_page(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
     state
@@ -234,9 +295,13 @@ pub(crate) async fn login_page(
         .await
         .map_err(|_| WebError::NotFound)?;
     Ok(Html(ceremony_page(
-        "Logg inn med passnøkkel",
-        "Bruk passnøkkelen du har laget for denne klinikken. Du bekrefter med PIN, fingeravtrykk \
-         eller ansikt på enheten din.",
+        lang,
+        tr(lang, "Logg inn med passnøkkel"),
+        tr(
+            lang,
+            "Bruk passnøkkelen du har laget for denne klinikken. Du bekrefter med PIN, fingeravtrykk \
+             eller ansikt på enheten din.",
+        ),
         &org,
         "logg-inn",
         false,
@@ -254,10 +319,11 @@ pub(crate) async fn activation_start(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers, lang).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
@@ -265,19 +331,22 @@ pub(crate) async fn activation_start(
     if clinic.activation_locked_out(&source).await? {
         return Ok(refusal(
             StatusCode::TOO_MANY_REQUESTS,
-            "For mange feil koder. Vent et kvarter og prøv igjen.",
+            tr(lang, "For mange feil koder. Vent et kvarter og prøv igjen."),
         ));
     }
     let Ok(CodeBody { kode }) = serde_json::from_slice::<CodeBody>(&body) else {
         return Ok(refusal(
             StatusCode::BAD_REQUEST,
-            "Skriv inn aktiveringskoden.",
+            tr(lang, "Skriv inn aktiveringskoden."),
         ));
     };
     let Some(activation) = clinic.activation(&kode, &source).await? else {
         return Ok(refusal(
             StatusCode::BAD_REQUEST,
-            "Koden er ugyldig, utløpt eller allerede brukt. Be klinikken om en ny kode.",
+            tr(
+                lang,
+                "Koden er ugyldig, utløpt eller allerede brukt. Be klinikken om en ny kode.",
+            ),
         ));
     };
     let clinic_name = state
@@ -289,9 +358,10 @@ pub(crate) async fn activation_start(
         .map_or_else(|| clinic.org().to_string(), |c| c.name);
     // The name the person's device shows next to this passkey: which clinic, and as whom.
     let label = match activation.subject {
-        SessionSubject::Patient(_) => format!("Pasient – {clinic_name}"),
-        SessionSubject::Staff(_) => format!("Ansatt – {clinic_name}"),
-    };
+        SessionSubject::Patient(_) => tr(lang, "Pasient – {klinikk}"),
+        SessionSubject::Staff(_) => tr(lang, "Ansatt – {klinikk}"),
+    }
+    .replace("{klinikk}", &clinic_name);
     let user_handle =
         fortrolig_vault::random_bytes::<16>().map_err(|e| WebError::Internal(e.to_string()))?;
     let (options, enrolment) = flow
@@ -339,10 +409,13 @@ fn take_ceremony(
     }))
 }
 
-fn expired() -> Response {
+fn expired(lang: Lang) -> Response {
     refusal(
         StatusCode::BAD_REQUEST,
-        "Det tok for lang tid, eller siden ble åpnet i en annen nettleser. Prøv igjen.",
+        tr(
+            lang,
+            "Det tok for lang tid, eller siden ble åpnet i en annen nettleser. Prøv igjen.",
+        ),
     )
 }
 
@@ -352,10 +425,11 @@ pub(crate) async fn activation_finish(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers, lang).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
@@ -367,12 +441,12 @@ pub(crate) async fn activation_finish(
         ..
     }) = take_ceremony(&flow, &headers, clinic.org())?
     else {
-        return Ok(expired());
+        return Ok(expired(lang));
     };
     if body.len() > MAX_ANSWER {
         return Ok(refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Svaret fra enheten er for stort.",
+            tr(lang, "Svaret fra enheten er for stort."),
         ));
     }
     let passkey = match flow.rp.finish_enrolment(&body, &enrolment) {
@@ -388,7 +462,10 @@ pub(crate) async fn activation_finish(
                 .await?;
             return Ok(refusal(
                 StatusCode::BAD_REQUEST,
-                "Passnøkkelen kunne ikke registreres. Prøv igjen, eller be klinikken om hjelp.",
+                tr(
+                    lang,
+                    "Passnøkkelen kunne ikke registreres. Prøv igjen, eller be klinikken om hjelp.",
+                ),
             ));
         }
     };
@@ -405,11 +482,14 @@ pub(crate) async fn activation_finish(
         Ok(true) => welcome(&state, &clinic, activation.subject, &source, &headers).await,
         Ok(false) => Ok(refusal(
             StatusCode::BAD_REQUEST,
-            "Koden er allerede brukt eller utløpt. Be klinikken om en ny kode.",
+            tr(
+                lang,
+                "Koden er allerede brukt eller utløpt. Be klinikken om en ny kode.",
+            ),
         )),
         Err(fortrolig_service::ServiceError::Invalid(_)) => Ok(refusal(
             StatusCode::BAD_REQUEST,
-            "Denne passnøkkelen er allerede registrert.",
+            tr(lang, "Denne passnøkkelen er allerede registrert."),
         )),
         Err(e) => Err(e.into()),
     }
@@ -420,9 +500,10 @@ pub(crate) async fn login_start(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers, lang).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
@@ -452,12 +533,16 @@ async fn refused(
     account: &str,
     source: &Source,
     why: &str,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     clinic.login_failed(account, source, why).await?;
     Ok(refusal(
         StatusCode::UNAUTHORIZED,
-        "Vi kjente ikke igjen passnøkkelen hos denne klinikken. Bruk passnøkkelen du laget \
-         for denne klinikken, eller be klinikken om en ny aktiveringskode.",
+        tr(
+            lang,
+            "Vi kjente ikke igjen passnøkkelen hos denne klinikken. Bruk passnøkkelen du laget \
+             for denne klinikken, eller be klinikken om en ny aktiveringskode.",
+        ),
     ))
 }
 
@@ -467,10 +552,11 @@ pub(crate) async fn login_finish(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let (flow, clinic) = match setup(&state, &clinic, &headers).await? {
+    let (flow, clinic) = match setup(&state, &clinic, &headers, lang).await? {
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
@@ -482,22 +568,28 @@ pub(crate) async fn login_finish(
     {
         return Ok(refusal(
             StatusCode::TOO_MANY_REQUESTS,
-            "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+            tr(
+                lang,
+                "Innlogging er midlertidig sperret. Prøv igjen om et kvarter.",
+            ),
         ));
     }
     let Some(Ceremony::Login { state: login, .. }) = take_ceremony(&flow, &headers, clinic.org())?
     else {
-        return Ok(expired());
+        return Ok(expired(lang));
     };
     if body.len() > MAX_ANSWER {
         return Ok(refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Svaret fra enheten er for stort.",
+            tr(lang, "Svaret fra enheten er for stort."),
         ));
     }
     let presented = match flow.rp.identify(&body) {
         Ok(p) => p,
-        Err(e) => return refused(&clinic, &account, &source, &format!("passnøkkel: {e}")).await,
+        Err(e) => {
+            let why = format!("passnøkkel: {e}");
+            return refused(&clinic, &account, &source, &why, lang).await;
+        }
     };
     let Some(stored) = clinic.passkey_for_login(&presented.credential_id).await? else {
         return refused(
@@ -505,6 +597,7 @@ pub(crate) async fn login_finish(
             &account,
             &source,
             "passnøkkel ukjent eller tilbakekalt",
+            lang,
         )
         .await;
     };
@@ -514,12 +607,16 @@ pub(crate) async fn login_finish(
             &account,
             &source,
             "passnøkkel: feil brukerreferanse",
+            lang,
         )
         .await;
     }
     let updated = match flow.rp.finish_login(&presented, login, &stored.passkey) {
         Ok(updated) => updated,
-        Err(e) => return refused(&clinic, &account, &source, &format!("passnøkkel: {e}")).await,
+        Err(e) => {
+            let why = format!("passnøkkel: {e}");
+            return refused(&clinic, &account, &source, &why, lang).await;
+        }
     };
     if let SessionSubject::Staff(id) = stored.subject {
         let staff = clinic.staff_member(id).await?;
@@ -529,6 +626,7 @@ pub(crate) async fn login_finish(
                 &account,
                 &source,
                 "passnøkkel: ansatt uten gyldig autorisasjon",
+                lang,
             )
             .await;
         }

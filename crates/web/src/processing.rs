@@ -1,6 +1,8 @@
 //! The clinic's record of processing activities (C3), for its administrator: a page, and
 //! the same record as a text document the clinic keeps with its internal control. Made
 //! from this installation's setup (`fortrolig_domain::processing`), never typed by hand.
+//! The record's content is bokmål, as the domain writes it; the page around it follows the
+//! reader's language, the text document is bokmål throughout.
 
 use axum::Router;
 use axum::extract::State;
@@ -13,7 +15,7 @@ use fortrolig_domain::retention::Policy;
 use crate::admin::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, n_, tr};
 use crate::router::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -27,7 +29,8 @@ struct Heading {
     clinic: String,
     org: String,
     date: String,
-    storage: String,
+    /// The database engine the data is stored in.
+    engine: String,
     /// The clinic's retention periods (X4).
     retention: Policy,
 }
@@ -44,22 +47,29 @@ async fn heading(state: &AppState, admin: &Admin) -> Result<Heading, WebError> {
         clinic: entry.name,
         org: admin.org.to_string(),
         date: state.app.now().oslo_date(),
-        storage: storage_text(&state.processing),
+        engine: engine(&state.processing).to_owned(),
         retention: admin.clinic.retention_policy().await?,
     })
 }
 
-fn storage_text(setup: &Setup) -> String {
-    let engine = if setup.storage.is_empty() {
+fn engine(setup: &Setup) -> &str {
+    if setup.storage.is_empty() {
         "SQLite"
     } else {
         setup.storage.as_str()
-    };
-    format!("Klinikkens egen database ({engine}), kryptert i applikasjonen.")
+    }
+}
+
+fn storage_text(lang: Lang, engine: &str) -> String {
+    tr(
+        lang,
+        "Klinikkens egen database ({motor}), kryptert i applikasjonen.",
+    )
+    .replace("{motor}", engine)
 }
 
 const CLINIC_FILLS_IN: &str =
-    "Kontaktperson, personvernombud og EPJ-leverandør fylles inn av klinikken.";
+    n_("Kontaktperson, personvernombud og EPJ-leverandør fylles inn av klinikken.");
 
 fn list(items: &[String]) -> String {
     items
@@ -69,16 +79,22 @@ fn list(items: &[String]) -> String {
         .join("")
 }
 
-fn activity_html(a: &Activity) -> String {
+fn activity_html(lang: Lang, a: &Activity) -> String {
     let subjects: Vec<String> = a.data_subjects.iter().map(|s| (*s).to_owned()).collect();
     format!(
         "<section>\n<h2>{name}</h2>\n<dl>\n\
-         <dt>Formål</dt><dd>{purpose}</dd>\n\
-         <dt>Rettslig grunnlag</dt><dd>{basis}</dd>\n\
-         <dt>Hvem opplysningene gjelder</dt><dd><ul>{subjects}</ul></dd>\n\
-         <dt>Opplysninger</dt><dd><ul>{data}</ul></dd>\n\
-         <dt>Mottakere</dt><dd><ul>{recipients}</ul></dd>\n\
-         <dt>Oppbevaring og sletting</dt><dd>{retention}</dd>\n</dl>\n</section>\n",
+         <dt>{t_purpose}</dt><dd>{purpose}</dd>\n\
+         <dt>{t_basis}</dt><dd>{basis}</dd>\n\
+         <dt>{t_subjects}</dt><dd><ul>{subjects}</ul></dd>\n\
+         <dt>{t_data}</dt><dd><ul>{data}</ul></dd>\n\
+         <dt>{t_recipients}</dt><dd><ul>{recipients}</ul></dd>\n\
+         <dt>{t_retention}</dt><dd>{retention}</dd>\n</dl>\n</section>\n",
+        t_purpose = tr(lang, "Formål"),
+        t_basis = tr(lang, "Rettslig grunnlag"),
+        t_subjects = tr(lang, "Hvem opplysningene gjelder"),
+        t_data = tr(lang, "Opplysninger"),
+        t_recipients = tr(lang, "Mottakere"),
+        t_retention = tr(lang, "Oppbevaring og sletting"),
         name = escape(a.name),
         purpose = escape(a.purpose),
         basis = escape(a.legal_basis),
@@ -91,31 +107,40 @@ fn activity_html(a: &Activity) -> String {
 
 /// `GET /k/{clinic}/ansatt/protokoll`.
 async fn show(State(state): State<AppState>, admin: Admin) -> Result<Response, Halt> {
+    let lang = admin.lang;
     let h = heading(&state, &admin).await?;
     let sections: String = activities(&state.processing, &h.retention)
         .iter()
-        .map(activity_html)
+        .map(|a| activity_html(lang, a))
         .collect();
     let security: Vec<String> = SECURITY.iter().map(|s| (*s).to_owned()).collect();
     let body = format!(
-        "<h1>Protokoll over behandlingsaktiviteter</h1>\n\
-         <p>Behandlingsansvarlig: <strong>{clinic}</strong>, org.nr. {org}. Laget {date} fra oppsettet av Fortrolig.</p>\n\
-         <p>{fills}</p>\n\
-         <p><a href=\"/k/{org}/ansatt/protokoll.txt\">Last ned protokollen som tekstfil</a></p>\n\
-         {sections}<section>\n<h2>Sikkerhet for alle aktivitetene</h2>\n<ul>{security}</ul>\n\
-         <p>Lagring: {storage}</p>\n<p>{transfers}</p>\n</section>\n\
-         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        clinic = escape(&h.clinic),
-        org = escape(&h.org),
-        date = escape(&h.date),
-        fills = CLINIC_FILLS_IN,
+        "<h1>{title}</h1>\n<p>{controller}</p>\n<p>{fills}</p>\n\
+         <p><a href=\"/k/{org}/ansatt/protokoll.txt\">{download}</a></p>\n\
+         {sections}<section>\n<h2>{t_security}</h2>\n<ul>{security}</ul>\n\
+         <p>{storage}</p>\n<p>{transfers}</p>\n</section>\n\
+         <p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Protokoll over behandlingsaktiviteter"),
+        controller = tr(
+            lang,
+            "Behandlingsansvarlig: <strong>{klinikk}</strong>, org.nr. {orgnr}. Laget {dato} fra oppsettet av Fortrolig."
+        )
+        .replace("{klinikk}", &escape(&h.clinic))
+        .replace("{orgnr}", &escape(&h.org))
+        .replace("{dato}", &escape(&h.date)),
+        fills = tr(lang, CLINIC_FILLS_IN),
+        download = tr(lang, "Last ned protokollen som tekstfil"),
+        t_security = tr(lang, "Sikkerhet for alle aktivitetene"),
         security = list(&security),
-        storage = escape(&h.storage),
+        storage = tr(lang, "Lagring: {lagring}")
+            .replace("{lagring}", &escape(&storage_text(lang, &h.engine))),
         transfers = escape(TRANSFERS),
+        org = escape(&h.org),
+        back = tr(lang, "Tilbake"),
     );
     Ok(Html(page(
-        Lang::Nb,
-        "Protokoll over behandlingsaktiviteter",
+        lang,
+        tr(lang, "Protokoll over behandlingsaktiviteter"),
         &body,
     ))
     .into_response())
@@ -151,7 +176,10 @@ fn text(h: &Heading, setup: &Setup) -> String {
     for s in SECURITY {
         out.push_str(&format!("- {s}\n"));
     }
-    out.push_str(&format!("Lagring: {}\n{TRANSFERS}\n", h.storage));
+    out.push_str(&format!(
+        "Lagring: {}\n{TRANSFERS}\n",
+        storage_text(Lang::Nb, &h.engine)
+    ));
     out
 }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::admin::{Admin, Halt};
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, tr};
 use crate::respond::see_other;
 use crate::router::AppState;
 
@@ -22,28 +22,43 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// What each period means, for the administrator.
-fn label(c: Category) -> (&'static str, &'static str) {
+fn label(lang: Lang, c: Category) -> (&'static str, &'static str) {
     match c {
         Category::Threads => (
-            "Avsluttede samtaler",
-            "Dager fra en samtale ble avsluttet til den slettes med alle meldinger.",
+            tr(lang, "Avsluttede samtaler"),
+            tr(
+                lang,
+                "Dager fra en samtale ble avsluttet til den slettes med alle meldinger.",
+            ),
         ),
         Category::Attachments => (
-            "Vedlegg",
-            "Dager fra en samtale ble avsluttet til vedleggene i den slettes.",
+            tr(lang, "Vedlegg"),
+            tr(
+                lang,
+                "Dager fra en samtale ble avsluttet til vedleggene i den slettes.",
+            ),
         ),
         Category::Journal => (
-            "Journalverdig innhold",
-            "Dager fra journalverdig innhold er merket som overført til journalen til det kan slettes her. \
-             Det som ikke er overført, slettes aldri.",
+            tr(lang, "Journalverdig innhold"),
+            tr(
+                lang,
+                "Dager fra journalverdig innhold er merket som overført til journalen til det kan slettes her. \
+                 Det som ikke er overført, slettes aldri.",
+            ),
         ),
         Category::Notices => (
-            "Varsler",
-            "Dager fra et varsel ble sendt til teksten og adressen slettes.",
+            tr(lang, "Varsler"),
+            tr(
+                lang,
+                "Dager fra et varsel ble sendt til teksten og adressen slettes.",
+            ),
         ),
         Category::Sessions => (
-            "Økter",
-            "Dager fra en innlogging ble avsluttet til økten og mislykkede innlogginger slettes.",
+            tr(lang, "Økter"),
+            tr(
+                lang,
+                "Dager fra en innlogging ble avsluttet til økten og mislykkede innlogginger slettes.",
+            ),
         ),
     }
 }
@@ -59,14 +74,17 @@ fn form_page(
     errors: &[Category],
     saved: bool,
 ) -> String {
+    let lang = admin.lang;
     let mut fields = String::new();
     for c in Category::ALL {
-        let (name, help) = label(c);
+        let (name, help) = label(lang, c);
         let key = c.as_str();
         let wrong = errors.contains(&c);
         let error = if wrong {
             format!(
-                "<p class=\"feil\" id=\"{key}-feil\">Skriv et helt antall dager fra 1 til {MAX_DAYS}.</p>\n"
+                "<p class=\"feil\" id=\"{key}-feil\">{}</p>\n",
+                tr(lang, "Skriv et helt antall dager fra 1 til {n}.")
+                    .replace("{n}", &MAX_DAYS.to_string())
             )
         } else {
             String::new()
@@ -77,29 +95,46 @@ fn form_page(
             format!("{key}-hjelp")
         };
         fields.push_str(&format!(
-            "<div>\n<label for=\"{key}\">{name} (dager)</label>\n<p id=\"{key}-hjelp\">{help}</p>\n{error}\
+            "<div>\n<label for=\"{key}\">{name}</label>\n<p id=\"{key}-hjelp\">{help}</p>\n{error}\
              <input id=\"{key}\" name=\"{key}\" inputmode=\"numeric\" pattern=\"[0-9]*\" size=\"6\" \
              value=\"{value}\" aria-describedby=\"{described}\"{invalid} required>\n</div>\n",
+            name = tr(lang, "{navn} (dager)").replace("{navn}", name),
             value = escape(values.get(key).map_or("", String::as_str)),
             invalid = if wrong { " aria-invalid=\"true\"" } else { "" },
         ));
     }
     let status = if saved {
-        "<p role=\"status\">Oppbevaringstidene er lagret.</p>\n"
+        format!(
+            "<p role=\"status\">{}</p>\n",
+            tr(lang, "Oppbevaringstidene er lagret.")
+        )
     } else if !errors.is_empty() {
-        "<p role=\"alert\">Noe må rettes før oppbevaringstidene kan lagres. Ingenting er endret.</p>\n"
+        format!(
+            "<p role=\"alert\">{}</p>\n",
+            tr(
+                lang,
+                "Noe må rettes før oppbevaringstidene kan lagres. Ingenting er endret."
+            )
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
-        "<h1>Oppbevaring og sletting</h1>\n{status}\
-         <p>Fortrolig er ikke pasientjournalen. Det som skal dokumenteres, merkes som journalverdig og føres i journalen; \
-         kopien her slettes når tiden under er ute. Sletting skjer automatisk hver time og føres i loggen. \
-         En pasient som har avsluttet portalen og ikke har noen samtaler igjen, slettes helt ved at pasientens nøkkel destrueres.</p>\n\
+        "<h1>{title}</h1>\n{status}<p>{intro}</p>\n\
          <form method=\"post\" action=\"{action}\">\n{csrf}\n{fields}\
-         <button type=\"submit\">Lagre oppbevaringstidene</button>\n</form>\n\
-         <p><a href=\"/k/{org}/ansatt/protokoll\">Protokoll over behandlingsaktiviteter</a></p>\n\
-         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+         <button type=\"submit\">{save}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/ansatt/protokoll\">{record}</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Oppbevaring og sletting"),
+        intro = tr(
+            lang,
+            "Fortrolig er ikke pasientjournalen. Det som skal dokumenteres, merkes som journalverdig og føres i journalen; \
+             kopien her slettes når tiden under er ute. Sletting skjer automatisk hver time og føres i loggen. \
+             En pasient som har avsluttet portalen og ikke har noen samtaler igjen, slettes helt ved at pasientens nøkkel destrueres."
+        ),
+        save = tr(lang, "Lagre oppbevaringstidene"),
+        record = tr(lang, "Protokoll over behandlingsaktiviteter"),
+        back = tr(lang, "Tilbake"),
         action = path(admin),
         csrf = admin.csrf_field(),
         org = admin.org,
@@ -124,8 +159,9 @@ async fn show(
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, Halt> {
     let policy = admin.clinic.retention_policy().await?;
+    let lang = admin.lang;
     let body = form_page(&admin, &values_of(&policy), &[], q.lagret.is_some());
-    Ok(Html(page(Lang::Nb, "Oppbevaring og sletting", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Oppbevaring og sletting"), &body)).into_response())
 }
 
 /// `POST /k/{clinic}/ansatt/oppbevaring`: all periods at once; any bad one changes none
@@ -141,10 +177,11 @@ async fn save(admin: Admin, Form(form): Form<HashMap<String, String>>) -> Result
         }
     }
     if !errors.is_empty() {
+        let lang = admin.lang;
         let body = form_page(&admin, &form, &errors, false);
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page(Lang::Nb, "Oppbevaring og sletting", &body)),
+            Html(page(lang, tr(lang, "Oppbevaring og sletting"), &body)),
         )
             .into_response());
     }

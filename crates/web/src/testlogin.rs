@@ -13,18 +13,27 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::page;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, tr};
 use crate::respond::{clinic_of, message, see_other};
 use crate::router::AppState;
 use crate::session::{SESSION_COOKIE, session_cookie};
 use crate::source::RequestSource;
 
-const BANNER: &str = "<p class=\"advarsel\" role=\"alert\"><strong>TESTINNLOGGING – bare for demo.</strong> \
-     Ingen ekte eID brukes. Slå aldri dette på for ekte pasienter.</p>";
+fn banner(lang: Lang) -> String {
+    format!(
+        "<p class=\"advarsel\" role=\"alert\">{}</p>",
+        tr(
+            lang,
+            "<strong>TESTINNLOGGING – bare for demo.</strong> \
+             Ingen ekte eID brukes. Slå aldri dette på for ekte pasienter."
+        )
+    )
+}
 
 pub(crate) async fn form(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
 ) -> Result<Response, WebError> {
     if !state.demo_login {
         return Err(WebError::NotFound);
@@ -36,16 +45,26 @@ pub(crate) async fn form(
         .await
         .map_err(|_| WebError::NotFound)?;
     let body = format!(
-        "{BANNER}\n<h1>Testinnlogging</h1>\n\
-         <p>Skriv fødselsnummeret til en syntetisk testperson (for eksempel 12858010053 for pasienten \
-         Kari Testperson, eller 29906410093 for legen Lege Demosen).</p>\n\
+        "{banner}\n<h1>{title}</h1>\n<p>{intro}</p>\n\
          <form method=\"post\" action=\"/k/{org}/testinnlogging\">\n\
-         <label for=\"fnr\">Fødselsnummer</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
-         <label for=\"nivaa\">Sikkerhetsnivå</label>\n<select id=\"nivaa\" name=\"nivaa\">\
-         <option value=\"hoy\">Høyt</option><option value=\"betydelig\">Betydelig</option></select>\n\
-         <button type=\"submit\">Logg inn (test)</button>\n</form>"
+         <label for=\"fnr\">{fnr}</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
+         <label for=\"nivaa\">{level}</label>\n<select id=\"nivaa\" name=\"nivaa\">\
+         <option value=\"hoy\">{high}</option><option value=\"betydelig\">{substantial}</option></select>\n\
+         <button type=\"submit\">{log_in}</button>\n</form>",
+        banner = banner(lang),
+        title = tr(lang, "Testinnlogging"),
+        intro = tr(
+            lang,
+            "Skriv fødselsnummeret til en syntetisk testperson (for eksempel 12858010053 for pasienten \
+             Kari Testperson, eller 29906410093 for legen Lege Demosen)."
+        ),
+        fnr = tr(lang, "Fødselsnummer"),
+        level = tr(lang, "Sikkerhetsnivå"),
+        high = tr(lang, "Høyt"),
+        substantial = tr(lang, "Betydelig"),
+        log_in = tr(lang, "Logg inn (test)"),
     );
-    Ok(Html(page(Lang::Nb, "Testinnlogging", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Testinnlogging"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +77,7 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<TestLoginForm>,
 ) -> Result<Response, WebError> {
@@ -77,10 +97,10 @@ pub(crate) async fn login(
     let clinic = state.app.clinic(&org).await?;
     let Ok(number) = PersonNumber::parse(&form.fnr) else {
         return Ok(message(
-            Lang::Nb,
+            lang,
             StatusCode::BAD_REQUEST,
-            "Ugyldig fødselsnummer",
-            "Sjekk de elleve sifrene.",
+            tr(lang, "Ugyldig fødselsnummer"),
+            tr(lang, "Sjekk de elleve sifrene."),
             &format!("/k/{org}/testinnlogging"),
         ));
     };
@@ -95,10 +115,13 @@ pub(crate) async fn login(
         (SessionSubject::Staff(s), format!("/k/{org}/ansatt/"))
     } else {
         return Ok(message(
-            Lang::Nb,
+            lang,
             StatusCode::FORBIDDEN,
-            "Fant ingen testperson",
-            "Ingen pasient eller ansatt ved klinikken har dette fødselsnummeret.",
+            tr(lang, "Fant ingen testperson"),
+            tr(
+                lang,
+                "Ingen pasient eller ansatt ved klinikken har dette fødselsnummeret.",
+            ),
             &format!("/k/{org}/testinnlogging"),
         ));
     };

@@ -14,15 +14,11 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::{Lang, role_name, tr};
+use crate::i18n::{Lang, n_, role_name, tr};
 use crate::respond::{clinic_of, message, see_other};
 
-/// A message page whose link leads back to the workspace.
-pub(crate) fn refuse(status: StatusCode, title: &str, text: &str, org: &OrgNumber) -> Response {
-    refuse_in(Lang::Nb, status, title, text, org)
-}
-
-/// Like `refuse`, in `lang` (`title` and `text` already translated).
+/// A message page whose link leads back to the workspace, in `lang` (`title` and `text`
+/// already translated).
 pub(crate) fn refuse_in(
     lang: Lang,
     status: StatusCode,
@@ -89,11 +85,11 @@ pub(crate) fn admin_context(
     }
 }
 
-fn need_text(need: Need) -> &'static str {
+fn need_text(lang: Lang, need: Need) -> &'static str {
     match need {
-        Need::CareRelationship => "behandlingsrelasjon",
-        Need::Emergency => "nødtilgang (blir kontrollert)",
-        Need::None => "ingen",
+        Need::CareRelationship => tr(lang, "behandlingsrelasjon"),
+        Need::Emergency => tr(lang, "nødtilgang (blir kontrollert)"),
+        Need::None => tr(lang, "ingen"),
     }
 }
 
@@ -169,7 +165,6 @@ pub(crate) async fn home(
         } else {
             String::new()
         };
-        // The pages these lead to are in bokmål only for now (issue 4 item 9).
         format!(
             "{reminder}<p><a href=\"/k/{org}/ansatt/tilganger\">{}</a></p>\n\
              <p><a href=\"/k/{org}/ansatt/team\">{}</a></p>\n\
@@ -249,6 +244,7 @@ pub(crate) struct SearchForm {
 pub(crate) async fn search(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<SearchForm>,
 ) -> Result<Response, WebError> {
@@ -262,10 +258,11 @@ pub(crate) async fn search(
         return Err(WebError::Forbidden);
     }
     let Ok(number) = PersonNumber::parse(&form.fnr) else {
-        return Ok(refuse(
+        return Ok(refuse_in(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Ugyldig fødselsnummer",
-            "Sjekk de elleve sifrene og prøv igjen.",
+            tr(lang, "Ugyldig fødselsnummer"),
+            tr(lang, "Sjekk de elleve sifrene og prøv igjen."),
             &org,
         ));
     };
@@ -274,10 +271,14 @@ pub(crate) async fn search(
             &format!("/k/{org}/ansatt/pasient/{patient}"),
             None,
         )),
-        None => Ok(refuse(
+        None => Ok(refuse_in(
+            lang,
             StatusCode::NOT_FOUND,
-            "Fant ingen pasient",
-            "Ingen pasient ved klinikken har dette fødselsnummeret.",
+            tr(lang, "Fant ingen pasient"),
+            tr(
+                lang,
+                "Ingen pasient ved klinikken har dette fødselsnummeret.",
+            ),
             &org,
         )),
     }
@@ -287,6 +288,7 @@ pub(crate) async fn patient(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -297,6 +299,7 @@ pub(crate) async fn patient(
         Ok(pair) => pair,
         Err(redirect) => return Ok(redirect),
     };
+    let csrf = escape(session.csrf_token());
     match clinic
         .health_access(&actor(staff, &session, &source), patient, "behandling")
         .await
@@ -305,80 +308,132 @@ pub(crate) async fn patient(
             let record = access.read_patient().await?;
             let grounds = match access.team() {
                 Some(team) => match clinic.team(team).await {
-                    Ok(team) => format!(
-                        "behandlingsrelasjon gjennom teamet «{}»",
-                        escape(&team.name)
-                    ),
-                    Err(_) => "behandlingsrelasjon gjennom et team".to_owned(),
+                    Ok(team) => tr(lang, "behandlingsrelasjon gjennom teamet «{team}»")
+                        .replace("{team}", &escape(&team.name)),
+                    Err(_) => tr(lang, "behandlingsrelasjon gjennom et team").to_owned(),
                 },
-                None => need_text(access.need()).to_owned(),
+                None => need_text(lang, access.need()).to_owned(),
             };
-            let portal = portal_section(
-                &clinic.consents(patient).await?,
-                &org,
-                patient,
-                &escape(session.csrf_token()),
-            );
-            let restricted = if clinic.restricted(patient).await? {
-                "<p class=\"begrenset\"><strong>Behandling begrenset</strong> – pasienten har fått \
-                 innvilget begrensning av behandlingen. Behandle bare det som er nødvendig, og se \
-                 <a href=\"/k/{org}/ansatt/foresporsler\">forespørslene</a>.</p>\n"
-                    .replace("{org}", org.as_str())
-            } else {
-                String::new()
-            };
-            let body = format!(
-                "<h1>{}</h1>\n{restricted}<dl>\n<dt>Fødselsnummer</dt><dd>{}</dd>\n<dt>Telefon</dt><dd>{}</dd>\n<dt>E-post</dt><dd>{}</dd>\n\
-                 <dt>Grunnlag for tilgang</dt><dd>{}</dd>\n</dl>\n\
-                 <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">Skriv ny melding til pasienten</a></p>\n{portal}<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-                escape(record.name.as_str()),
-                escape(record.person_number.as_str()),
-                escape(record.phone.as_ref().map_or("–", |p| p.as_str())),
-                escape(record.email.as_ref().map_or("–", |e| e.as_str())),
-                grounds,
-            );
-            Ok(Html(page(Lang::Nb, "Pasient", &body)).into_response())
+            let portal =
+                portal_section(lang, &clinic.consents(patient).await?, &org, patient, &csrf);
+            let restricted = clinic.restricted(patient).await?;
+            let body = patient_body(lang, &org, patient, &record, &grounds, restricted, &portal);
+            Ok(Html(page(lang, tr(lang, "Pasient"), &body)).into_response())
         }
         Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
-        Err(AccessError::Denied(DenyReason::NoWorkRelatedNeed)) => {
-            let csrf = escape(session.csrf_token());
-            let body = format!(
-                "<h1>Ingen behandlingsrelasjon</h1>\n\
-                 <p>Du har ikke en behandlingsrelasjon til denne pasienten, og forsøket er logget.</p>\n\
-                 <h2>Nødtilgang</h2>\n<p>Bare hvis pasienten trenger helsehjelp nå og du ikke kan vente. \
-                 Tilgangen er tidsbegrenset, logges og kontrolleres av klinikken.</p>\n\
-                 <form method=\"post\" action=\"/k/{org}/ansatt/pasient/{patient}/nodtilgang\">\n\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-                 <label for=\"begrunnelse\">Begrunnelse</label>\n<textarea id=\"begrunnelse\" name=\"begrunnelse\" required minlength=\"10\"></textarea>\n\
-                 <label for=\"minutter\">Varighet i minutter (høyst 720)</label>\n<input id=\"minutter\" name=\"minutter\" inputmode=\"numeric\" value=\"60\" required>\n\
-                 <button type=\"submit\">Be om nødtilgang</button>\n</form>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
-            );
-            Ok((
-                StatusCode::FORBIDDEN,
-                Html(page(Lang::Nb, "Ingen tilgang", &body)),
-            )
-                .into_response())
-        }
-        Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(refuse(
+        Err(AccessError::Denied(DenyReason::NoWorkRelatedNeed)) => Ok((
             StatusCode::FORBIDDEN,
-            "Opplæring mangler",
-            "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
-             Kontakt klinikkens administrator.",
+            Html(page(
+                lang,
+                tr(lang, "Ingen tilgang"),
+                &no_care_body(lang, &org, patient, &csrf),
+            )),
+        )
+            .into_response()),
+        Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(refuse_in(
+            lang,
+            StatusCode::FORBIDDEN,
+            tr(lang, "Opplæring mangler"),
+            tr(
+                lang,
+                "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
+                 Kontakt klinikkens administrator.",
+            ),
             &org,
         )),
-        Err(AccessError::Denied(_)) => Ok(refuse(
+        Err(AccessError::Denied(_)) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            "Rollen din gir ikke tilgang til helseopplysninger. Forsøket er logget.",
+            tr(lang, "Ingen tilgang"),
+            tr(
+                lang,
+                "Rollen din gir ikke tilgang til helseopplysninger. Forsøket er logget.",
+            ),
             &org,
         )),
         Err(AccessError::Service(e)) => Err(e.into()),
     }
 }
 
+/// The patient page: who the patient is, why this member of staff may see them, and the
+/// patient's choices in the portal (`grounds` and `portal` already HTML).
+fn patient_body(
+    lang: Lang,
+    org: &OrgNumber,
+    patient: PatientId,
+    record: &fortrolig_service::Patient,
+    grounds: &str,
+    restricted: bool,
+    portal: &str,
+) -> String {
+    let restricted = if restricted {
+        format!(
+            "<p class=\"begrenset\">{}</p>\n",
+            tr(
+                lang,
+                "<strong>Behandling begrenset</strong> – pasienten har fått \
+                 innvilget begrensning av behandlingen. Behandle bare det som er nødvendig, og se \
+                 <a href=\"{lenke}\">forespørslene</a>."
+            )
+            .replace("{lenke}", &format!("/k/{org}/ansatt/foresporsler"))
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<h1>{name}</h1>\n{restricted}<dl>\n<dt>{t_fnr}</dt><dd>{fnr}</dd>\n<dt>{t_phone}</dt><dd>{phone}</dd>\n\
+         <dt>{t_email}</dt><dd>{email}</dd>\n<dt>{t_grounds}</dt><dd>{grounds}</dd>\n</dl>\n\
+         <p><a href=\"/k/{org}/ansatt/pasient/{patient}/ny-melding\">{write}</a></p>\n{portal}\
+         <p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        name = escape(record.name.as_str()),
+        t_fnr = tr(lang, "Fødselsnummer"),
+        fnr = escape(record.person_number.as_str()),
+        t_phone = tr(lang, "Telefon"),
+        phone = escape(record.phone.as_ref().map_or("–", |p| p.as_str())),
+        t_email = tr(lang, "E-post"),
+        email = escape(record.email.as_ref().map_or("–", |e| e.as_str())),
+        t_grounds = tr(lang, "Grunnlag for tilgang"),
+        write = tr(lang, "Skriv ny melding til pasienten"),
+        back = tr(lang, "Tilbake"),
+    )
+}
+
+/// No care relationship: the attempt is logged, and emergency access is offered.
+fn no_care_body(lang: Lang, org: &OrgNumber, patient: PatientId, csrf: &str) -> String {
+    format!(
+        "<h1>{title}</h1>\n<p>{logged}</p>\n<h2>{emergency}</h2>\n<p>{only_if}</p>\n\
+         <form method=\"post\" action=\"/k/{org}/ansatt/pasient/{patient}/nodtilgang\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <label for=\"begrunnelse\">{reason}</label>\n<textarea id=\"begrunnelse\" name=\"begrunnelse\" required minlength=\"10\"></textarea>\n\
+         <label for=\"minutter\">{minutes}</label>\n<input id=\"minutter\" name=\"minutter\" inputmode=\"numeric\" value=\"60\" required>\n\
+         <button type=\"submit\">{ask}</button>\n</form>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Ingen behandlingsrelasjon"),
+        logged = tr(
+            lang,
+            "Du har ikke en behandlingsrelasjon til denne pasienten, og forsøket er logget."
+        ),
+        emergency = tr(lang, "Nødtilgang"),
+        only_if = tr(
+            lang,
+            "Bare hvis pasienten trenger helsehjelp nå og du ikke kan vente. \
+             Tilgangen er tidsbegrenset, logges og kontrolleres av klinikken."
+        ),
+        reason = tr(lang, "Begrunnelse"),
+        minutes = tr(lang, "Varighet i minutter (høyst 720)"),
+        ask = tr(lang, "Be om nødtilgang"),
+        back = tr(lang, "Tilbake"),
+    )
+}
+
 /// The patient's choices in the portal as staff see them (P4, P11): what the patient said
 /// yes and no to, and, if they ended their use of it, the way to open it again.
-fn portal_section(consents: &Consents, org: &OrgNumber, patient: PatientId, csrf: &str) -> String {
+fn portal_section(
+    lang: Lang,
+    consents: &Consents,
+    org: &OrgNumber,
+    patient: PatientId,
+    csrf: &str,
+) -> String {
     let rows: String = ConsentSubject::ASKED
         .into_iter()
         .map(|s| {
@@ -386,27 +441,36 @@ fn portal_section(consents: &Consents, org: &OrgNumber, patient: PatientId, csrf
                 "<tr><td>{}</td><td>{}</td></tr>\n",
                 s.key(),
                 match consents.decision(s) {
-                    Some(true) => "Ja",
-                    Some(false) => "Nei",
-                    None => "Ikke spurt ennå",
+                    Some(true) => tr(lang, "Ja"),
+                    Some(false) => tr(lang, "Nei"),
+                    None => tr(lang, "Ikke spurt ennå"),
                 }
             )
         })
         .collect();
     let state = if consents.ended() {
         format!(
-            "<p><strong>Pasienten har avsluttet bruken av pasientportalen.</strong> Pasienten kan ikke logge inn \
-             og får ingen varsler. Åpne portalen igjen bare når pasienten ber om det.</p>\n\
+            "<p>{ended}</p>\n\
              <form method=\"post\" action=\"/k/{org}/ansatt/pasient/{patient}/gjenapne\">\n\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
-             <button type=\"submit\">Åpne pasientportalen igjen</button>\n</form>\n"
+             <button type=\"submit\">{reopen}</button>\n</form>\n",
+            ended = tr(
+                lang,
+                "<strong>Pasienten har avsluttet bruken av pasientportalen.</strong> Pasienten kan ikke logge inn \
+                 og får ingen varsler. Åpne portalen igjen bare når pasienten ber om det."
+            ),
+            reopen = tr(lang, "Åpne pasientportalen igjen"),
         )
     } else {
-        "<p>Pasienten bruker pasientportalen.</p>\n".to_owned()
+        format!("<p>{}</p>\n", tr(lang, "Pasienten bruker pasientportalen."))
     };
     format!(
-        "<h2>Pasientportalen</h2>\n{state}<table>\n<caption>Pasientens samtykker</caption>\n\
-         <thead><tr><th scope=\"col\">Gjelder</th><th scope=\"col\">Valg</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+        "<h2>{title}</h2>\n{state}<table>\n<caption>{caption}</caption>\n\
+         <thead><tr><th scope=\"col\">{concerns}</th><th scope=\"col\">{choice}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n",
+        title = tr(lang, "Pasientportalen"),
+        caption = tr(lang, "Pasientens samtykker"),
+        concerns = tr(lang, "Gjelder"),
+        choice = tr(lang, "Valg"),
     )
 }
 
@@ -461,6 +525,7 @@ pub(crate) async fn reopen_portal(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
@@ -488,10 +553,14 @@ pub(crate) async fn reopen_portal(
             Ok(see_other(&here, None))
         }
         Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
-        Err(AccessError::Denied(_)) => Ok(refuse(
+        Err(AccessError::Denied(_)) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            "Rollen din gir ikke tilgang til denne pasienten. Forsøket er logget.",
+            tr(lang, "Ingen tilgang"),
+            tr(
+                lang,
+                "Rollen din gir ikke tilgang til denne pasienten. Forsøket er logget.",
+            ),
             &org,
         )),
         Err(AccessError::Service(e)) => Err(e.into()),
@@ -509,6 +578,7 @@ pub(crate) async fn emergency(
     State(state): State<AppState>,
     Path((clinic, patient)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<EmergencyForm>,
 ) -> Result<Response, WebError> {
@@ -535,16 +605,21 @@ pub(crate) async fn emergency(
     {
         Ok(_) => Ok(see_other(&here, None)),
         Err(AccessError::StepUp(_)) => Ok(step_up(&org, &here)),
-        Err(AccessError::Denied(_)) => Ok(refuse(
+        Err(AccessError::Denied(_)) => Ok(refuse_in(
+            lang,
             StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            "Rollen din gir ikke nødtilgang. Forsøket er logget.",
+            tr(lang, "Ingen tilgang"),
+            tr(lang, "Rollen din gir ikke nødtilgang. Forsøket er logget."),
             &org,
         )),
-        Err(AccessError::Service(fortrolig_service::ServiceError::Invalid(_))) => Ok(refuse(
+        Err(AccessError::Service(fortrolig_service::ServiceError::Invalid(_))) => Ok(refuse_in(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Nødtilgangen ble ikke gitt",
-            "Skriv en begrunnelse på minst ti tegn og en varighet fra 1 til 720 minutter.",
+            tr(lang, "Nødtilgangen ble ikke gitt"),
+            tr(
+                lang,
+                "Skriv en begrunnelse på minst ti tegn og en varighet fra 1 til 720 minutter.",
+            ),
             &org,
         )),
         Err(AccessError::Service(e)) => Err(e.into()),
@@ -563,20 +638,21 @@ async fn require_admin(
         here,
         now,
         fortrolig_domain::access::DataClass::People,
-        "Bare klinikkens administrator kontrollerer nødtilganger.",
+        n_("Bare klinikkens administrator kontrollerer nødtilganger."),
     )
     .await
 }
 
 /// The staff session of this request if the access rule lets its roles touch `class`;
-/// otherwise a step-up, or a refusal saying `denied`.
+/// otherwise a step-up, or a refusal saying `denied` (bokmål marked with `n_`, shown in
+/// the language of the request).
 pub(crate) async fn require_class(
     clinic: &Clinic,
     headers: &HeaderMap,
     here: &str,
     now: fortrolig_domain::Timestamp,
     class: fortrolig_domain::access::DataClass,
-    denied: &str,
+    denied: &'static str,
 ) -> Result<Result<(StaffId, Session), Response>, WebError> {
     let (staff, session) = match staff_session(clinic, headers, here).await? {
         Ok(pair) => pair,
@@ -597,18 +673,23 @@ pub(crate) async fn require_class(
     match fortrolig_domain::access::decide(&subject, &request) {
         fortrolig_domain::access::Decision::Allow => Ok(Ok((staff, session))),
         fortrolig_domain::access::Decision::StepUp(_) => Ok(Err(step_up(clinic.org(), here))),
-        fortrolig_domain::access::Decision::Deny(_) => Ok(Err(refuse(
-            StatusCode::FORBIDDEN,
-            "Ingen tilgang",
-            denied,
-            clinic.org(),
-        ))),
+        fortrolig_domain::access::Decision::Deny(_) => {
+            let lang = Lang::of(headers);
+            Ok(Err(refuse_in(
+                lang,
+                StatusCode::FORBIDDEN,
+                tr(lang, "Ingen tilgang"),
+                tr(lang, denied),
+                clinic.org(),
+            )))
+        }
     }
 }
 
 pub(crate) async fn review_queue(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -625,22 +706,26 @@ pub(crate) async fn review_queue(
             .staff_member(r.staff)
             .await
             .map(|s| s.name.as_str().to_owned())
-            .unwrap_or_else(|_| "Ukjent".into());
+            .unwrap_or_else(|_| tr(lang, "Ukjent").into());
         rows.push_str(&format!(
             "<li><p><strong>{}</strong>, {}: «{}»</p>\n<form method=\"post\" action=\"/k/{org}/ansatt/nodtilgang/{}\">\n\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n<label for=\"merknad-{id}\">Merknad</label>\n\
-             <input id=\"merknad-{id}\" name=\"merknad\" required>\n<button type=\"submit\">Kontrollert</button>\n</form></li>\n",
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n<label for=\"merknad-{id}\">{note}</label>\n\
+             <input id=\"merknad-{id}\" name=\"merknad\" required>\n<button type=\"submit\">{reviewed}</button>\n</form></li>\n",
             escape(&who),
             escape(&r.granted_at.oslo_minutes()),
             escape(&r.reason),
             r.id,
             id = r.id,
+            note = tr(lang, "Merknad"),
+            reviewed = tr(lang, "Kontrollert"),
         ));
     }
     let body = format!(
-        "<h1>Nødtilganger til kontroll</h1>\n<ul>{rows}</ul>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>"
+        "<h1>{}</h1>\n<ul>{rows}</ul>\n<p><a href=\"/k/{org}/ansatt/\">{}</a></p>",
+        tr(lang, "Nødtilganger til kontroll"),
+        tr(lang, "Tilbake"),
     );
-    Ok(Html(page(Lang::Nb, "Nødtilganger", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Nødtilganger"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -682,15 +767,15 @@ pub(crate) async fn review(
     Ok(see_other(&here, None))
 }
 
-/// Plain names of the security events (bokmål).
-fn event_text(action: &str) -> &'static str {
+/// Plain names of the security events.
+fn event_text(lang: Lang, action: &str) -> &'static str {
     match action {
-        "access.denied" => "Avvist forsøk på tilgang til helseopplysninger",
-        "access.emergency" => "Nødtilgang",
-        "login.failed" => "Mislykket innlogging",
-        "authorisation.granted" => "Avvist tildeling av tilgang",
-        "authorisation.ended" => "Avvist avslutning av tilgang",
-        _ => "Avvist handling",
+        "access.denied" => tr(lang, "Avvist forsøk på tilgang til helseopplysninger"),
+        "access.emergency" => tr(lang, "Nødtilgang"),
+        "login.failed" => tr(lang, "Mislykket innlogging"),
+        "authorisation.granted" => tr(lang, "Avvist tildeling av tilgang"),
+        "authorisation.ended" => tr(lang, "Avvist avslutning av tilgang"),
+        _ => tr(lang, "Avvist handling"),
     }
 }
 
@@ -699,6 +784,7 @@ fn event_text(action: &str) -> &'static str {
 pub(crate) async fn security_events(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -724,28 +810,39 @@ pub(crate) async fn security_events(
                 .staff_member(id)
                 .await
                 .map(|s| s.name.as_str().to_owned())
-                .unwrap_or_else(|_| "Ukjent ansatt".into()),
-            None if e.actor_id.starts_with("patient:") => "Pasient".into(),
-            None => "Ukjent".into(),
+                .unwrap_or_else(|_| tr(lang, "Ukjent ansatt").into()),
+            None if e.actor_id.starts_with("patient:") => tr(lang, "Pasient").into(),
+            None => tr(lang, "Ukjent").into(),
         };
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&fortrolig_domain::Timestamp(e.at).oslo_minutes()),
-            escape(event_text(&e.action)),
+            escape(event_text(lang, &e.action)),
             escape(&who),
             escape(&e.reason),
             escape(e.source_address.as_deref().unwrap_or("–")),
         ));
     }
     let body = format!(
-        "<h1>Sikkerhetshendelser</h1>\n<p>Avviste forsøk, mislykkede innlogginger og nødtilganger de siste 30 dagene. \
-         Følg opp det som ikke har en god forklaring, og meld avvik.</p>\n\
-         <table>\n<caption>{} hendelser, nyeste først</caption>\n<thead><tr><th scope=\"col\">Tid</th><th scope=\"col\">Hva</th>\
-         <th scope=\"col\">Hvem</th><th scope=\"col\">Begrunnelse</th><th scope=\"col\">Adresse</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        events.len()
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{time}</th><th scope=\"col\">{what}</th>\
+         <th scope=\"col\">{who}</th><th scope=\"col\">{reason}</th><th scope=\"col\">{address}</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Sikkerhetshendelser"),
+        intro = tr(
+            lang,
+            "Avviste forsøk, mislykkede innlogginger og nødtilganger de siste 30 dagene. \
+             Følg opp det som ikke har en god forklaring, og meld avvik."
+        ),
+        caption = tr(lang, "{n} hendelser, nyeste først").replace("{n}", &events.len().to_string()),
+        time = tr(lang, "Tid"),
+        what = tr(lang, "Hva"),
+        who = tr(lang, "Hvem"),
+        reason = tr(lang, "Begrunnelse"),
+        address = tr(lang, "Adresse"),
+        back = tr(lang, "Tilbake"),
     );
-    Ok(Html(page(Lang::Nb, "Sikkerhetshendelser", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Sikkerhetshendelser"), &body)).into_response())
 }
 
 /// `GET /k/{clinic}/ansatt/tilgangsgjennomgang`: the yearly access review (S2): every
@@ -753,6 +850,7 @@ pub(crate) async fn security_events(
 pub(crate) async fn access_review(
     State(state): State<AppState>,
     Path(clinic): Path<String>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let org = clinic_of(&clinic)?;
@@ -775,7 +873,7 @@ pub(crate) async fn access_review(
             .staff_member(a.staff)
             .await
             .map(|s| s.name.as_str().to_owned())
-            .unwrap_or_else(|_| "Ukjent".into());
+            .unwrap_or_else(|_| tr(lang, "Ukjent").into());
         // An authorisation across clinics shows every clinic it covers (S2); ending it
         // here ends this clinic's part only, as each clinic decides over its own data.
         let covers = if a.is_shared() {
@@ -785,32 +883,52 @@ pub(crate) async fn access_review(
                 .collect::<Vec<_>>()
                 .join(", ")
         } else {
-            "Denne virksomheten".to_owned()
+            tr(lang, "Denne virksomheten").to_owned()
         };
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
              <form method=\"post\" action=\"/k/{org}/ansatt/tilgangsgjennomgang/{id}\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\" name=\"beslutning\" value=\"behold\">Behold</button>\
-             <button type=\"submit\" name=\"beslutning\" value=\"avslutt\">Avslutt</button></form></td></tr>\n",
+             <button type=\"submit\" name=\"beslutning\" value=\"behold\">{keep}</button>\
+             <button type=\"submit\" name=\"beslutning\" value=\"avslutt\">{end}</button></form></td></tr>\n",
             escape(&who),
-            escape(a.role.display_name()),
+            escape(role_name(lang, a.role)),
             escape(&covers),
             escape(&a.valid_until.oslo_minutes()),
-            if due.contains(&a.id) { "Må gjennomgås" } else { "Gjennomgått siste år" },
+            if due.contains(&a.id) {
+                tr(lang, "Må gjennomgås")
+            } else {
+                tr(lang, "Gjennomgått siste år")
+            },
             id = a.id,
+            keep = tr(lang, "Behold"),
+            end = tr(lang, "Avslutt"),
         ));
     }
     let body = format!(
-        "<h1>Tilgangsgjennomgang</h1>\n<p>Gå gjennom alle tilganger minst én gang i året, og etter avvik eller \
-         omorganisering. Behold det som trengs i arbeidet; avslutt resten.</p>\n\
-         <table>\n<caption>{} tilganger, {} må gjennomgås</caption>\n<thead><tr><th scope=\"col\">Person</th>\
-         <th scope=\"col\">Rolle</th><th scope=\"col\">Gjelder</th><th scope=\"col\">Gyldig til</th><th scope=\"col\">Status</th><th scope=\"col\">Beslutning</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
-        rows.matches("<tr>").count(),
-        due.len()
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{person}</th>\
+         <th scope=\"col\">{role}</th><th scope=\"col\">{covers}</th><th scope=\"col\">{until}</th>\
+         <th scope=\"col\">{status}</th><th scope=\"col\">{decision}</th></tr></thead>\n\
+         <tbody>\n{rows}</tbody>\n</table>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Tilgangsgjennomgang"),
+        intro = tr(
+            lang,
+            "Gå gjennom alle tilganger minst én gang i året, og etter avvik eller \
+             omorganisering. Behold det som trengs i arbeidet; avslutt resten."
+        ),
+        caption = tr(lang, "{n} tilganger, {m} må gjennomgås")
+            .replace("{n}", &rows.matches("<tr>").count().to_string())
+            .replace("{m}", &due.len().to_string()),
+        person = tr(lang, "Person"),
+        role = tr(lang, "Rolle"),
+        covers = tr(lang, "Gjelder"),
+        until = tr(lang, "Gyldig til"),
+        status = tr(lang, "Status"),
+        decision = tr(lang, "Beslutning"),
+        back = tr(lang, "Tilbake"),
     );
-    Ok(Html(page(Lang::Nb, "Tilgangsgjennomgang", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Tilgangsgjennomgang"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -823,6 +941,7 @@ pub(crate) async fn review_grant(
     State(state): State<AppState>,
     Path((clinic, id)): Path<(String, String)>,
     source: RequestSource,
+    lang: Lang,
     headers: HeaderMap,
     Form(form): Form<GrantReviewForm>,
 ) -> Result<Response, WebError> {
@@ -841,10 +960,11 @@ pub(crate) async fn review_grant(
         "behold" => true,
         "avslutt" => false,
         _ => {
-            return Ok(refuse(
+            return Ok(refuse_in(
+                lang,
                 StatusCode::BAD_REQUEST,
-                "Ukjent beslutning",
-                "Velg «Behold» eller «Avslutt».",
+                tr(lang, "Ukjent beslutning"),
+                tr(lang, "Velg «Behold» eller «Avslutt»."),
                 &org,
             ));
         }

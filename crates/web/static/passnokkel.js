@@ -1,6 +1,7 @@
 // Passkey ceremonies for /k/{clinic}/aktiver and /k/{clinic}/passnokkel.
 // The server sends WebAuthn options as JSON (binary fields in base64url); this script
 // turns them into what navigator.credentials expects, and the answer back into JSON.
+// What it says comes from the page (data-tekst-*), in the page's language.
 "use strict";
 
 (function () {
@@ -10,6 +11,7 @@
   const clinic = form.dataset.clinic;
   const enrol = form.dataset.kind === "aktiver";
   const code = document.getElementById("kode");
+  const t = (name) => form.getAttribute("data-tekst-" + name) || "";
 
   // A code handed over as a link (…/aktiver#ABCD-EFGH-JKMN) fills the field; the part
   // after # never reaches the server or its logs.
@@ -85,38 +87,38 @@
     } catch (e) {
       data = {};
     }
-    if (!res.ok) throw new Error(data.feil || "Noe gikk galt. Prøv igjen.");
+    if (!res.ok) throw new Error(data.feil || t("feil"));
     return data;
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!window.PublicKeyCredential) {
-      say("Nettleseren din kan ikke bruke passnøkler. Prøv en nyere nettleser.");
+      say(t("ikke-stottet"));
       return;
     }
     const base = "/k/" + clinic + (enrol ? "/aktiver" : "/passnokkel");
     try {
-      say(enrol ? "Sjekker koden …" : "Venter på passnøkkelen …");
+      say(enrol ? t("sjekker") : t("venter"));
       if (enrol) {
         const options = await post(base + "/start", { kode: code.value });
-        say("Følg instruksjonene på enheten din for å lage passnøkkelen.");
+        say(t("lag"));
         const cred = await navigator.credentials.create(creationOptions(options));
         const done = await post(base + "/fullfor", answer(cred));
-        say("Passnøkkelen er laget. Du blir sendt videre.");
+        say(t("laget"));
         window.location.assign(done.neste);
       } else {
         const options = await post(base + "/start");
         const cred = await navigator.credentials.get(requestOptions(options));
         const done = await post(base + "/fullfor", answer(cred));
-        say("Du er logget inn. Du blir sendt videre.");
+        say(t("inne"));
         window.location.assign(done.neste);
       }
     } catch (e) {
       if (e && e.name === "NotAllowedError") {
-        say("Passnøkkelen ble ikke brukt (avbrutt eller tidsavbrudd). Prøv igjen.");
+        say(t("avbrutt"));
       } else {
-        say(e && e.message ? e.message : "Noe gikk galt. Prøv igjen.");
+        say(e && e.message ? e.message : t("feil"));
       }
     }
   });

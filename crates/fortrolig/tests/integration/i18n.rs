@@ -2,13 +2,16 @@
 //! default; English for a browser that asks for it (`Accept-Language`) or has chosen it
 //! (the `fortrolig_sprak` cookie set by `/sprak`), on the portal front page, the inbox, a
 //! thread, the staff inbox, a staff thread and an error page; what people wrote is shown as written; the
-//! switch goes back only to a path on this site.
+//! switch goes back only to a path on this site. The passkey and activation pages, the
+//! information pages, the test login, the administrator's pages (people, teams, retention,
+//! the record of processing, emergency access, security events, the access review) and the
+//! patient page follow the language too, refusals included.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fortrolig_domain::access::{Level, Role};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
-use fortrolig_domain::{PersonName, Source, Timestamp};
+use fortrolig_domain::{PersonName, Source, StaffId, TeamId, Timestamp};
 use fortrolig_service::{PatientActor, SessionSubject};
 use fortrolig_web::{AppState, router};
 
@@ -30,7 +33,12 @@ fn request(path: &str, cookie: Option<&str>, language: Option<&str>) -> Request<
 
 /// `page` is in `lang`, has `present` and none of `absent`.
 fn check(page: &Page, lang: &str, present: &[&str], absent: &[&str]) {
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    check_status(page, StatusCode::OK, lang, present, absent);
+}
+
+/// Like `check`, for a page answered with `status`.
+fn check_status(page: &Page, status: StatusCode, lang: &str, present: &[&str], absent: &[&str]) {
+    assert_eq!(page.status, status, "{}", page.body);
     assert!(
         page.body.contains(&format!("<html lang=\"{lang}\">")),
         "not {lang}: {}",
@@ -297,7 +305,277 @@ async fn the_language_switch_sets_a_cookie_and_stays_on_this_site_p10(env: &Test
     Ok(())
 }
 
+/// The pages before login: the passkey ceremonies (with the script's texts), the
+/// information pages around the clinic's own text, and the demo's test login.
+async fn public_pages_in_english(routes: &axum::Router) -> TestResult {
+    let en = Some("en-GB,en;q=0.9");
+    let page = call(routes, request(&format!("/k/{ORG_A}/aktiver"), None, en)).await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Set up logging in with a passkey</h1>",
+            "Activation code (12 characters",
+            ">Make a passkey</button>",
+            "data-tekst-sjekker=\"Checking the code …\"",
+            "data-tekst-avbrutt=\"The passkey was not used",
+        ],
+        &[
+            "Aktiver innlogging med passnøkkel",
+            "Lag passnøkkel",
+            "Sjekker koden",
+        ],
+    );
+    let page = call(routes, request(&format!("/k/{ORG_A}/passnokkel"), None, en)).await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Log in with a passkey</h1>",
+            "Use the passkey you made for this clinic",
+        ],
+        &["Logg inn med passnøkkel", "Venter på passnøkkelen"],
+    );
+    let page = call(routes, request(&format!("/k/{ORG_A}/info"), None, en)).await?;
+    check(
+        &page,
+        "en",
+        &["<h1>About this service</h1>"],
+        &["Om tjenesten<"],
+    );
+    let page = call(
+        routes,
+        request(&format!("/k/{ORG_A}/info/kanaler"), None, en),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &["More about this service"],
+        &["Mer om tjenesten"],
+    );
+    let page = call(
+        routes,
+        request(&format!("/k/{ORG_A}/testinnlogging"), None, en),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Test login</h1>",
+            "TEST LOGIN – for demos only.",
+            "Log in (test)",
+        ],
+        &["<h1>Testinnlogging</h1>", "TESTINNLOGGING"],
+    );
+    Ok(())
+}
+
+/// The administrator's pages, each asked for in English (`cookie` chooses it).
+async fn admin_pages_in_english(
+    routes: &axum::Router,
+    cookie: &str,
+    staff: StaffId,
+    team: TeamId,
+) -> TestResult {
+    let base = format!("/k/{ORG_A}/ansatt");
+    for (path, english, norwegian) in [
+        (
+            "tilganger".to_owned(),
+            "<h1>Staff and access rights</h1>",
+            "Ansatte og tilganger",
+        ),
+        (
+            format!("tilganger/{staff}"),
+            "Access rights, newest first",
+            "Tilganger, nyeste først",
+        ),
+        ("team".to_owned(), "<h1>Team</h1>", "Klinikkens team"),
+        (
+            format!("team/{team}"),
+            "<h1>Team: Hjerteteamet</h1>",
+            "Pasienter teamet har ansvar for",
+        ),
+        (
+            "oppbevaring".to_owned(),
+            "<h1>Retention and deletion</h1>",
+            "Lagre oppbevaringstidene",
+        ),
+        (
+            "protokoll".to_owned(),
+            "<h1>Record of processing activities</h1>",
+            "Rettslig grunnlag",
+        ),
+        (
+            "sider/kanaler".to_owned(),
+            "Information page: ",
+            "Informasjonsside: ",
+        ),
+        (
+            "aktivering".to_owned(),
+            "Activation code for a patient without BankID",
+            "Lag aktiveringskode",
+        ),
+        (
+            "nodtilgang".to_owned(),
+            "<h1>Emergency access to review</h1>",
+            "Nødtilganger til kontroll",
+        ),
+        (
+            "hendelser".to_owned(),
+            "<h1>Security events</h1>",
+            "Sikkerhetshendelser",
+        ),
+        (
+            "tilgangsgjennomgang".to_owned(),
+            "<h1>Access review</h1>",
+            "Gyldig til",
+        ),
+    ] {
+        let page = call(
+            routes,
+            request(&format!("{base}/{path}"), Some(cookie), None),
+        )
+        .await?;
+        check(&page, "en", &[english], &[norwegian]);
+    }
+    // A refusal of bad input is in English too.
+    let list = call(
+        routes,
+        request(&format!("{base}/tilganger"), Some(cookie), None),
+    )
+    .await?;
+    let form = format!("csrf={}&navn=", list.csrf());
+    let refused = call(
+        routes,
+        crate::web_support::post(&format!("{base}/tilganger/ny"), cookie, &form)?,
+    )
+    .await?;
+    check_status(
+        &refused,
+        StatusCode::BAD_REQUEST,
+        "en",
+        &[
+            "<h1>Invalid name</h1>",
+            "Enter the person&#39;s full name.",
+            ">Back</a>",
+        ],
+        &["Ugyldig navn", "Tilbake"],
+    );
+    Ok(())
+}
+
+async fn admin_and_passkey_pages_speak_english_when_asked_p10(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Språkklinikken").await?;
+    let setup = ctx(ORG_A);
+    let now = app.now();
+    let mut staff = Vec::new();
+    for (name, role) in [
+        ("Ada Admin", Role::ClinicAdmin),
+        ("Lege Lund", Role::Doctor),
+    ] {
+        let id = clinic
+            .add_staff(&setup, &PersonName::parse(name)?, None)
+            .await?;
+        clinic
+            .grant_role(&setup, id, role, now, Timestamp(now.0 + 365 * DAY))
+            .await?;
+        staff.push(id);
+    }
+    let (admin, doctor) = (staff[0], staff[1]);
+    let kari = clinic
+        .add_patient(&setup, &patient(&synthetic_fnr(978), "Kari Språk"))
+        .await?;
+    let ola = clinic
+        .add_patient(&setup, &patient(&synthetic_fnr(979), "Ola Språk"))
+        .await?;
+    clinic.start_care(&setup, doctor, kari).await?;
+    let team = clinic.create_team(&setup, "Hjerteteamet").await?;
+    let mut state = AppState::new(app.clone());
+    state.demo_login = true;
+    let routes = router(state, false);
+
+    public_pages_in_english(&routes).await?;
+
+    let mut cookies = Vec::new();
+    for id in [admin, doctor] {
+        let (token, _) = clinic
+            .start_session(
+                SessionSubject::Staff(id),
+                Level::High,
+                "test",
+                None,
+                None,
+                &Source::default(),
+            )
+            .await?;
+        cookies.push(format!(
+            "fortrolig_okt={}; fortrolig_sprak=en",
+            token.as_str()
+        ));
+    }
+    let (admin_cookie, doctor_cookie) = (&cookies[0], &cookies[1]);
+    admin_pages_in_english(&routes, admin_cookie, doctor, team).await?;
+
+    // The administrator's pages refuse anyone else, in the language the browser asks for
+    // this time (the session cookie alone, no choice made).
+    let base = format!("/k/{ORG_A}/ansatt");
+    let doctor_session = doctor_cookie.split(';').next().unwrap_or_default();
+    let page = call(
+        &routes,
+        request(
+            &format!("{base}/tilganger"),
+            Some(doctor_session),
+            Some("en"),
+        ),
+    )
+    .await?;
+    check_status(
+        &page,
+        StatusCode::FORBIDDEN,
+        "en",
+        &[
+            "No access",
+            "Only the clinic&#39;s administrator manages staff",
+        ],
+        &["Ingen tilgang", "Bare klinikkens administrator"],
+    );
+    // The patient page, with and without a care relationship.
+    let page = call(
+        &routes,
+        request(&format!("{base}/pasient/{kari}"), Some(doctor_cookie), None),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "Kari Språk",
+            "Grounds for access",
+            "care relationship",
+            "The patient portal",
+        ],
+        &["Grunnlag for tilgang", "Pasientportalen"],
+    );
+    let page = call(
+        &routes,
+        request(&format!("{base}/pasient/{ola}"), Some(doctor_cookie), None),
+    )
+    .await?;
+    check_status(
+        &page,
+        StatusCode::FORBIDDEN,
+        "en",
+        &["<h1>No care relationship</h1>", "Request emergency access"],
+        &["Ingen behandlingsrelasjon", "Be om nødtilgang"],
+    );
+    Ok(())
+}
+
 both_backends!(
     english_on_request_bokmaal_by_default_p10,
     the_language_switch_sets_a_cookie_and_stays_on_this_site_p10,
+    admin_and_passkey_pages_speak_english_when_asked_p10,
 );

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Admin, Halt};
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, role_name, tr};
 use crate::respond::see_other;
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -30,12 +30,12 @@ fn person_path(org: &OrgNumber, staff: StaffId) -> String {
 }
 
 /// Where an authorisation stands now, in words.
-fn standing(a: &Authorisation, now: Timestamp) -> &'static str {
+fn standing(lang: Lang, a: &Authorisation, now: Timestamp) -> &'static str {
     match a.ended_at {
-        Some(_) => "Avsluttet",
-        None if a.valid_until <= now => "Utløpt",
-        None if a.valid_from > now => "Ikke startet",
-        None => "I kraft",
+        Some(_) => tr(lang, "Avsluttet"),
+        None if a.valid_until <= now => tr(lang, "Utløpt"),
+        None if a.valid_from > now => tr(lang, "Ikke startet"),
+        None => tr(lang, "I kraft"),
     }
 }
 
@@ -53,6 +53,7 @@ fn last_day(until: Timestamp) -> String {
 pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
     let now = admin.now();
     let org = &admin.org;
+    let lang = admin.lang;
     let mut rows = String::new();
     for person in admin.clinic.staff_list().await? {
         let roles: Vec<String> = admin
@@ -62,11 +63,9 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
             .iter()
             .filter(|a| in_force(a, now) && a.valid_from <= now)
             .map(|a| {
-                format!(
-                    "{} (til {})",
-                    a.role.display_name(),
-                    last_day(a.valid_until)
-                )
+                tr(lang, "{rolle} (til {dato})")
+                    .replace("{rolle}", role_name(lang, a.role))
+                    .replace("{dato}", &last_day(a.valid_until))
             })
             .collect();
         rows.push_str(&format!(
@@ -74,7 +73,11 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
             person_path(org, person.id),
             escape(person.name.as_str()),
             escape(person.hpr.as_ref().map_or("–", |h| h.as_str())),
-            if person.active { "Ansatt" } else { "Sluttet" },
+            if person.active {
+                tr(lang, "Ansatt")
+            } else {
+                tr(lang, "Sluttet")
+            },
             escape(&if roles.is_empty() {
                 "–".to_owned()
             } else {
@@ -82,22 +85,44 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
             }),
         ));
     }
-    let body = format!(
-        "<h1>Ansatte og tilganger</h1>\n<p>Gi bare tilganger som trengs i arbeidet, alltid med en sluttdato. \
-         Alle endringer logges.</p>\n\
-         <table>\n<caption>Ansatte ved klinikken</caption>\n<thead><tr><th scope=\"col\">Navn</th>\
-         <th scope=\"col\">HPR-nummer</th><th scope=\"col\">Status</th><th scope=\"col\">Roller i kraft</th></tr></thead>\n\
+    let body = list_body(lang, &admin, &rows);
+    Ok(Html(page(lang, tr(lang, "Ansatte og tilganger"), &body)).into_response())
+}
+
+/// The list page around its table rows: the table, and the form for a new person.
+fn list_body(lang: Lang, admin: &Admin, rows: &str) -> String {
+    let org = &admin.org;
+    format!(
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{t_name}</th>\
+         <th scope=\"col\">{t_hpr}</th><th scope=\"col\">{t_status}</th><th scope=\"col\">{t_roles}</th></tr></thead>\n\
          <tbody>\n{rows}</tbody>\n</table>\n\
-         <h2>Legg til ansatt</h2>\n<form method=\"post\" action=\"{list}/ny\">\n{csrf}\n\
-         <label for=\"navn\">Fullt navn</label>\n<input id=\"navn\" name=\"navn\" autocomplete=\"off\" required>\n\
-         <label for=\"hpr\">HPR-nummer (for helsepersonell)</label>\n<input id=\"hpr\" name=\"hpr\" inputmode=\"numeric\" autocomplete=\"off\">\n\
-         <label for=\"fnr\">Fødselsnummer (for innlogging med HelseID)</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\">\n\
-         <button type=\"submit\">Legg til</button>\n</form>\n\
-         <p><a href=\"/k/{org}/ansatt/team\">Team</a></p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+         <h2>{add}</h2>\n<form method=\"post\" action=\"{list}/ny\">\n{csrf}\n\
+         <label for=\"navn\">{l_name}</label>\n<input id=\"navn\" name=\"navn\" autocomplete=\"off\" required>\n\
+         <label for=\"hpr\">{l_hpr}</label>\n<input id=\"hpr\" name=\"hpr\" inputmode=\"numeric\" autocomplete=\"off\">\n\
+         <label for=\"fnr\">{l_fnr}</label>\n<input id=\"fnr\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\">\n\
+         <button type=\"submit\">{add_button}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/ansatt/team\">{teams}</a></p>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Ansatte og tilganger"),
+        intro = tr(
+            lang,
+            "Gi bare tilganger som trengs i arbeidet, alltid med en sluttdato. Alle endringer logges."
+        ),
+        caption = tr(lang, "Ansatte ved klinikken"),
+        t_name = tr(lang, "Navn"),
+        t_hpr = tr(lang, "HPR-nummer"),
+        t_status = tr(lang, "Status"),
+        t_roles = tr(lang, "Roller i kraft"),
+        add = tr(lang, "Legg til ansatt"),
+        l_name = tr(lang, "Fullt navn"),
+        l_hpr = tr(lang, "HPR-nummer (for helsepersonell)"),
+        l_fnr = tr(lang, "Fødselsnummer (for innlogging med HelseID)"),
+        add_button = tr(lang, "Legg til"),
+        teams = tr(lang, "Team"),
+        back = tr(lang, "Tilbake"),
         list = list_path(org),
         csrf = admin.csrf_field(),
-    );
-    Ok(Html(page(Lang::Nb, "Ansatte og tilganger", &body)).into_response())
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,9 +138,14 @@ pub(super) struct NewStaffForm {
 /// `POST …/ny`: a new member of staff, then their page to grant roles.
 pub(super) async fn add(admin: Admin, Form(form): Form<NewStaffForm>) -> Result<Response, Halt> {
     admin.check(&form.csrf)?;
+    let lang = admin.lang;
     let back = list_path(&admin.org);
     let Ok(name) = PersonName::parse(&form.navn) else {
-        return Err(admin.refuse("Ugyldig navn", "Skriv personens fulle navn.", &back));
+        return Err(admin.refuse(
+            tr(lang, "Ugyldig navn"),
+            tr(lang, "Skriv personens fulle navn."),
+            &back,
+        ));
     };
     let hpr = match form.hpr.trim() {
         "" => None,
@@ -123,8 +153,8 @@ pub(super) async fn add(admin: Admin, Form(form): Form<NewStaffForm>) -> Result<
             Ok(hpr) => Some(hpr),
             Err(_) => {
                 return Err(admin.refuse(
-                    "Ugyldig HPR-nummer",
-                    "HPR-nummeret er et tall på sju til ni sifre.",
+                    tr(lang, "Ugyldig HPR-nummer"),
+                    tr(lang, "HPR-nummeret er et tall på sju til ni sifre."),
                     &back,
                 ));
             }
@@ -136,8 +166,8 @@ pub(super) async fn add(admin: Admin, Form(form): Form<NewStaffForm>) -> Result<
             Ok(number) => Some(number),
             Err(_) => {
                 return Err(admin.refuse(
-                    "Ugyldig fødselsnummer",
-                    "Sjekk de elleve sifrene og prøv igjen.",
+                    tr(lang, "Ugyldig fødselsnummer"),
+                    tr(lang, "Sjekk de elleve sifrene og prøv igjen."),
                     &back,
                 ));
             }
@@ -147,8 +177,11 @@ pub(super) async fn add(admin: Admin, Form(form): Form<NewStaffForm>) -> Result<
         && admin.clinic.staff_id_by_number(number).await?.is_some()
     {
         return Err(admin.refuse(
-            "Personen er allerede registrert",
-            "En ansatt ved klinikken har allerede dette fødselsnummeret.",
+            tr(lang, "Personen er allerede registrert"),
+            tr(
+                lang,
+                "En ansatt ved klinikken har allerede dette fødselsnummeret.",
+            ),
             &back,
         ));
     }
@@ -175,55 +208,106 @@ pub(super) async fn person(admin: Admin) -> Result<Response, Halt> {
         Err(ServiceError::NoSuchStaff) => return Err(crate::error::WebError::NotFound.into()),
         Err(e) => return Err(e.into()),
     };
+    let lang = admin.lang;
     let now = admin.now();
     let here = person_path(&admin.org, staff);
     let csrf = admin.csrf_field();
-    let mut rows = String::new();
-    for a in admin.clinic.authorisation_history(staff).await? {
-        let covers = if a.is_shared() {
-            a.covers
-                .iter()
-                .map(OrgNumber::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+    let rows: String = admin
+        .clinic
+        .authorisation_history(staff)
+        .await?
+        .iter()
+        .map(|a| grant_row(lang, a, now, &here, &csrf))
+        .collect();
+    let forms = if person.active {
+        person_forms(lang, &person, now, &here, &csrf)
+    } else {
+        format!(
+            "<p>{}</p>",
+            tr(lang, "Personen har sluttet. Tilganger kan ikke gis.")
+        )
+    };
+    let body = format!(
+        "<h1>{name}</h1>\n<p>{facts}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{role}</th>\
+         <th scope=\"col\">{first}</th><th scope=\"col\">{last}</th><th scope=\"col\">{covers}</th>\
+         <th scope=\"col\">{status}</th><th scope=\"col\">{change}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         {forms}\n<p><a href=\"{list}\">{all}</a></p>",
+        name = escape(person.name.as_str()),
+        facts = if person.active {
+            tr(lang, "HPR-nummer: {hpr}. Status: ansatt.")
         } else {
-            "Denne virksomheten".to_owned()
-        };
-        let actions = if in_force(&a, now) {
-            let change = if a.is_shared() {
-                String::new()
-            } else {
-                format!(
-                    "<form method=\"post\" action=\"{here}/{id}/endre\">{csrf}\
-                     <label for=\"til-{id}\">Ny siste dag</label>\
-                     <input type=\"date\" id=\"til-{id}\" name=\"til\" value=\"{last}\" required>\
-                     <button type=\"submit\">Endre sluttdato</button></form>",
-                    id = a.id,
-                    last = last_day(a.valid_until),
-                )
-            };
-            format!(
-                "{change}<form method=\"post\" action=\"{here}/{id}/avslutt\">{csrf}\
-                 <button type=\"submit\">Avslutt nå{everywhere}</button></form>",
-                id = a.id,
-                everywhere = if a.is_shared() {
-                    " i alle virksomhetene"
-                } else {
-                    ""
-                },
-            )
-        } else {
+            tr(lang, "HPR-nummer: {hpr}. Status: sluttet.")
+        }
+        .replace(
+            "{hpr}",
+            &escape(person.hpr.as_ref().map_or("–", |h| h.as_str()))
+        ),
+        caption = tr(lang, "Tilganger, nyeste først"),
+        role = tr(lang, "Rolle"),
+        first = tr(lang, "Første dag"),
+        last = tr(lang, "Siste dag"),
+        covers = tr(lang, "Gjelder"),
+        status = tr(lang, "Status"),
+        change = tr(lang, "Endre"),
+        list = list_path(&admin.org),
+        all = tr(lang, "Alle ansatte"),
+    );
+    Ok(Html(page(lang, tr(lang, "Tilganger"), &body)).into_response())
+}
+
+/// One authorisation in the person's history, with the forms to change or end it while it
+/// is in force.
+fn grant_row(lang: Lang, a: &Authorisation, now: Timestamp, here: &str, csrf: &str) -> String {
+    let covers = if a.is_shared() {
+        a.covers
+            .iter()
+            .map(OrgNumber::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        tr(lang, "Denne virksomheten").to_owned()
+    };
+    let actions = if in_force(a, now) {
+        let change = if a.is_shared() {
             String::new()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"{here}/{id}/endre\">{csrf}\
+                 <label for=\"til-{id}\">{new_last}</label>\
+                 <input type=\"date\" id=\"til-{id}\" name=\"til\" value=\"{last}\" required>\
+                 <button type=\"submit\">{change}</button></form>",
+                id = a.id,
+                last = last_day(a.valid_until),
+                new_last = tr(lang, "Ny siste dag"),
+                change = tr(lang, "Endre sluttdato"),
+            )
         };
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>\n",
-            escape(a.role.display_name()),
-            escape(&a.valid_from.oslo_date()),
-            escape(&last_day(a.valid_until)),
-            escape(&covers),
-            standing(&a, now),
-        ));
-    }
+        format!(
+            "{change}<form method=\"post\" action=\"{here}/{id}/avslutt\">{csrf}\
+             <button type=\"submit\">{end}</button></form>",
+            id = a.id,
+            end = if a.is_shared() {
+                tr(lang, "Avslutt nå i alle virksomhetene")
+            } else {
+                tr(lang, "Avslutt nå")
+            },
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>\n",
+        escape(role_name(lang, a.role)),
+        escape(&a.valid_from.oslo_date()),
+        escape(&last_day(a.valid_until)),
+        escape(&covers),
+        standing(lang, a, now),
+    )
+}
+
+/// The forms for a person still at the clinic: a new authorisation, and leaving.
+fn person_forms(lang: Lang, person: &Staff, now: Timestamp, here: &str, csrf: &str) -> String {
     let options: String = Role::ALL
         .into_iter()
         .filter(|r| *r != Role::Operator)
@@ -231,43 +315,42 @@ pub(super) async fn person(admin: Admin) -> Result<Response, Halt> {
             format!(
                 "<option value=\"{}\">{}</option>",
                 r.as_str(),
-                r.display_name()
+                role_name(lang, r)
             )
         })
         .collect();
-    let forms = if person.active {
-        format!(
-            "<h2>Gi tilgang</h2>\n<form method=\"post\" action=\"{here}/tildel\">\n{csrf}\n\
-             <label for=\"rolle\">Rolle</label>\n<select id=\"rolle\" name=\"rolle\">{options}</select>\n\
-             <label for=\"fra\">Første dag</label>\n<input type=\"date\" id=\"fra\" name=\"fra\" value=\"{today}\" required>\n\
-             <label for=\"til\">Siste dag (høyst tre år fram)</label>\n<input type=\"date\" id=\"til\" name=\"til\" value=\"{year}\" required>\n\
-             <label for=\"andre\">Gjelder også virksomhetene (organisasjonsnumre, skilt med komma; tomt for bare denne)</label>\n\
-             <input id=\"andre\" name=\"andre\" inputmode=\"numeric\" autocomplete=\"off\">\n\
-             <button type=\"submit\">Gi tilgang</button>\n</form>\n\
-             <h2>Slutter</h2>\n<p>Når en person slutter, avsluttes alle tilganger, team og økter med en gang.</p>\n\
-             <form method=\"post\" action=\"{here}/slutter\">\n{csrf}\n\
-             <input type=\"checkbox\" id=\"bekreft\" name=\"bekreft\" value=\"ja\" required>\n\
-             <label for=\"bekreft\">Jeg bekrefter at {name} har sluttet</label>\n\
-             <button type=\"submit\">Registrer at personen har sluttet</button>\n</form>",
-            today = now.oslo_date(),
-            year = last_day(Timestamp(now.0 + 365 * DAY_MICROS)),
-            name = escape(person.name.as_str()),
-        )
-    } else {
-        "<p>Personen har sluttet. Tilganger kan ikke gis.</p>".to_owned()
-    };
-    let body = format!(
-        "<h1>{name}</h1>\n<p>HPR-nummer: {hpr}. Status: {status}.</p>\n\
-         <table>\n<caption>Tilganger, nyeste først</caption>\n<thead><tr><th scope=\"col\">Rolle</th>\
-         <th scope=\"col\">Første dag</th><th scope=\"col\">Siste dag</th><th scope=\"col\">Gjelder</th>\
-         <th scope=\"col\">Status</th><th scope=\"col\">Endre</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
-         {forms}\n<p><a href=\"{list}\">Alle ansatte</a></p>",
-        name = escape(person.name.as_str()),
-        hpr = escape(person.hpr.as_ref().map_or("–", |h| h.as_str())),
-        status = if person.active { "ansatt" } else { "sluttet" },
-        list = list_path(&admin.org),
-    );
-    Ok(Html(page(Lang::Nb, "Tilganger", &body)).into_response())
+    format!(
+        "<h2>{grant}</h2>\n<form method=\"post\" action=\"{here}/tildel\">\n{csrf}\n\
+         <label for=\"rolle\">{role}</label>\n<select id=\"rolle\" name=\"rolle\">{options}</select>\n\
+         <label for=\"fra\">{first}</label>\n<input type=\"date\" id=\"fra\" name=\"fra\" value=\"{today}\" required>\n\
+         <label for=\"til\">{last}</label>\n<input type=\"date\" id=\"til\" name=\"til\" value=\"{year}\" required>\n\
+         <label for=\"andre\">{others}</label>\n\
+         <input id=\"andre\" name=\"andre\" inputmode=\"numeric\" autocomplete=\"off\">\n\
+         <button type=\"submit\">{grant}</button>\n</form>\n\
+         <h2>{leaves}</h2>\n<p>{leaving}</p>\n\
+         <form method=\"post\" action=\"{here}/slutter\">\n{csrf}\n\
+         <input type=\"checkbox\" id=\"bekreft\" name=\"bekreft\" value=\"ja\" required>\n\
+         <label for=\"bekreft\">{confirm}</label>\n\
+         <button type=\"submit\">{register}</button>\n</form>",
+        grant = tr(lang, "Gi tilgang"),
+        role = tr(lang, "Rolle"),
+        first = tr(lang, "Første dag"),
+        last = tr(lang, "Siste dag (høyst tre år fram)"),
+        others = tr(
+            lang,
+            "Gjelder også virksomhetene (organisasjonsnumre, skilt med komma; tomt for bare denne)"
+        ),
+        leaves = tr(lang, "Slutter"),
+        leaving = tr(
+            lang,
+            "Når en person slutter, avsluttes alle tilganger, team og økter med en gang."
+        ),
+        confirm = tr(lang, "Jeg bekrefter at {navn} har sluttet")
+            .replace("{navn}", &escape(person.name.as_str())),
+        register = tr(lang, "Registrer at personen har sluttet"),
+        today = now.oslo_date(),
+        year = last_day(Timestamp(now.0 + 365 * DAY_MICROS)),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,20 +370,30 @@ fn period(admin: &Admin, fra: &str, til: &str, back: &str) -> Result<(Timestamp,
         Timestamp::oslo_day_start(fra.trim()),
         Timestamp::oslo_day_start(til.trim()),
     ) else {
-        return Err(admin.refuse("Ugyldig dato", "Velg både første og siste dag.", back));
+        return Err(admin.refuse(
+            tr(admin.lang, "Ugyldig dato"),
+            tr(admin.lang, "Velg både første og siste dag."),
+            back,
+        ));
     };
     let until = Timestamp(last.0 + DAY_MICROS);
     if until <= from || until <= admin.now() {
         return Err(admin.refuse(
-            "Ugyldig periode",
-            "Siste dag må være i dag eller senere, og ikke før første dag.",
+            tr(admin.lang, "Ugyldig periode"),
+            tr(
+                admin.lang,
+                "Siste dag må være i dag eller senere, og ikke før første dag.",
+            ),
             back,
         ));
     }
     if until.0 - from.0 > MAX_AUTHORISATION_MICROS {
         return Err(admin.refuse(
-            "For lang periode",
-            "En tilgang kan vare i høyst tre år. Forny den etter tilgangsgjennomgangen.",
+            tr(admin.lang, "For lang periode"),
+            tr(
+                admin.lang,
+                "En tilgang kan vare i høyst tre år. Forny den etter tilgangsgjennomgangen.",
+            ),
             back,
         ));
     }
@@ -312,8 +405,13 @@ pub(super) async fn grant(admin: Admin, Form(form): Form<GrantForm>) -> Result<R
     admin.check(&form.csrf)?;
     let staff = person_of(&admin)?;
     let here = person_path(&admin.org, staff);
+    let lang = admin.lang;
     let Some(role) = Role::parse(&form.rolle).filter(|r| *r != Role::Operator) else {
-        return Err(admin.refuse("Ukjent rolle", "Velg en rolle fra listen.", &here));
+        return Err(admin.refuse(
+            tr(lang, "Ukjent rolle"),
+            tr(lang, "Velg en rolle fra listen."),
+            &here,
+        ));
     };
     let (from, until) = period(&admin, &form.fra, &form.til, &here)?;
     let mut others = Vec::new();
@@ -323,8 +421,11 @@ pub(super) async fn grant(admin: Admin, Form(form): Form<GrantForm>) -> Result<R
             Ok(_) => {}
             Err(_) => {
                 return Err(admin.refuse(
-                    "Ugyldig organisasjonsnummer",
-                    "Et organisasjonsnummer har ni sifre. Skill flere med komma.",
+                    tr(lang, "Ugyldig organisasjonsnummer"),
+                    tr(
+                        lang,
+                        "Et organisasjonsnummer har ni sifre. Skill flere med komma.",
+                    ),
                     &here,
                 ));
             }
@@ -339,8 +440,11 @@ pub(super) async fn grant(admin: Admin, Form(form): Form<GrantForm>) -> Result<R
             Ok(_) => {}
             Err(ServiceError::Invalid(_)) => {
                 return Err(admin.refuse(
-                    "Tilgangen ble ikke gitt",
-                    "Personen har sluttet og må registreres på nytt før tilgang kan gis.",
+                    tr(lang, "Tilgangen ble ikke gitt"),
+                    tr(
+                        lang,
+                        "Personen har sluttet og må registreres på nytt før tilgang kan gis.",
+                    ),
                     &here,
                 ));
             }
@@ -348,7 +452,13 @@ pub(super) async fn grant(admin: Admin, Form(form): Form<GrantForm>) -> Result<R
         }
         return Ok(see_other(&here, None));
     }
-    let holder = identity_of(&admin, staff, "Personen", &here).await?;
+    let missing = tr(
+        lang,
+        "Personen er ikke knyttet til et fødselsnummer her, så personen kan ikke finnes i andre \
+         virksomheter. Registrer fødselsnummeret (fortrolig staff add --fnr), eller gi tilgangen \
+         i hver virksomhet for seg.",
+    );
+    let holder = identity_of(&admin, staff, missing, &here).await?;
     let grantor = grantor(&admin, &here).await?;
     others.push(admin.org.clone());
     let result = admin
@@ -367,37 +477,39 @@ pub(super) async fn grant(admin: Admin, Form(form): Form<GrantForm>) -> Result<R
     Ok(see_other(&here, None))
 }
 
-/// The identity number a member of staff is linked to, which finds them in other clinics.
+/// The identity number a member of staff is linked to, which finds them in other clinics;
+/// without one, a refusal saying `missing`.
 async fn identity_of(
     admin: &Admin,
     staff: StaffId,
-    who: &str,
+    missing: &str,
     back: &str,
 ) -> Result<PersonNumber, Halt> {
-    admin.clinic.staff_person_number(staff).await?.ok_or_else(|| {
-        admin.refuse(
-            "Fødselsnummer mangler",
-            &format!(
-                "{who} er ikke knyttet til et fødselsnummer her, så personen kan ikke finnes i andre \
-                 virksomheter. Registrer fødselsnummeret (fortrolig staff add --fnr), eller gi tilgangen \
-                 i hver virksomhet for seg."
-            ),
-            back,
-        )
-    })
+    admin
+        .clinic
+        .staff_person_number(staff)
+        .await?
+        .ok_or_else(|| admin.refuse(tr(admin.lang, "Fødselsnummer mangler"), missing, back))
 }
 
 /// The administrator as grantor across clinics: known in every clinic by identity number.
 async fn grantor(admin: &Admin, back: &str) -> Result<Grantor, Halt> {
+    let missing = tr(
+        admin.lang,
+        "Du er ikke knyttet til et fødselsnummer her, så personen kan ikke finnes i andre \
+         virksomheter. Registrer fødselsnummeret (fortrolig staff add --fnr), eller gi tilgangen \
+         i hver virksomhet for seg.",
+    );
     Ok(Grantor::Administrator {
-        number: identity_of(admin, admin.staff, "Du", back).await?,
+        number: identity_of(admin, admin.staff, missing, back).await?,
         level: admin.session.level,
         source: admin.source.clone(),
     })
 }
 
-/// Norwegian words for how a change across clinics went.
+/// Plain words for how a change across clinics went.
 fn across_clinics(admin: &Admin, result: Result<(), AccessError>, back: &str) -> Result<(), Halt> {
+    let lang = admin.lang;
     match result {
         Ok(()) => Ok(()),
         Err(AccessError::StepUp(_)) => Err(Halt::page(see_other(
@@ -405,27 +517,34 @@ fn across_clinics(admin: &Admin, result: Result<(), AccessError>, back: &str) ->
             None,
         ))),
         Err(AccessError::Denied(_)) => Err(Halt::page(crate::respond::message(
-            Lang::Nb,
+            lang,
             axum::http::StatusCode::FORBIDDEN,
-            "Ingen tilgang i alle virksomhetene",
-            "Du må være administrator i hver virksomhet tilgangen gjelder. Ingenting er endret, og forsøket er logget.",
+            tr(lang, "Ingen tilgang i alle virksomhetene"),
+            tr(
+                lang,
+                "Du må være administrator i hver virksomhet tilgangen gjelder. Ingenting er endret, og forsøket er logget.",
+            ),
             back,
         ))),
         Err(AccessError::Service(ServiceError::Incomplete { in_force, .. })) => Err(admin.refuse(
-            "Endringen ble bare delvis gjort",
-            &format!(
-                "Tilgangen er fortsatt i kraft i {}. Prøv igjen for å fullføre.",
-                in_force.join(", ")
-            ),
+            tr(lang, "Endringen ble bare delvis gjort"),
+            &tr(
+                lang,
+                "Tilgangen er fortsatt i kraft i {virksomheter}. Prøv igjen for å fullføre.",
+            )
+            .replace("{virksomheter}", &in_force.join(", ")),
             back,
         )),
         Err(AccessError::Service(e))
             if matches!(e, ServiceError::Invalid(_)) || e.is_unknown_clinic() =>
         {
             Err(admin.refuse(
-                "Ingenting ble endret",
-                "Alle virksomhetene må være registrert her, og personen må være registrert som ansatt \
-                 med fødselsnummer i hver av dem. Tilgangen kan være avsluttet allerede.",
+                tr(lang, "Ingenting ble endret"),
+                tr(
+                    lang,
+                    "Alle virksomhetene må være registrert her, og personen må være registrert som ansatt \
+                     med fødselsnummer i hver av dem. Tilgangen kan være avsluttet allerede.",
+                ),
                 back,
             ))
         }
@@ -469,9 +588,12 @@ pub(super) async fn change(admin: Admin, Form(form): Form<ChangeForm>) -> Result
     {
         Ok(_) => Ok(see_other(&here, None)),
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
-            "Sluttdatoen ble ikke endret",
-            "Tilgangen er ikke lenger i kraft, eller den gjelder flere virksomheter \
-             (avslutt den og gi en ny), eller perioden ble lengre enn tre år.",
+            tr(admin.lang, "Sluttdatoen ble ikke endret"),
+            tr(
+                admin.lang,
+                "Tilgangen er ikke lenger i kraft, eller den gjelder flere virksomheter \
+                 (avslutt den og gi en ny), eller perioden ble lengre enn tre år.",
+            ),
             &here,
         )),
         Err(e) => Err(e.into()),
@@ -506,8 +628,8 @@ pub(super) async fn end(admin: Admin, Form(form): Form<CsrfForm>) -> Result<Resp
     {
         Ok(()) => Ok(see_other(&here, None)),
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
-            "Tilgangen er allerede avsluttet",
-            "Ingenting ble endret.",
+            tr(admin.lang, "Tilgangen er allerede avsluttet"),
+            tr(admin.lang, "Ingenting ble endret."),
             &here,
         )),
         Err(e) => Err(e.into()),
@@ -531,15 +653,18 @@ pub(super) async fn deactivate(
     let here = person_path(&admin.org, staff);
     if form.bekreft != "ja" {
         return Err(admin.refuse(
-            "Ikke bekreftet",
-            "Kryss av for at personen har sluttet.",
+            tr(admin.lang, "Ikke bekreftet"),
+            tr(admin.lang, "Kryss av for at personen har sluttet."),
             &here,
         ));
     }
     if staff == admin.staff {
         return Err(admin.refuse(
-            "Du kan ikke avslutte deg selv",
-            "En annen administrator, eller driftsoperatøren, må registrere at du har sluttet.",
+            tr(admin.lang, "Du kan ikke avslutte deg selv"),
+            tr(
+                admin.lang,
+                "En annen administrator, eller driftsoperatøren, må registrere at du har sluttet.",
+            ),
             &here,
         ));
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::Lang;
+use crate::i18n::tr;
 use crate::respond::see_other;
 
 fn teams_path(admin: &Admin) -> String {
@@ -30,6 +30,7 @@ fn team_of(admin: &Admin) -> Result<TeamId, Halt> {
 
 /// `GET`: the clinic's teams, and a form for a new one.
 pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
+    let lang = admin.lang;
     let mut rows = String::new();
     for team in admin.clinic.teams().await? {
         rows.push_str(&format!(
@@ -41,19 +42,33 @@ pub(super) async fn list(admin: Admin) -> Result<Response, Halt> {
         ));
     }
     let body = format!(
-        "<h1>Team</h1>\n<p>Medlemmene av et team har behandlingsrelasjon med pasientene teamet har ansvar for, \
-         så lenge de er medlemmer.</p>\n\
-         <table>\n<caption>Klinikkens team</caption>\n<thead><tr><th scope=\"col\">Team</th>\
-         <th scope=\"col\">Medlemmer</th><th scope=\"col\">Pasienter</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
-         <h2>Nytt team</h2>\n<form method=\"post\" action=\"{list}/ny\">\n{csrf}\n\
-         <label for=\"navn\">Navn på teamet</label>\n<input id=\"navn\" name=\"navn\" maxlength=\"100\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Opprett team</button>\n</form>\n\
-         <p><a href=\"/k/{org}/ansatt/tilganger\">Ansatte og tilganger</a></p>\n<p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+        "<h1>{title}</h1>\n<p>{intro}</p>\n\
+         <table>\n<caption>{caption}</caption>\n<thead><tr><th scope=\"col\">{team}</th>\
+         <th scope=\"col\">{members}</th><th scope=\"col\">{patients}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
+         <h2>{new}</h2>\n<form method=\"post\" action=\"{list}/ny\">\n{csrf}\n\
+         <label for=\"navn\">{name}</label>\n<input id=\"navn\" name=\"navn\" maxlength=\"100\" autocomplete=\"off\" required>\n\
+         <button type=\"submit\">{create}</button>\n</form>\n\
+         <p><a href=\"/k/{org}/ansatt/tilganger\">{people}</a></p>\n<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Team"),
+        intro = tr(
+            lang,
+            "Medlemmene av et team har behandlingsrelasjon med pasientene teamet har ansvar for, \
+             så lenge de er medlemmer."
+        ),
+        caption = tr(lang, "Klinikkens team"),
+        team = tr(lang, "Team"),
+        members = tr(lang, "Medlemmer"),
+        patients = tr(lang, "Pasienter"),
+        new = tr(lang, "Nytt team"),
+        name = tr(lang, "Navn på teamet"),
+        create = tr(lang, "Opprett team"),
+        people = tr(lang, "Ansatte og tilganger"),
+        back = tr(lang, "Tilbake"),
         list = teams_path(&admin),
         csrf = admin.csrf_field(),
         org = admin.org,
     );
-    Ok(Html(page(Lang::Nb, "Team", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Team"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,8 +87,11 @@ pub(super) async fn create(admin: Admin, Form(form): Form<NewTeamForm>) -> Resul
     {
         Ok(team) => Ok(see_other(&team_path(&admin, team), None)),
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
-            "Teamet ble ikke opprettet",
-            "Navnet må være på én linje og høyst 100 tegn, og ingen andre team ved klinikken kan ha samme navn.",
+            tr(admin.lang, "Teamet ble ikke opprettet"),
+            tr(
+                admin.lang,
+                "Navnet må være på én linje og høyst 100 tegn, og ingen andre team ved klinikken kan ha samme navn.",
+            ),
             &teams_path(&admin),
         )),
         Err(e) => Err(e.into()),
@@ -88,6 +106,7 @@ pub(super) async fn team(admin: Admin) -> Result<Response, Halt> {
         Err(ServiceError::NoSuchTeam) => return Err(WebError::NotFound.into()),
         Err(e) => return Err(e.into()),
     };
+    let lang = admin.lang;
     let here = team_path(&admin, id);
     let csrf = admin.csrf_field();
     let staff = admin.clinic.staff_list().await?;
@@ -98,8 +117,9 @@ pub(super) async fn team(admin: Admin) -> Result<Response, Halt> {
         if team.members.contains(&person.id) {
             members.push_str(&format!(
                 "<li>{name} <form class=\"innfelt\" method=\"post\" action=\"{here}/medlem/{}/fjern\">{csrf}\
-                 <button type=\"submit\">Ta ut av teamet<span class=\"skjult\"> ({name})</span></button></form></li>\n",
-                person.id
+                 <button type=\"submit\">{}<span class=\"skjult\"> ({name})</span></button></form></li>\n",
+                person.id,
+                tr(lang, "Ta ut av teamet"),
             ));
         } else if person.active {
             options.push_str(&format!("<option value=\"{}\">{name}</option>", person.id));
@@ -109,34 +129,46 @@ pub(super) async fn team(admin: Admin) -> Result<Response, Halt> {
     for spell in admin.clinic.team_care_history(id).await? {
         if spell.ended_at.is_none() {
             since.push_str(&format!(
-                "<li>Pasient siden {}</li>\n",
-                spell.since.oslo_date()
+                "<li>{}</li>\n",
+                tr(lang, "Pasient siden {dato}").replace("{dato}", &spell.since.oslo_date())
             ));
         }
     }
     let add = if options.is_empty() {
-        "<p>Alle ansatte er med i teamet.</p>".to_owned()
+        format!("<p>{}</p>", tr(lang, "Alle ansatte er med i teamet."))
     } else {
         format!(
-            "<form method=\"post\" action=\"{here}/medlem\">\n{csrf}\n<label for=\"ansatt\">Ansatt</label>\n\
-             <select id=\"ansatt\" name=\"ansatt\">{options}</select>\n<button type=\"submit\">Legg til i teamet</button>\n</form>"
+            "<form method=\"post\" action=\"{here}/medlem\">\n{csrf}\n<label for=\"ansatt\">{}</label>\n\
+             <select id=\"ansatt\" name=\"ansatt\">{options}</select>\n<button type=\"submit\">{}</button>\n</form>",
+            tr(lang, "Ansatt"),
+            tr(lang, "Legg til i teamet"),
         )
     };
     let body = format!(
-        "<h1>Team: {name}</h1>\n<h2>Medlemmer</h2>\n<ul>{members}</ul>\n{add}\n\
-         <h2>Pasienter teamet har ansvar for</h2>\n<p>Du ser ikke hvem pasientene er. \
-         Oppgi fødselsnummeret for å starte eller avslutte teamets behandlingsrelasjon.</p>\n<ul>{since}</ul>\n\
-         <form method=\"post\" action=\"{here}/pasient\">\n{csrf}\n<label for=\"fnr-start\">Fødselsnummer</label>\n\
+        "<h1>{title}</h1>\n<h2>{t_members}</h2>\n<ul>{members}</ul>\n{add}\n\
+         <h2>{t_patients}</h2>\n<p>{hidden}</p>\n<ul>{since}</ul>\n\
+         <form method=\"post\" action=\"{here}/pasient\">\n{csrf}\n<label for=\"fnr-start\">{fnr}</label>\n\
          <input id=\"fnr-start\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Start behandlingsrelasjon</button>\n</form>\n\
-         <form method=\"post\" action=\"{here}/pasient/avslutt\">\n{csrf}\n<label for=\"fnr-slutt\">Fødselsnummer</label>\n\
+         <button type=\"submit\">{start}</button>\n</form>\n\
+         <form method=\"post\" action=\"{here}/pasient/avslutt\">\n{csrf}\n<label for=\"fnr-slutt\">{fnr}</label>\n\
          <input id=\"fnr-slutt\" name=\"fnr\" inputmode=\"numeric\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Avslutt behandlingsrelasjon</button>\n</form>\n\
-         <p><a href=\"{list}\">Alle team</a></p>",
-        name = escape(&team.name),
+         <button type=\"submit\">{end}</button>\n</form>\n\
+         <p><a href=\"{list}\">{all}</a></p>",
+        title = tr(lang, "Team: {navn}").replace("{navn}", &escape(&team.name)),
+        t_members = tr(lang, "Medlemmer"),
+        t_patients = tr(lang, "Pasienter teamet har ansvar for"),
+        hidden = tr(
+            lang,
+            "Du ser ikke hvem pasientene er. \
+             Oppgi fødselsnummeret for å starte eller avslutte teamets behandlingsrelasjon."
+        ),
+        fnr = tr(lang, "Fødselsnummer"),
+        start = tr(lang, "Start behandlingsrelasjon"),
+        end = tr(lang, "Avslutt behandlingsrelasjon"),
+        all = tr(lang, "Alle team"),
         list = teams_path(&admin),
     );
-    Ok(Html(page(Lang::Nb, "Team", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Team"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +186,11 @@ pub(super) async fn add_member(
     let team = team_of(&admin)?;
     let here = team_path(&admin, team);
     let Ok(staff) = StaffId::parse(&form.ansatt) else {
-        return Err(admin.refuse("Ukjent ansatt", "Velg en ansatt fra listen.", &here));
+        return Err(admin.refuse(
+            tr(admin.lang, "Ukjent ansatt"),
+            tr(admin.lang, "Velg en ansatt fra listen."),
+            &here,
+        ));
     };
     let result = admin
         .clinic
@@ -164,8 +200,11 @@ pub(super) async fn add_member(
         &admin,
         result,
         &here,
-        "Personen ble ikke lagt til",
-        "Personen er allerede med i teamet, eller har sluttet.",
+        tr(admin.lang, "Personen ble ikke lagt til"),
+        tr(
+            admin.lang,
+            "Personen er allerede med i teamet, eller har sluttet.",
+        ),
     )
 }
 
@@ -191,8 +230,8 @@ pub(super) async fn remove_member(
         &admin,
         result,
         &here,
-        "Ingenting ble endret",
-        "Personen er ikke med i teamet.",
+        tr(admin.lang, "Ingenting ble endret"),
+        tr(admin.lang, "Personen er ikke med i teamet."),
     )
 }
 
@@ -206,8 +245,8 @@ pub(super) struct PatientForm {
 async fn patient_of(admin: &Admin, fnr: &str, back: &str) -> Result<PatientId, Halt> {
     let Ok(number) = PersonNumber::parse(fnr) else {
         return Err(admin.refuse(
-            "Ugyldig fødselsnummer",
-            "Sjekk de elleve sifrene og prøv igjen.",
+            tr(admin.lang, "Ugyldig fødselsnummer"),
+            tr(admin.lang, "Sjekk de elleve sifrene og prøv igjen."),
             back,
         ));
     };
@@ -217,8 +256,11 @@ async fn patient_of(admin: &Admin, fnr: &str, back: &str) -> Result<PatientId, H
         .await?
         .ok_or_else(|| {
             admin.refuse(
-                "Fant ingen pasient",
-                "Ingen pasient ved klinikken har dette fødselsnummeret.",
+                tr(admin.lang, "Fant ingen pasient"),
+                tr(
+                    admin.lang,
+                    "Ingen pasient ved klinikken har dette fødselsnummeret.",
+                ),
                 back,
             )
         })
@@ -241,8 +283,11 @@ pub(super) async fn start_care(
         &admin,
         result,
         &here,
-        "Ingenting ble endret",
-        "Teamet har allerede behandlingsrelasjon med denne pasienten.",
+        tr(admin.lang, "Ingenting ble endret"),
+        tr(
+            admin.lang,
+            "Teamet har allerede behandlingsrelasjon med denne pasienten.",
+        ),
     )
 }
 
@@ -267,12 +312,16 @@ pub(super) async fn end_care(
         &admin,
         result,
         &here,
-        "Ingenting ble endret",
-        "Teamet har ingen behandlingsrelasjon med denne pasienten.",
+        tr(admin.lang, "Ingenting ble endret"),
+        tr(
+            admin.lang,
+            "Teamet har ingen behandlingsrelasjon med denne pasienten.",
+        ),
     )
 }
 
-/// Back to the team after a change; a refusal in plain words when the service said no.
+/// Back to the team after a change; a refusal in plain words (`title` and `why` in the
+/// admin's language) when the service said no.
 fn changed(
     admin: &Admin,
     result: Result<(), ServiceError>,
