@@ -16,7 +16,7 @@ use fortrolig_service::{PatientActor, SessionSubject};
 use fortrolig_web::{AppState, router};
 
 use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, patient, synthetic_fnr};
-use crate::web_support::{Page, call};
+use crate::web_support::{Page, call, session_cookie};
 
 const DAY: i64 = 86_400_000_000;
 
@@ -89,10 +89,7 @@ async fn english_on_request_bokmaal_by_default_p10(env: &TestEnv) -> TestResult 
         .await?;
     let mut cookies = Vec::new();
     for subject in [SessionSubject::Patient(kari), SessionSubject::Staff(doctor)] {
-        let (token, _) = clinic
-            .start_session(subject, Level::High, "test", None, None, &Source::default())
-            .await?;
-        cookies.push(format!("fortrolig_okt={}", token.as_str()));
+        cookies.push(session_cookie(&clinic, subject, Level::High).await?.0);
     }
     let (patient_cookie, staff_cookie) = (&cookies[0], &cookies[1]);
     let routes = router(AppState::new(app.clone()), false);
@@ -501,20 +498,8 @@ async fn admin_and_passkey_pages_speak_english_when_asked_p10(env: &TestEnv) -> 
 
     let mut cookies = Vec::new();
     for id in [admin, doctor] {
-        let (token, _) = clinic
-            .start_session(
-                SessionSubject::Staff(id),
-                Level::High,
-                "test",
-                None,
-                None,
-                &Source::default(),
-            )
-            .await?;
-        cookies.push(format!(
-            "fortrolig_okt={}; fortrolig_sprak=en",
-            token.as_str()
-        ));
+        let (cookie, _) = session_cookie(&clinic, SessionSubject::Staff(id), Level::High).await?;
+        cookies.push(format!("{cookie}; fortrolig_sprak=en"));
     }
     let (admin_cookie, doctor_cookie) = (&cookies[0], &cookies[1]);
     admin_pages_in_english(&routes, admin_cookie, doctor, team).await?;
