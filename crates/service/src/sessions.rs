@@ -466,6 +466,17 @@ impl Clinic {
             .collect()
     }
 
+    /// Whether `session` is still open and within its limits, without moving its idle
+    /// clock: a live stream checks this, and listening is not activity.
+    pub async fn session_still_open(&self, session: &Session) -> Result<bool, ServiceError> {
+        let now = self.clock.now().as_micros();
+        Ok(self.sessions_of(session.subject).await?.iter().any(|s| {
+            s.same_as(session)
+                && now < s.expires_at.as_micros()
+                && now - s.last_seen.as_micros() < IDLE_LIMIT_MICROS
+        }))
+    }
+
     /// Ends every open session of a subject at once (logout everywhere; a person who leaves).
     pub async fn end_all_sessions(
         &self,

@@ -10,6 +10,7 @@ mod html;
 mod i18n;
 mod info;
 mod innsyn;
+mod live;
 mod login;
 mod logout;
 mod notices;

@@ -431,10 +431,56 @@ async fn last_seen_is_written_at_most_once_a_minute_and_idle_expiry_still_holds_
     Ok(())
 }
 
+/// A live stream checks its session without keeping it alive (issue 4 item 6): the check
+/// moves nothing, says no once the session is idle too long, and says no at once after a
+/// logout.
+async fn a_live_streams_session_check_moves_nothing_and_sees_logout_and_idleness_s4(
+    env: &TestEnv,
+) -> TestResult {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+    let app = env.app_with_clock(clock.clone()).await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Strømklinikken").await?;
+    let p = clinic
+        .add_patient(&ctx(ORG_A), &patient(&synthetic_fnr(702), "Strøm Pasient"))
+        .await?;
+    let subject = SessionSubject::Patient(p);
+    let (_, first) = clinic
+        .start_session(subject, Level::High, "idporten", None, None, &source())
+        .await?;
+    let (_, second) = clinic
+        .start_session(subject, Level::High, "idporten", None, None, &source())
+        .await?;
+    assert!(clinic.session_still_open(&first).await?);
+    // Checking again and again over 29 minutes does not keep the session alive.
+    for _ in 0..29 {
+        clock.advance_micros(60_000_000);
+        assert!(clinic.session_still_open(&first).await?);
+    }
+    assert_eq!(stored_last_seen(&clinic, subject).await?, first.last_seen);
+    clock.advance_micros(60_000_000);
+    assert!(!clinic.session_still_open(&first).await?, "idle too long");
+    // A logout ends its own session's stream, not the other's (same person, other tab
+    // logged in later: its clock is its own).
+    let (token, _) = clinic
+        .start_session(subject, Level::High, "idporten", None, None, &source())
+        .await?;
+    let third = clinic.session(&token).await?.map_err(|p| p.to_string())?;
+    assert!(clinic.session_still_open(&third).await?);
+    clinic.end_session(&third, &source()).await?;
+    assert!(!clinic.session_still_open(&third).await?, "logged out");
+    assert!(
+        !clinic.session_still_open(&second).await?,
+        "the second one went idle too"
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
     last_seen_is_written_at_most_once_a_minute_and_idle_expiry_still_holds_s4_x2,
     id_token_is_kept_sealed_only_while_the_session_is_open_s4_x6_x4,
     a_person_ends_one_of_their_own_sessions_in_an_audited_write_s4_x3,
     sessions_expire_end_and_never_store_the_token_s4_x2,
-    repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3
+    repeated_failed_logins_lock_out_are_logged_and_lose_nothing_x3,
+    a_live_streams_session_check_moves_nothing_and_sees_logout_and_idleness_s4
 );

@@ -4,16 +4,19 @@
 //! content only ever travels in pages that check the session. Pages work without it.
 //!
 //! Decisions:
-//! - The session is checked when the stream opens. The stream does not keep the session
-//!   alive (it touches nothing) and ends when the session would have run out if the
-//!   patient did nothing more, or at its absolute limit; it then sends `slutt`, and the
-//!   script closes instead of reconnecting, so an idle browser is not kept logged in.
+//! - The session is checked when the stream opens, and every half minute after without
+//!   touching it (a logout in another tab ends the stream too). The stream does not keep
+//!   the session alive and ends when the session would have run out if the patient did
+//!   nothing more, or at its absolute limit; it then sends `slutt`, and the script
+//!   closes instead of reconnecting, so an idle browser is not kept logged in.
 //! - A stream ends at shutdown (SIGTERM or Ctrl-C), so a graceful shutdown does not wait
 //!   for long-lived streams.
 //! - A listener that falls behind gets `alle` (refresh whatever is open), never a gap.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -21,11 +24,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fortrolig_domain::PatientId;
-use fortrolig_service::{IDLE_LIMIT_MICROS, SessionSubject, ThreadEvent};
+use fortrolig_service::{Clinic, IDLE_LIMIT_MICROS, Session, SessionSubject, ThreadEvent};
 use futures_util::Stream;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::error::WebError;
+use crate::live::{session_checks, session_open, shutdown};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::session::current;
@@ -66,6 +70,10 @@ pub(super) async fn stream(
         events: clinic.subscribe(),
         patient,
         until: Box::pin(tokio::time::sleep(Duration::from_micros(left))),
+        check: session_checks(),
+        stop: shutdown(),
+        clinic,
+        session,
         ended: false,
     };
     Ok(Sse::new(events_of(listening))
@@ -77,35 +85,15 @@ struct Listening {
     events: Receiver<ThreadEvent>,
     patient: PatientId,
     until: Pin<Box<tokio::time::Sleep>>,
+    check: tokio::time::Interval,
+    stop: Pin<Box<dyn Future<Output = ()> + Send>>,
+    clinic: Arc<Clinic>,
+    session: Session,
     ended: bool,
 }
 
-/// SIGTERM or Ctrl-C, as the server's own shutdown listens for.
-async fn shutting_down() {
-    #[cfg(unix)]
-    {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            () = terminate => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn events_of(listening: Listening) -> impl Stream<Item = Result<Event, Infallible>> {
-    let shutdown = Box::pin(shutting_down());
-    futures_util::stream::unfold((listening, shutdown), |(mut l, mut shutdown)| async move {
+    futures_util::stream::unfold(listening, |mut l| async move {
         if l.ended {
             return None;
         }
@@ -115,7 +103,14 @@ fn events_of(listening: Listening) -> impl Stream<Item = Result<Event, Infallibl
                     l.ended = true;
                     Event::default().event("slutt").data("slutt")
                 }
-                () = &mut shutdown => return None,
+                _ = l.check.tick() => {
+                    if session_open(&l.clinic, &l.session).await {
+                        continue;
+                    }
+                    l.ended = true;
+                    Event::default().event("slutt").data("slutt")
+                }
+                () = &mut l.stop => return None,
                 received = l.events.recv() => match received {
                     Ok(e) if e.patient == l.patient => {
                         Event::default().event("samtale").data(e.thread.to_string())
@@ -125,7 +120,7 @@ fn events_of(listening: Listening) -> impl Stream<Item = Result<Event, Infallibl
                     Err(RecvError::Closed) => return None,
                 },
             };
-            return Some((Ok(event), (l, shutdown)));
+            return Some((Ok(event), l));
         }
     })
 }

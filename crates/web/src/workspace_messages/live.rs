@@ -22,13 +22,14 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fortrolig_domain::ThreadId;
-use fortrolig_service::{Clinic, Fortrolig, IDLE_LIMIT_MICROS, Session, StaffActor, ThreadEvent};
+use fortrolig_service::{Clinic, Session, StaffActor, ThreadEvent};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, Interval};
 
 use super::inbox_session;
 use crate::error::WebError;
 use crate::i18n::{Lang, tr};
+use crate::live::{session_checks, session_open, shutdown};
 use crate::respond::clinic_of;
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -36,8 +37,6 @@ use crate::workspace::actor;
 
 /// A comment line this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// How often the stream checks that its session is still open.
-const SESSION_CHECK: Duration = Duration::from_secs(30);
 /// How long a decision about one thread is reused. Access that ends stops the events
 /// (thread ids only) within this time; opening the thread is decided afresh anyway.
 const REACH_TTL: Duration = Duration::from_secs(30);
@@ -53,33 +52,8 @@ pub(super) async fn script() -> Response {
         .into_response()
 }
 
-/// Completes when the process is asked to stop (SIGTERM or Ctrl-C), like the server.
-fn shutdown() -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    Box::pin(async {
-        let ctrl_c = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = ctrl_c => {},
-            () = terminate => {},
-        }
-    })
-}
-
 /// One member of staff's stream.
 struct Live {
-    app: Fortrolig,
     clinic: Arc<Clinic>,
     who: StaffActor,
     session: Session,
@@ -109,7 +83,7 @@ impl Live {
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.check.tick() => {
-                    if !session_open(&self.app, &self.clinic, &self.session).await {
+                    if !session_open(&self.clinic, &self.session).await {
                         self.ended = true;
                         return Some(Event::default().event("slutt").data(""));
                     }
@@ -145,21 +119,6 @@ impl Live {
     }
 }
 
-/// Whether the session is still open and within its limits, without moving its idle
-/// clock (listening is not activity). A failure to check ends the stream.
-async fn session_open(app: &Fortrolig, clinic: &Clinic, session: &Session) -> bool {
-    let now = app.now().0;
-    match clinic.sessions_of(session.subject).await {
-        Ok(open) => open.iter().any(|s| {
-            s.same_as(session) && now < s.expires_at.0 && now - s.last_seen.0 < IDLE_LIMIT_MICROS
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "live updates: could not check the session");
-            false
-        }
-    }
-}
-
 /// `GET /k/{clinic}/ansatt/strom`: the live channel of a member of staff who may use the
 /// inbox.
 pub(super) async fn stream(
@@ -188,12 +147,11 @@ pub(super) async fn stream(
         Err(response) => return Ok(response),
     };
     let live = Live {
-        app: state.app.clone(),
         who: actor(staff, &session, &source),
         clinic,
         session,
         events,
-        check: tokio::time::interval_at(Instant::now() + SESSION_CHECK, SESSION_CHECK),
+        check: session_checks(),
         stop: shutdown(),
         reach: HashMap::new(),
         ended: false,
