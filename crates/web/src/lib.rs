@@ -36,6 +36,7 @@ pub use error::WebError;
 pub use headers::RequestId;
 pub use login::LoginFlow;
 pub use passkeys::PasskeyFlow;
+pub use portal_messages::draft::Drafts;
 pub use router::{
     AppState, HELSEID_CALLBACK, HELSEID_LOGGED_OUT, IDPORTEN_CALLBACK, IDPORTEN_LOGGED_OUT, router,
 };

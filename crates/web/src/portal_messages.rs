@@ -15,7 +15,7 @@
 //! - Another patient's thread, a malformed id and a thread that does not exist are all
 //!   the same 404.
 
-mod draft;
+pub(crate) mod draft;
 mod live;
 mod view;
 mod write;
@@ -73,6 +73,8 @@ pub(crate) struct Visit {
     pub(crate) actor: PatientActor,
     /// The language the pages are shown in.
     pub(crate) lang: Lang,
+    /// Refused forms' drafts (the application's).
+    pub(crate) drafts: Arc<draft::Drafts>,
 }
 
 impl Visit {
@@ -163,6 +165,7 @@ pub(crate) async fn visit_ungated(
         session,
         actor,
         lang: Lang::of(headers),
+        drafts: state.drafts.clone(),
     }))
 }
 

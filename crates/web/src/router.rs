@@ -11,6 +11,7 @@ use axum::routing::post;
 
 use crate::login::{self, LoginFlow};
 use crate::passkeys::PasskeyFlow;
+use crate::portal_messages::draft::Drafts;
 use crate::{
     activation, error, headers, innsyn, logout, own_sessions, pages, passkeys, portal, testlogin,
     workspace,
@@ -42,6 +43,8 @@ pub struct AppState {
     pub delivery_report_token: Option<String>,
     /// How this installation is set up, for the clinic's record of processing (C3).
     pub processing: Arc<fortrolig_domain::processing::Setup>,
+    /// Refused patient forms' drafts, kept a few minutes (`portal_messages::draft`).
+    pub drafts: Arc<Drafts>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             demo_login: false,
             delivery_report_token: None,
             processing: Arc::default(),
+            drafts: Arc::default(),
         }
     }
 }

@@ -136,6 +136,7 @@ pub async fn serve(app: Fortrolig, settings: ServerSettings) -> Result<(), Serve
             demo_login: settings.demo_login,
             delivery_report_token: settings.delivery_report_token.clone(),
             processing: Arc::new(settings.processing.clone()),
+            drafts: Arc::default(),
         },
         tls.is_some(),
     );

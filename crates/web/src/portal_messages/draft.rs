@@ -8,11 +8,12 @@
 //!
 //! A draft is bound to the session that wrote it (its reference), kept in memory only (like
 //! a login under way), for ten minutes at most, and at most one per session; the whole
-//! store is bounded. A restart loses drafts, as it loses logins under way.
+//! store is bounded. A restart loses drafts, as it loses logins under way. The store
+//! belongs to the application (`AppState::drafts`), not to the process.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::write::Problems;
@@ -48,58 +49,68 @@ struct Held {
     since: Instant,
 }
 
-static DRAFTS: LazyLock<Mutex<HashMap<String, Held>>> = LazyLock::new(Default::default);
-
-fn drafts() -> std::sync::MutexGuard<'static, HashMap<String, Held>> {
-    // A panic while holding the lock leaves a map that is still consistent.
-    DRAFTS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The drafts of refused patient forms, for the whole application.
+#[derive(Default)]
+pub struct Drafts {
+    held: Mutex<HashMap<String, Held>>,
 }
 
-/// Keeps `draft` for the session `owner` (its reference) and returns the draft's id, or
-/// `None` if no id could be drawn.
-pub(super) fn keep(owner: &str, draft: Draft) -> Option<String> {
-    let id: String = fortrolig_vault::random_bytes::<16>()
-        .ok()?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut held = drafts();
-    held.retain(|_, h| h.since.elapsed() < LIFETIME && h.owner != owner);
-    if held.len() >= MOST {
-        // Full of live drafts: the oldest gives way.
-        if let Some(oldest) = held
-            .iter()
-            .min_by_key(|(_, h)| h.since)
-            .map(|(k, _)| k.clone())
-        {
-            held.remove(&oldest);
-        }
+impl fmt::Debug for Drafts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Drafts({})", self.lock().len())
     }
-    held.insert(
-        id.clone(),
-        Held {
-            owner: owner.to_owned(),
-            draft,
-            since: Instant::now(),
-        },
-    );
-    Some(id)
 }
 
-/// The draft `id` of the session `owner`, if it is still kept. It stays until it expires
-/// or the session writes another, so a reload shows it again.
-pub(super) fn get(owner: &str, id: &str) -> Option<Draft> {
-    drafts()
-        .get(id)
-        .filter(|h| h.owner == owner && h.since.elapsed() < LIFETIME)
-        .map(|h| h.draft.clone())
-}
+impl Drafts {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Held>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-/// Forgets the session's draft once what it held has been sent.
-pub(super) fn forget(owner: &str) {
-    drafts().retain(|_, h| h.owner != owner);
+    /// Keeps `draft` for the session `owner` (its reference) and returns the draft's id,
+    /// or `None` if no id could be drawn.
+    pub(super) fn keep(&self, owner: &str, draft: Draft) -> Option<String> {
+        let id: String = fortrolig_vault::random_bytes::<16>()
+            .ok()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut held = self.lock();
+        held.retain(|_, h| h.since.elapsed() < LIFETIME && h.owner != owner);
+        if held.len() >= MOST {
+            // Full of live drafts: the oldest gives way.
+            if let Some(oldest) = held
+                .iter()
+                .min_by_key(|(_, h)| h.since)
+                .map(|(k, _)| k.clone())
+            {
+                held.remove(&oldest);
+            }
+        }
+        held.insert(
+            id.clone(),
+            Held {
+                owner: owner.to_owned(),
+                draft,
+                since: Instant::now(),
+            },
+        );
+        Some(id)
+    }
+
+    /// The draft `id` of the session `owner`, if it is still kept. It stays until it
+    /// expires or the session writes another, so a reload shows it again.
+    pub(super) fn get(&self, owner: &str, id: &str) -> Option<Draft> {
+        self.lock()
+            .get(id)
+            .filter(|h| h.owner == owner && h.since.elapsed() < LIFETIME)
+            .map(|h| h.draft.clone())
+    }
+
+    /// Forgets the session's draft once what it held has been sent.
+    pub(super) fn forget(&self, owner: &str) {
+        self.lock().retain(|_, h| h.owner != owner);
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +127,12 @@ mod tests {
 
     #[test]
     fn a_draft_is_its_sessions_only_one_at_a_time_and_never_in_debug_x6() {
+        let drafts = Drafts::default();
+        let (keep, get, forget) = (
+            |o: &str, d| drafts.keep(o, d),
+            |o: &str, id: &str| drafts.get(o, id),
+            |o: &str| drafts.forget(o),
+        );
         let first = keep("session:a", draft("første")).unwrap_or_default();
         assert_eq!(
             get("session:a", &first).map(|d| d.text),

@@ -17,7 +17,7 @@ use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind};
 use fortrolig_service::{AccessError, NewAttachment, ServiceError};
 use serde::Deserialize;
 
-use super::draft::{self, Draft};
+use super::draft::Draft;
 use super::{Visit, inbox_path, missing_level, parse_thread, thread_path, to_login};
 use crate::error::WebError;
 use crate::html::{escape, page};
@@ -263,7 +263,7 @@ fn show_again(visit: &Visit, to: &str, subject: &str, text: &str, problems: Prob
         text: text.to_owned(),
         problems,
     };
-    match draft::keep(&visit.session.reference(), draft) {
+    match visit.drafts.keep(&visit.session.reference(), draft) {
         Some(id) => {
             let join = if to.contains('?') { '&' } else { '?' };
             see_other(&format!("{to}{join}utkast={id}"), None)
@@ -274,7 +274,7 @@ fn show_again(visit: &Visit, to: &str, subject: &str, text: &str, problems: Prob
 
 /// The session's draft `id`, if the address names one that is still kept.
 pub(super) fn draft_of(visit: &Visit, id: Option<&str>) -> Option<Draft> {
-    id.and_then(|id| draft::get(&visit.session.reference(), id))
+    id.and_then(|id| visit.drafts.get(&visit.session.reference(), id))
 }
 
 fn new_path(org: &fortrolig_domain::OrgNumber) -> String {
@@ -436,7 +436,7 @@ pub(super) async fn create(
         .await
     {
         Ok(id) => {
-            draft::forget(&visit.session.reference());
+            visit.drafts.forget(&visit.session.reference());
             Ok(see_other(&thread_path(&visit.org, id), None))
         }
         Err(AccessError::StepUp(_)) => {
@@ -498,7 +498,7 @@ pub(super) async fn reply(
             .await
         {
             Ok(_) => {
-                draft::forget(&visit.session.reference());
+                visit.drafts.forget(&visit.session.reference());
                 return Ok(see_other(&thread_path(&visit.org, id), None));
             }
             Err(AccessError::Service(ServiceError::Invalid(_))) => {
