@@ -101,6 +101,8 @@ pub struct Clinic {
     pub(crate) notice_hub: Arc<crate::notices::NoticeHub>,
     /// The notice checker with this clinic's additions, built on first use.
     pub(crate) checker: RwLock<Option<Arc<fortrolig_notice_check::Checker>>>,
+    /// The patients' decisions in force (`consent::ConsentCache`).
+    pub(crate) consent_cache: crate::consent::ConsentCache,
 }
 
 const PATIENTS: &str = "patients";
@@ -138,6 +140,7 @@ impl Clinic {
             events: tokio::sync::broadcast::channel(1024).0,
             notice_hub: app.inner.notices.clone(),
             checker: RwLock::new(None),
+            consent_cache: crate::consent::ConsentCache::default(),
         })
     }
 
@@ -385,6 +388,7 @@ impl Clinic {
             tx.commit().await?;
             self.anchor(&head).await?;
         }
+        self.consent_cache.forget(id);
         self.keyring
             .shred_patient_key(org.as_str(), id.as_bytes(), self.clock.now().as_micros())
             .await?;

@@ -6,6 +6,8 @@
 //! skips the patient's notices still waiting on it, and an ended portal skips them all
 //! and ends the patient's sessions, so nothing leaves after the patient said no.
 
+use std::collections::HashMap;
+
 use fortrolig_domain::Action;
 use fortrolig_domain::consent::{ConsentSubject, Consents, PortalService};
 use fortrolig_domain::info_pages::InfoPage;
@@ -98,13 +100,85 @@ async fn apply(
     Ok(())
 }
 
+/// The decisions in force per patient, kept in memory: every page and every message asks
+/// for them (twice per message sent). Every consent row is written through this
+/// `Clinic`, which forgets the patient's entry once the write is over, committed or not.
+/// A read that began before a change is not kept (the generation moved on), so an entry
+/// is never older than the last change.
+#[derive(Debug, Default)]
+pub(crate) struct ConsentCache {
+    inner: std::sync::Mutex<(u64, HashMap<PatientId, Consents>)>,
+}
+
+/// Patients remembered at most; when full, the cache starts again.
+const CACHED_PATIENTS: usize = 20_000;
+
+impl ConsentCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, HashMap<PatientId, Consents>)> {
+        // The map stays consistent even if a holder panicked.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The patient's entry, or the generation a read from the store must start at.
+    fn get(&self, patient: PatientId) -> Result<Consents, u64> {
+        let held = self.lock();
+        held.1.get(&patient).cloned().ok_or(held.0)
+    }
+
+    fn put(&self, patient: PatientId, consents: &Consents, read_at: u64) {
+        let mut held = self.lock();
+        if held.0 != read_at {
+            return;
+        }
+        if held.1.len() >= CACHED_PATIENTS {
+            held.1.clear();
+        }
+        held.1.insert(patient, consents.clone());
+    }
+
+    pub(crate) fn forget(&self, patient: PatientId) {
+        let mut held = self.lock();
+        held.0 += 1;
+        held.1.remove(&patient);
+    }
+}
+
 impl Clinic {
     /// The decisions in force for `patient`.
     pub async fn consents(&self, patient: PatientId) -> Result<Consents, ServiceError> {
+        let read_at = match self.consent_cache.get(patient) {
+            Ok(consents) => return Ok(consents),
+            Err(generation) => generation,
+        };
         let rows = self.store.consents_of(patient.as_bytes()).await?;
-        Ok(Consents::from_history(
-            rows.iter().map(|r| (r.subject.as_str(), r.granted)),
-        ))
+        let consents = Consents::from_history(rows.iter().map(|r| (r.subject.as_str(), r.granted)));
+        self.consent_cache.put(patient, &consents, read_at);
+        Ok(consents)
+    }
+
+    /// Writes consent rows in one audited act, and forgets the cached decisions after.
+    async fn write_consents(
+        &self,
+        ctx: &ActContext,
+        patient: PatientId,
+        object: &str,
+        rows: Vec<ConsentRow>,
+        now: i64,
+    ) -> Result<(), ServiceError> {
+        let id = patient.as_bytes().to_vec();
+        let written = self
+            .write(
+                ctx,
+                Action::ConsentChanged,
+                Some(patient),
+                object,
+                move |tx| Box::pin(async move { apply(tx, &id, &rows, now).await }),
+            )
+            .await;
+        self.consent_cache.forget(patient);
+        written
     }
 
     /// Every decision the patient (or the clinic, reopening the portal) made, oldest
@@ -202,15 +276,8 @@ impl Clinic {
             .collect::<Vec<_>>()
             .join(" ");
         let changed = rows.len();
-        let id = patient.as_bytes().to_vec();
-        self.write(
-            ctx,
-            Action::ConsentChanged,
-            Some(patient),
-            &format!("samtykke: {object}"),
-            move |tx| Box::pin(async move { apply(tx, &id, &rows, now).await }),
-        )
-        .await?;
+        self.write_consents(ctx, patient, &format!("samtykke: {object}"), rows, now)
+            .await?;
         Ok(changed)
     }
 
@@ -257,19 +324,12 @@ impl Clinic {
             version,
             now,
         )?];
-        let id = patient.as_bytes().to_vec();
-        self.write(
-            ctx,
-            Action::ConsentChanged,
-            Some(patient),
-            if open {
-                "portal gjenåpnet"
-            } else {
-                "portal avsluttet"
-            },
-            move |tx| Box::pin(async move { apply(tx, &id, &rows, now).await }),
-        )
-        .await
+        let object = if open {
+            "portal gjenåpnet"
+        } else {
+            "portal avsluttet"
+        };
+        self.write_consents(ctx, patient, object, rows, now).await
     }
 }
 
@@ -293,6 +353,27 @@ fn consent_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_that_began_before_a_change_is_not_kept_and_a_change_forgets_p4() {
+        let cache = ConsentCache::default();
+        let kari = PatientId::from_bytes([1; 16]);
+        let old = Consents::from_history([("tjeneste:meldinger", true)]);
+        // A read starts, a change is written meanwhile, the read ends: not kept.
+        let Err(read_at) = cache.get(kari) else {
+            panic!("empty cache")
+        };
+        cache.forget(kari);
+        cache.put(kari, &old, read_at);
+        let Err(read_at) = cache.get(kari) else {
+            panic!("the stale read was kept")
+        };
+        // A read with nothing in between is kept, until the next change.
+        cache.put(kari, &old, read_at);
+        assert_eq!(cache.get(kari), Ok(old));
+        cache.forget(kari);
+        assert!(cache.get(kari).is_err());
+    }
 
     #[test]
     fn a_no_to_a_service_stops_only_its_own_notices_p4() {
