@@ -24,7 +24,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use fortrolig_domain::messaging::{TextError, ThreadKind, ThreadStatus};
-use fortrolig_domain::notice::{NoticeChannel, NoticeKind, NoticeStatus};
+use fortrolig_domain::notice::{
+    MAX_TEMPLATE, NoticeChannel, NoticeKind, NoticeStatus, TemplateError,
+};
 use serde::Deserialize;
 
 use crate::html::escape;
@@ -184,6 +186,29 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
             tr(lang, "Teksten er for lang (høyst {n} tegn).").replace("{n}", &n.to_string())
         }
         TextError::Control => tr(lang, "Teksten inneholder tegn som ikke kan brukes.").into(),
+    }
+}
+
+/// Why a notice template was refused before the checker looked at it (the domain's
+/// `norwegian()`).
+pub(crate) fn template_error(lang: Lang, e: &TemplateError) -> String {
+    match e {
+        TemplateError::Empty => tr(lang, "Malen er tom.").into(),
+        TemplateError::TooLong => {
+            tr(lang, "Malen er lengre enn {n} tegn.").replace("{n}", &MAX_TEMPLATE.to_string())
+        }
+        TemplateError::UnknownPlaceholder(p) => {
+            tr(lang, "Ukjent eller uavsluttet plassholder: «{p}».").replace("{p}", p)
+        }
+        // The outer braces stay: the placeholder is shown as it is written in a template.
+        TemplateError::NotForThisKind(p) => tr(
+            lang,
+            "Denne typen varsel kan ikke bruke plassholderen {{p}}.",
+        )
+        .replace("{p}", p),
+        TemplateError::ControlCharacters => {
+            tr(lang, "Malen kan bare ha vanlig tekst og linjeskift.").into()
+        }
     }
 }
 
@@ -477,6 +502,15 @@ mod tests {
         }
         for e in [TextError::Empty, TextError::TooLong(7), TextError::Control] {
             assert_eq!(text_error(Lang::Nb, &e), e.norwegian());
+        }
+        for e in [
+            TemplateError::Empty,
+            TemplateError::TooLong,
+            TemplateError::UnknownPlaceholder("navn".into()),
+            TemplateError::NotForThisKind("kode".into()),
+            TemplateError::ControlCharacters,
+        ] {
+            assert_eq!(template_error(Lang::Nb, &e), e.norwegian());
         }
         use fortrolig_domain::attachment::Refusal;
         for r in [

@@ -20,7 +20,10 @@ use serde::Deserialize;
 use crate::admin::{Admin, Halt};
 use crate::error::WebError;
 use crate::html::{escape, page};
-use crate::i18n::{Lang, channel_name, notice_kind_name, notice_outcome, notice_status_name, tr};
+use crate::i18n::{
+    Lang, channel_name, n_, notice_kind_name, notice_outcome, notice_status_name, template_error,
+    tr,
+};
 use crate::portal_messages::visit;
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -335,14 +338,13 @@ async fn task_done(
     Ok(see_other(&here, None))
 }
 
-/// `GET /k/{clinic}/ansatt/varselmaler`: the clinic's wording and sender name.
-async fn templates(admin: Admin) -> Result<Response, Halt> {
-    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
-    let csrf = admin.csrf_field();
-    let sender = admin.clinic.notice_sender().await?.unwrap_or_default();
+/// One form per kind of notice and channel, each with the placeholders it may use.
+async fn template_forms(admin: &Admin, base: &str) -> Result<String, Halt> {
+    let (lang, csrf) = (admin.lang, admin.csrf_field());
     let mut forms = String::new();
     for kind in NoticeKind::ALL {
-        forms.push_str(&format!("<h2>{}</h2>\n", kind.display_name()));
+        let kname = notice_kind_name(lang, kind);
+        forms.push_str(&format!("<h2>{kname}</h2>\n"));
         for channel in NoticeChannel::ALL {
             let template = admin.clinic.notice_template(kind, channel).await?;
             let id = format!("{}-{}", kind.as_str(), channel.as_str());
@@ -351,43 +353,82 @@ async fn templates(admin: Admin) -> Result<Response, Halt> {
                 .iter()
                 .map(|p| format!("{{{}}}", p.name()))
                 .collect();
+            let cname = channel_name(lang, channel);
+            // `{liste}` last: the names filled in are themselves in braces.
+            let label = tr(lang, "{kanal} (plassholdere: {liste})")
+                .replace("{kanal}", cname)
+                .replace("{liste}", &names.join(", "));
             forms.push_str(&format!(
                 "<form method=\"post\" action=\"{base}/{kind}/{channel}\">\n{csrf}\n\
-                 <label for=\"{id}\">{cname} (plassholdere: {names})</label>\n\
+                 <label for=\"{id}\">{label}</label>\n\
                  <textarea id=\"{id}\" name=\"tekst\" rows=\"3\" autocomplete=\"off\">{text}</textarea>\n\
-                 <button type=\"submit\">Lagre<span class=\"skjult\"> {kname}, {cname}</span></button>\n</form>\n",
+                 <button type=\"submit\">{save}<span class=\"skjult\"> {kname}, {cname}</span></button>\n</form>\n",
                 kind = kind.as_str(),
                 channel = channel.as_str(),
-                cname = channel.display_name(),
-                kname = kind.display_name(),
-                names = names.join(", "),
+                save = tr(lang, "Lagre"),
                 text = escape(template.text()),
             ));
         }
     }
+    Ok(forms)
+}
+
+/// The sender name's form and the clinic's own rules for the checker.
+async fn sender_and_rules(admin: &Admin, base: &str) -> Result<String, Halt> {
+    let (lang, csrf) = (admin.lang, admin.csrf_field());
+    let sender = admin.clinic.notice_sender().await?.unwrap_or_default();
     let rules = admin.clinic.notice_rules().await?;
-    let body = format!(
-        "<h1>Varselmaler</h1>\n<p>Et varsel skal bare si at noe venter, aldri hva det gjelder: ingen diagnoser, \
-         legemidler, avdelingsnavn som røper en tilstand, fødselsnummer eller lenker. Hver mal kontrolleres når \
-         den lagres, og hvert varsel igjen før det sendes.</p>\n\
-         <h2>Avsendernavn</h2>\n<form method=\"post\" action=\"{base}/avsender\">\n{csrf}\n\
-         <label for=\"avsender\">Nøytralt avsendernavn (høyst 11 bokstaver, tall eller mellomrom)</label>\n\
+    Ok(format!(
+        "<h2>{sender_title}</h2>\n<form method=\"post\" action=\"{base}/avsender\">\n{csrf}\n\
+         <label for=\"avsender\">{sender_label}</label>\n\
          <input id=\"avsender\" name=\"avsender\" value=\"{sender}\" maxlength=\"11\" autocomplete=\"off\" required>\n\
-         <button type=\"submit\">Lagre avsendernavn</button>\n</form>\n\
-         <h2>Klinikkens telefonnumre og avdelingsnavn</h2>\n<p>Varsler skal ikke ha klinikkens telefonnumre, og ikke navn \
-         på avdelinger som røper hva pasienten behandles for. Ett per linje; kontrollen bruker dem i tillegg til sine egne lister.</p>\n\
+         <button type=\"submit\">{sender_save}</button>\n</form>\n\
+         <h2>{rules_title}</h2>\n<p>{rules_help}</p>\n\
          <form method=\"post\" action=\"{base}/regler\">\n{csrf}\n\
-         <label for=\"telefon\">Telefonnumre</label>\n<textarea id=\"telefon\" name=\"telefon\" rows=\"3\" autocomplete=\"off\">{phones}</textarea>\n\
-         <label for=\"avdelinger\">Avdelingsnavn (for eksempel *hjerteklinikk*)</label>\n\
+         <label for=\"telefon\">{phones_label}</label>\n<textarea id=\"telefon\" name=\"telefon\" rows=\"3\" autocomplete=\"off\">{phones}</textarea>\n\
+         <label for=\"avdelinger\">{departments_label}</label>\n\
          <textarea id=\"avdelinger\" name=\"avdelinger\" rows=\"3\" autocomplete=\"off\">{departments}</textarea>\n\
-         <button type=\"submit\">Lagre telefonnumre og avdelingsnavn</button>\n</form>\n{forms}\
-         <p><a href=\"/k/{org}/ansatt/\">Tilbake</a></p>",
+         <button type=\"submit\">{rules_save}</button>\n</form>\n",
+        sender_title = tr(lang, "Avsendernavn"),
+        sender_label = tr(
+            lang,
+            "Nøytralt avsendernavn (høyst 11 bokstaver, tall eller mellomrom)"
+        ),
+        sender_save = tr(lang, "Lagre avsendernavn"),
+        rules_title = tr(lang, "Klinikkens telefonnumre og avdelingsnavn"),
+        rules_help = tr(
+            lang,
+            "Varsler skal ikke ha klinikkens telefonnumre, og ikke navn på avdelinger som røper hva pasienten \
+             behandles for. Ett per linje; kontrollen bruker dem i tillegg til sine egne lister."
+        ),
+        phones_label = tr(lang, "Telefonnumre"),
+        departments_label = tr(lang, "Avdelingsnavn (for eksempel *hjerteklinikk*)"),
+        rules_save = tr(lang, "Lagre telefonnumre og avdelingsnavn"),
         sender = escape(&sender),
-        org = admin.org,
         phones = escape(&rules.sender_phones.join("\n")),
         departments = escape(&rules.extra_department_terms.join("\n")),
+    ))
+}
+
+/// `GET /k/{clinic}/ansatt/varselmaler`: the clinic's wording and sender name.
+async fn templates(admin: Admin) -> Result<Response, Halt> {
+    let lang = admin.lang;
+    let base = format!("/k/{}/ansatt/varselmaler", admin.org);
+    let body = format!(
+        "<h1>{title}</h1>\n<p>{intro}</p>\n{sender}{forms}<p><a href=\"/k/{org}/ansatt/\">{back}</a></p>",
+        title = tr(lang, "Varselmaler"),
+        intro = tr(
+            lang,
+            "Et varsel skal bare si at noe venter, aldri hva det gjelder: ingen diagnoser, legemidler, \
+             avdelingsnavn som røper en tilstand, fødselsnummer eller lenker. Hver mal kontrolleres når den lagres, \
+             og hvert varsel igjen før det sendes."
+        ),
+        sender = sender_and_rules(&admin, &base).await?,
+        forms = template_forms(&admin, &base).await?,
+        org = admin.org,
+        back = tr(lang, "Tilbake"),
     );
-    Ok(Html(page(Lang::Nb, "Varselmaler", &body)).into_response())
+    Ok(Html(page(lang, tr(lang, "Varselmaler"), &body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,8 +448,11 @@ async fn sender(admin: Admin, Form(form): Form<SenderForm>) -> Result<Response, 
     {
         Ok(()) => Ok(see_other(&base, None)),
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
-            "Ugyldig avsendernavn",
-            "Bruk 1 til 11 bokstaver (a–z), tall eller mellomrom, og et navn som ikke røper hva klinikken behandler.",
+            tr(admin.lang, "Ugyldig avsendernavn"),
+            tr(
+                admin.lang,
+                "Bruk 1 til 11 bokstaver (a–z), tall eller mellomrom, og et navn som ikke røper hva klinikken behandler.",
+            ),
             &base,
         )),
         Err(e) => Err(e.into()),
@@ -436,8 +480,11 @@ async fn rules(admin: Admin, Form(form): Form<RulesForm>) -> Result<Response, Ha
     {
         Ok(()) => Ok(see_other(&base, None)),
         Err(ServiceError::Invalid(_)) => Err(admin.refuse(
-            "Ikke lagret",
-            "Et telefonnummer har 5 til 12 sifre (med eller uten +47), og et avdelingsnavn er ett ord eller uttrykk per linje.",
+            tr(admin.lang, "Ikke lagret"),
+            tr(
+                admin.lang,
+                "Et telefonnummer har 5 til 12 sifre (med eller uten +47), og et avdelingsnavn er ett ord eller uttrykk per linje.",
+            ),
             &base,
         )),
         Err(e) => Err(e.into()),
@@ -450,16 +497,77 @@ struct TemplateForm {
     tekst: String,
 }
 
+/// The notice checker's explanations for staff, as `fortrolig_notice_check` words them in
+/// bokmål: listed here so the English catalogue has them (a unit test runs the checker's
+/// corpus and fails on one missing here). One not listed is shown in bokmål.
+const CHECKER_MESSAGES: [&str; 12] = [
+    n_(
+        "Fødselsnummer eller annet identitetsnummer (11 siffer). Varsler skal ikke inneholde identitetsnummer; fjern det.",
+    ),
+    n_(
+        "Elleve siffer etter «fnr», «fødselsnummer» eller lignende. Varsler skal ikke inneholde identitetsnummer; fjern det.",
+    ),
+    n_(
+        "Diagnosekode (ICD-10 eller ICPC-2). Varsler skal ikke vise helseopplysninger; be pasienten logge inn i stedet.",
+    ),
+    n_(
+        "Ord som viser diagnose eller helsetilstand. Varsler skal ikke vise helseopplysninger; be pasienten logge inn i stedet.",
+    ),
+    n_(
+        "Legemiddelnavn. Varsler skal ikke inneholde reseptinformasjon; skriv heller «Resepten din er klar».",
+    ),
+    n_("ATC-kode (legemiddel). Varsler skal ikke inneholde reseptinformasjon."),
+    n_(
+        "Ser ut som en dose (mengde, tabletter eller ganger daglig). Reseptinformasjon skal ikke stå i varsler; sjekk teksten.",
+    ),
+    n_(
+        "Avdelings- eller klinikknavn som kan avsløre helseforhold (for eksempel psykiatrisk poliklinikk eller gynekologisk avdeling). Bruk et nøytralt navn.",
+    ),
+    n_(
+        "Klinikkens eget telefonnummer. Avsenderens nummer bør ikke stå i varsler, fordi det kan avsløre avdelingen.",
+    ),
+    n_(
+        "Pasienten kan ikke svare, men teksten sier det ikke. Legg til for eksempel «Du kan ikke svare på denne meldingen.»",
+    ),
+    n_(
+        "Lenke i SMS. Varsler skal se like ut hver gang og ikke ligne nettfiske; skriv heller portalens adresse uten lenke.",
+    ),
+    n_(
+        "Lenke til en annen adresse enn klinikkens portal. Varsler skal bare lenke til virksomhetens egen portal.",
+    ),
+];
+
+/// The checker's findings (their messages) as a list, in `lang`.
+fn findings_list<'a>(lang: Lang, messages: impl Iterator<Item = &'a str>) -> String {
+    messages
+        .map(|message| {
+            let text = CHECKER_MESSAGES
+                .iter()
+                .find(|nb| **nb == message)
+                .map_or(message, |nb| tr(lang, nb));
+            format!("<li>{}</li>", escape(text))
+        })
+        .collect()
+}
+
 /// `POST …/{kind}/{channel}`: the clinic's wording, judged before it is saved.
 async fn save_template(admin: Admin, Form(form): Form<TemplateForm>) -> Result<Response, Halt> {
     admin.check(&form.csrf)?;
+    let lang = admin.lang;
     let base = format!("/k/{}/ansatt/varselmaler", admin.org);
     let kind = admin.part("kind", NoticeKind::parse)?;
     let channel = admin.part("channel", NoticeChannel::parse)?;
     let template = match Template::parse(kind, channel, &form.tekst) {
         Ok(t) => t,
-        Err(e) => return Err(admin.refuse("Malen ble ikke lagret", &e.norwegian(), &base)),
+        Err(e) => {
+            return Err(admin.refuse(
+                tr(lang, "Malen ble ikke lagret"),
+                &template_error(lang, &e),
+                &base,
+            ));
+        }
     };
+    let back = tr(lang, "Tilbake til malene");
     match admin
         .clinic
         .set_notice_template(&admin.ctx("varselmal"), &template)
@@ -467,34 +575,78 @@ async fn save_template(admin: Admin, Form(form): Form<TemplateForm>) -> Result<R
     {
         Ok(verdict) if verdict.findings.is_empty() => Ok(see_other(&base, None)),
         Ok(verdict) => {
-            let list: String = verdict
-                .findings
-                .iter()
-                .map(|f| format!("<li>{}</li>", escape(f.message)))
-                .collect();
             let body = format!(
-                "<h1>Malen er lagret, med advarsler</h1>\n<ul>{list}</ul>\n<p><a href=\"{base}\">Tilbake til malene</a></p>"
+                "<h1>{title}</h1>\n<ul>{list}</ul>\n<p><a href=\"{base}\">{back}</a></p>",
+                title = tr(lang, "Malen er lagret, med advarsler"),
+                list = findings_list(lang, verdict.findings.iter().map(|f| f.message)),
             );
-            Ok(Html(page(Lang::Nb, "Malen er lagret", &body)).into_response())
+            Ok(Html(page(lang, tr(lang, "Malen er lagret"), &body)).into_response())
         }
         Err(refused) => {
-            let list: String = refused
-                .verdict
-                .findings
-                .iter()
-                .map(|f| format!("<li>{}</li>", escape(f.message)))
-                .collect();
+            let title = tr(lang, "Malen ble ikke lagret");
             let body = format!(
-                "<h1>Malen ble ikke lagret</h1>\n<p>Kontrollen fant dette, og et slikt varsel ville aldri blitt sendt:</p>\n\
-                 <ul>{list}</ul>\n<p><a href=\"{base}\">Tilbake til malene</a></p>"
+                "<h1>{title}</h1>\n<p>{why}</p>\n<ul>{list}</ul>\n<p><a href=\"{base}\">{back}</a></p>",
+                why = tr(
+                    lang,
+                    "Kontrollen fant dette, og et slikt varsel ville aldri blitt sendt:"
+                ),
+                list = findings_list(lang, refused.verdict.findings.iter().map(|f| f.message)),
             );
             Err(Halt::page(
-                (
-                    StatusCode::BAD_REQUEST,
-                    Html(page(Lang::Nb, "Malen ble ikke lagret", &body)),
-                )
-                    .into_response(),
+                (StatusCode::BAD_REQUEST, Html(page(lang, title, &body))).into_response(),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fortrolig_notice_check::{Channel, Checker, ClinicRules, Replies};
+
+    /// Every explanation the checker gives on its own corpus (the same clinic set-up as
+    /// its test) is listed for translation, so none shows in bokmål to an English user.
+    #[test]
+    fn every_checker_message_has_a_translation_p10() {
+        let checker = Checker::new(ClinicRules {
+            sender_phones: vec!["22 33 44 55".into(), "+47 987 65 432".into()],
+            extra_department_terms: vec!["*solsikken*".into()],
+            portal_hosts: vec!["normland.no".into()],
+        });
+        assert!(checker.is_ok(), "the checker is built");
+        let Ok(checker) = checker else { return };
+        let corpus = include_str!("../../notice_check/tests/corpus.txt");
+        let mut seen = std::collections::BTreeSet::new();
+        for line in corpus
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+            let channel = if fields[0] == "sms" {
+                Channel::Sms
+            } else {
+                Channel::Email
+            };
+            let replies = if fields[1] == "open" {
+                Replies::Allowed
+            } else {
+                Replies::NotPossible
+            };
+            for f in checker.check(fields[4], channel, replies).findings {
+                assert!(
+                    CHECKER_MESSAGES.contains(&f.message),
+                    "not listed: {}",
+                    f.message
+                );
+                seen.insert(f.message);
+            }
+        }
+        // The corpus gives every explanation at least once: the list is not stale.
+        assert_eq!(seen.len(), CHECKER_MESSAGES.len(), "listed but never given");
+        assert_eq!(
+            findings_list(Lang::En, ["Malen er tom.", CHECKER_MESSAGES[5]].into_iter()),
+            "<li>Malen er tom.</li><li>ATC code (medicine). Notifications must not contain \
+             prescription information.</li>"
+        );
     }
 }

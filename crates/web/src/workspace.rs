@@ -439,7 +439,8 @@ fn portal_section(
         .map(|s| {
             format!(
                 "<tr><td>{}</td><td>{}</td></tr>\n",
-                s.key(),
+                // The names the patient chose by, not the stored keys.
+                crate::consent::label(lang, s),
                 match consents.decision(s) {
                     Some(true) => tr(lang, "Ja"),
                     Some(false) => tr(lang, "Nei"),

@@ -463,6 +463,75 @@ async fn admin_pages_in_english(
     Ok(())
 }
 
+/// The notice templates (the administrator's) and the staff notice log (a doctor's), in
+/// English (P10), with a template refusal; the templates' own texts are content and stay.
+async fn notice_pages_in_english(
+    routes: &axum::Router,
+    admin_cookie: &str,
+    doctor_cookie: &str,
+) -> TestResult {
+    let base = format!("/k/{ORG_A}/ansatt");
+    let page = call(
+        routes,
+        request(&format!("{base}/varselmaler"), Some(admin_cookie), None),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Notification templates</h1>",
+            "<h2>Sender name</h2>",
+            "<h2>New message</h2>",
+            "SMS (placeholders: ",
+            "Save sender name",
+        ],
+        &[
+            "<h1>Varselmaler</h1>",
+            "<h2>Avsendernavn</h2>",
+            "<h2>Ny melding</h2>",
+            "plassholdere",
+            "Lagre avsendernavn",
+        ],
+    );
+    let form = format!("csrf={}&tekst=Hei+{{ukjent}}", page.csrf());
+    let refused = call(
+        routes,
+        crate::web_support::post(
+            &format!("{base}/varselmaler/ny-melding/sms"),
+            admin_cookie,
+            &form,
+        )?,
+    )
+    .await?;
+    check_status(
+        &refused,
+        StatusCode::BAD_REQUEST,
+        "en",
+        &[
+            "<h1>The template was not saved</h1>",
+            "Unknown or unclosed placeholder",
+        ],
+        &["Malen ble ikke lagret", "Ukjent eller uavsluttet"],
+    );
+    let page = call(
+        routes,
+        request(&format!("{base}/varsler"), Some(doctor_cookie), None),
+    )
+    .await?;
+    check(
+        &page,
+        "en",
+        &[
+            "<h1>Notifications</h1>",
+            "<h2>Tasks</h2>",
+            "<h2>Notification log</h2>",
+        ],
+        &["<h1>Varsler</h1>", "<h2>Oppgaver</h2>", "Logg over varsler"],
+    );
+    Ok(())
+}
+
 async fn admin_and_passkey_pages_speak_english_when_asked_p10(env: &TestEnv) -> TestResult {
     let app = env.app().await?;
     let clinic = app.create_clinic(&org(ORG_A), "Språkklinikken").await?;
@@ -503,6 +572,7 @@ async fn admin_and_passkey_pages_speak_english_when_asked_p10(env: &TestEnv) -> 
     }
     let (admin_cookie, doctor_cookie) = (&cookies[0], &cookies[1]);
     admin_pages_in_english(&routes, admin_cookie, doctor, team).await?;
+    notice_pages_in_english(&routes, admin_cookie, doctor_cookie).await?;
 
     // The administrator's pages refuse anyone else, in the language the browser asks for
     // this time (the session cookie alone, no choice made).
@@ -541,8 +611,15 @@ async fn admin_and_passkey_pages_speak_english_when_asked_p10(env: &TestEnv) -> 
             "Grounds for access",
             "care relationship",
             "The patient portal",
+            // The patient's consents by their names, not their stored keys.
+            "<td>Messages with the clinic (e-consultation)</td>",
         ],
-        &["Grunnlag for tilgang", "Pasientportalen"],
+        &[
+            "Grunnlag for tilgang",
+            "Pasientportalen",
+            "tjeneste:",
+            "varsel:sms",
+        ],
     );
     let page = call(
         &routes,
