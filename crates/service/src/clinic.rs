@@ -103,6 +103,8 @@ pub struct Clinic {
     pub(crate) checker: RwLock<Option<Arc<fortrolig_notice_check::Checker>>>,
     /// The patients' decisions in force (`consent::ConsentCache`).
     pub(crate) consent_cache: crate::consent::ConsentCache,
+    /// Unwrapped thread keys for a short while (`thread_keys::KeyCache`).
+    pub(crate) key_cache: crate::thread_keys::KeyCache,
 }
 
 const PATIENTS: &str = "patients";
@@ -141,6 +143,7 @@ impl Clinic {
             notice_hub: app.inner.notices.clone(),
             checker: RwLock::new(None),
             consent_cache: crate::consent::ConsentCache::default(),
+            key_cache: crate::thread_keys::KeyCache::default(),
         })
     }
 
@@ -389,9 +392,12 @@ impl Clinic {
             self.anchor(&head).await?;
         }
         self.consent_cache.forget(id);
-        self.keyring
+        let shredded = self
+            .keyring
             .shred_patient_key(org.as_str(), id.as_bytes(), self.clock.now().as_micros())
-            .await?;
+            .await;
+        self.key_cache.forget_all();
+        shredded?;
         Ok(())
     }
 

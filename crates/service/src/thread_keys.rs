@@ -6,6 +6,10 @@
 //! of one conversation, as shredding the patient's key is of all their data. Notices,
 //! requests and corrections stay under the patient's key: they outlive a thread.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
 use fortrolig_domain::{PatientId, ThreadId};
 use fortrolig_store::{ThreadKeyRow, ThreadRow};
 use fortrolig_vault::{Aad, DataKey, Wrapped};
@@ -20,11 +24,73 @@ use crate::keys::{key_id, random_key_id};
 pub(crate) const ORPHAN_AFTER_MICROS: i64 = 60 * 60 * 1_000_000;
 
 /// The keys a thread's content needs.
+#[derive(Clone)]
 pub(crate) struct ThreadKeys {
     /// The patient's: for what outlives the thread (notices, corrections).
     pub patient: DataKey,
     /// The thread's own, or the patient's for a thread made before it had one.
     pub content: DataKey,
+}
+
+/// How long unwrapped keys are kept in memory after they were read.
+const KEPT_FOR: Duration = Duration::from_secs(120);
+/// Threads whose keys are kept at most; when full, the cache starts again.
+const KEPT_THREADS: usize = 4096;
+
+/// Unwrapped thread keys for a short while: every message to or from a thread needs them,
+/// and the key ring is another database. Shredding forgets them first thing after the
+/// key ring's rows are gone; a read that began before is not kept (the generation moved
+/// on), so no shredded key is held after its shredding returns.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    inner: Mutex<Generation>,
+}
+
+/// The generation (moved on by every shredding) and the keys kept, by thread id.
+type Generation = (u64, HashMap<Vec<u8>, (Instant, ThreadKeys)>);
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyCache({})", self.lock().1.len())
+    }
+}
+
+impl KeyCache {
+    fn lock(&self) -> MutexGuard<'_, Generation> {
+        // The map stays consistent even if a holder panicked.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The thread's keys, or the generation a read from the key ring must start at.
+    fn get(&self, thread: &[u8]) -> Result<ThreadKeys, u64> {
+        let held = self.lock();
+        match held.1.get(thread) {
+            Some((at, keys)) if at.elapsed() < KEPT_FOR => Ok(keys.clone()),
+            _ => Err(held.0),
+        }
+    }
+
+    fn put(&self, thread: &[u8], keys: &ThreadKeys, read_at: u64) {
+        let mut held = self.lock();
+        if held.0 != read_at {
+            return;
+        }
+        if held.1.len() >= KEPT_THREADS {
+            held.1.retain(|_, (at, _)| at.elapsed() < KEPT_FOR);
+            if held.1.len() >= KEPT_THREADS {
+                held.1.clear();
+            }
+        }
+        held.1
+            .insert(thread.to_vec(), (Instant::now(), keys.clone()));
+    }
+
+    /// Forgets every key (a patient or a thread was shredded).
+    pub(crate) fn forget_all(&self) {
+        let mut held = self.lock();
+        held.0 += 1;
+        held.1.clear();
+    }
 }
 
 fn wrap_context(org: &str, thread: &[u8]) -> Aad {
@@ -64,6 +130,16 @@ impl Clinic {
     /// The keys of a stored thread. A thread whose own key is gone has been deleted
     /// (it can only come back with an older backup, and a restore deletes it again).
     pub(crate) async fn thread_keys(&self, row: &ThreadRow) -> Result<ThreadKeys, ServiceError> {
+        let read_at = match self.key_cache.get(&row.id) {
+            Ok(keys) => return Ok(keys),
+            Err(generation) => generation,
+        };
+        let keys = self.read_thread_keys(row).await?;
+        self.key_cache.put(&row.id, &keys, read_at);
+        Ok(keys)
+    }
+
+    async fn read_thread_keys(&self, row: &ThreadRow) -> Result<ThreadKeys, ServiceError> {
         let patient = patient_id(&row.patient_id)?;
         let (patient_row, thread_row) = self
             .keyring
@@ -88,9 +164,12 @@ impl Clinic {
 
     /// Destroys the keys of threads that are deleted (their rows already gone).
     pub(crate) async fn shred_thread_keys(&self, threads: &[Vec<u8>]) -> Result<(), ServiceError> {
-        self.keyring
+        let shredded = self
+            .keyring
             .shred_thread_keys(self.org().as_str(), threads)
-            .await?;
+            .await;
+        self.key_cache.forget_all();
+        shredded?;
         Ok(())
     }
 
@@ -124,5 +203,36 @@ impl Clinic {
             .filter(|id| kept.binary_search(id).is_err())
             .map(|id| crate::messaging::thread_id(&id))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fortrolig_vault::KeyId;
+
+    use super::*;
+
+    #[test]
+    fn a_key_read_before_a_shredding_is_not_kept_after_it_x4() -> Result<(), ServiceError> {
+        let cache = KeyCache::default();
+        let keys = ThreadKeys {
+            patient: DataKey::generate(KeyId([1; 16]))?,
+            content: DataKey::generate(KeyId([2; 16]))?,
+        };
+        // A read starts, a shredding ends meanwhile, the read ends: not kept.
+        let read_at = cache.get(b"t1").err().unwrap_or(u64::MAX);
+        cache.forget_all();
+        cache.put(b"t1", &keys, read_at);
+        assert!(cache.get(b"t1").is_err());
+        // A read with nothing in between is kept, until the next shredding.
+        let read_at = cache.get(b"t1").err().unwrap_or(u64::MAX);
+        cache.put(b"t1", &keys, read_at);
+        assert_eq!(
+            cache.get(b"t1").ok().map(|k| k.content.id()),
+            Some(KeyId([2; 16]))
+        );
+        cache.forget_all();
+        assert!(cache.get(b"t1").is_err());
+        Ok(())
     }
 }
