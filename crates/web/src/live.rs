@@ -29,8 +29,8 @@ pub(crate) async fn session_open(clinic: &Clinic, session: &Session) -> bool {
         })
 }
 
-/// Completes when the process is asked to stop (SIGTERM or Ctrl-C), as the server's own
-/// shutdown does, so a graceful shutdown is not held up by long-lived streams.
+/// Completes when the process is asked to stop (SIGTERM or Ctrl-C): the server's graceful
+/// shutdown waits for it, and every stream ends on it so that shutdown is not held up.
 pub(crate) fn shutdown() -> Pin<Box<dyn Future<Output = ()> + Send>> {
     Box::pin(async {
         let ctrl_c = async {

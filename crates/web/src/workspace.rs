@@ -19,6 +19,21 @@ use crate::respond::{clinic_of, message, see_other};
 
 /// A message page whose link leads back to the workspace, in `lang` (`title` and `text`
 /// already translated).
+/// The refusal of health data to someone who has not finished the clinic's training.
+pub(crate) fn training_missing(lang: Lang, org: &OrgNumber) -> Response {
+    refuse_in(
+        lang,
+        StatusCode::FORBIDDEN,
+        tr(lang, "Opplæring mangler"),
+        tr(
+            lang,
+            "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
+             Kontakt klinikkens administrator.",
+        ),
+        org,
+    )
+}
+
 pub(crate) fn refuse_in(
     lang: Lang,
     status: StatusCode,
@@ -330,17 +345,7 @@ pub(crate) async fn patient(
             )),
         )
             .into_response()),
-        Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(refuse_in(
-            lang,
-            StatusCode::FORBIDDEN,
-            tr(lang, "Opplæring mangler"),
-            tr(
-                lang,
-                "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
-                 Kontakt klinikkens administrator.",
-            ),
-            &org,
-        )),
+        Err(AccessError::Denied(DenyReason::TrainingMissing)) => Ok(training_missing(lang, &org)),
         Err(AccessError::Denied(_)) => Ok(refuse_in(
             lang,
             StatusCode::FORBIDDEN,

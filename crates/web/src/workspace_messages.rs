@@ -34,7 +34,7 @@ use crate::html::{escape, page};
 use crate::i18n::{Lang, tr};
 use crate::router::AppState;
 use crate::source::RequestSource;
-use crate::workspace::{actor, refuse_in, staff_session, step_up};
+use crate::workspace::{actor, refuse_in, staff_session, step_up, training_missing};
 
 /// An upload: the largest attachment and room for the text and the form around it.
 const UPLOAD_LIMIT: usize = MAX_ATTACHMENT_BYTES + 64 * 1024;
@@ -224,17 +224,7 @@ async fn refusal(
             )
                 .into_response())
         }
-        AccessError::Denied(DenyReason::TrainingMissing) => Ok(refuse_in(
-            lang,
-            StatusCode::FORBIDDEN,
-            tr(lang, "Opplæring mangler"),
-            tr(
-                lang,
-                "Klinikken krever at du har fullført opplæringen i løsningen før du får tilgang til helseopplysninger. \
-                 Kontakt klinikkens administrator.",
-            ),
-            org,
-        )),
+        AccessError::Denied(DenyReason::TrainingMissing) => Ok(training_missing(lang, org)),
         AccessError::Denied(_) => Ok(refuse_in(
             lang,
             StatusCode::FORBIDDEN,
