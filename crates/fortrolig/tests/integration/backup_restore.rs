@@ -58,9 +58,8 @@ fn wipe(env: &TestEnv) -> TestResult {
 async fn backup_wipe_restore_verify_round_trip_x7(env: &TestEnv) -> TestResult {
     populate(env).await?;
     let file = env.dir.path().join("full.frt");
-    let out = env.cli(&["backup", "--out", file.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("2 clinic(s)"), "{}", stdout(&out));
+    let taken = env.backup_to(&file);
+    assert!(taken.contains("2 clinic(s)"), "{taken}");
 
     wipe(env)?;
     let out = env.cli(&["restore", file.to_str().unwrap_or_default()]);
@@ -106,8 +105,7 @@ async fn damaged_cut_or_foreign_backups_are_refused_and_lose_nothing_x7(
 ) -> TestResult {
     populate(env).await?;
     let file = env.dir.path().join("full.frt");
-    let out = env.cli(&["backup", "--out", file.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.backup_to(&file);
     let good = std::fs::read(&file)?;
 
     let mut flipped = good.clone();

@@ -17,7 +17,7 @@ use fortrolig_service::{
 use fortrolig_web::{AppState, router};
 
 use crate::notices::{Setup, exchange, setup};
-use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org, stderr, stdout};
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, org};
 use crate::web_support::{Res, call, encode, get, post, session_cookie, staff_with_role};
 
 const DAY: i64 = 86_400_000_000;
@@ -713,8 +713,7 @@ async fn a_deleted_conversation_cannot_come_back_from_an_earlier_backup_p9_x4(
     }
     app.close().await;
     let before = env.dir.path().join("before.frt");
-    let out = env.cli(&["backup", "--out", before.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.backup_to(&before);
 
     let app = env.app().await?;
     let clinic = app.clinic(&org(ORG_A)).await?;
@@ -744,12 +743,10 @@ async fn a_deleted_conversation_cannot_come_back_from_an_earlier_backup_p9_x4(
     assert!(gone.1.is_none(), "the conversation's key is destroyed");
     app.close().await;
 
-    let out = env.cli(&["restore", before.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let restored = env.restore_from(&before);
     assert!(
-        stdout(&out).contains("1 deleted conversation(s) left out"),
-        "{}",
-        stdout(&out)
+        restored.contains("1 deleted conversation(s) left out"),
+        "{restored}"
     );
     let app = env.app().await?;
     let clinic = app.clinic(&org(ORG_A)).await?;

@@ -20,9 +20,7 @@ use fortrolig_service::{
 };
 
 use crate::notices::{Setup, audited, exchange, no_more_sms, setup, statuses};
-use crate::support::{
-    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, png_with, stderr, stdout,
-};
+use crate::support::{ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, png_with};
 use crate::web_support::Res;
 
 const DAY: i64 = 86_400_000_000;
@@ -206,10 +204,8 @@ async fn expired_content_disappears_from_the_store_and_later_backups_journal_con
 
     // A backup taken now holds none of it: restored, the open thread is all there is.
     let backup = env.dir.path().join("after.frt");
-    let out = env.cli(&["backup", "--out", backup.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = env.cli(&["restore", backup.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.backup_to(&backup);
+    env.restore_from(&backup);
     let app = env.app().await?;
     let clinic = app.clinic(&org(ORG_A)).await?;
     assert!(clinic.store().thread(plain.as_bytes()).await?.is_none());
@@ -255,8 +251,7 @@ async fn a_patient_who_ended_the_portal_is_crypto_shredded_when_nothing_is_left_
     app.close().await;
 
     let before = env.dir.path().join("before.frt");
-    let out = env.cli(&["backup", "--out", before.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.backup_to(&before);
 
     // The thread period (90 days by default) after the end: the thread goes, and with
     // nothing left, the patient goes as a whole.
@@ -278,12 +273,10 @@ async fn a_patient_who_ended_the_portal_is_crypto_shredded_when_nothing_is_left_
 
     // The backup from before still holds the sealed thread, but it cannot be opened:
     // the patient's key is gone, and a restore leaves them out.
-    let out = env.cli(&["restore", before.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let restored = env.restore_from(&before);
     assert!(
-        stdout(&out).contains("1 shredded patient(s) left out"),
-        "{}",
-        stdout(&out)
+        restored.contains("1 shredded patient(s) left out"),
+        "{restored}"
     );
     let app = env.app().await?;
     let clinic = app.clinic(&org(ORG_A)).await?;

@@ -4,7 +4,7 @@
 use fortrolig_service::ServiceError;
 
 use crate::support::{
-    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, stderr, stdout,
+    ORG_A, TestEnv, TestResult, both_backends, ctx, find_marker, org, patient, stderr,
     synthetic_fnr,
 };
 
@@ -29,8 +29,7 @@ async fn shredded_patient_is_unreadable_live_and_in_earlier_backups_x4(
     app.close().await;
 
     let backup = env.dir.path().join("before.frt");
-    let out = env.cli(&["backup", "--out", backup.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.backup_to(&backup);
 
     let out = env.cli(&[
         "patient",
@@ -65,12 +64,10 @@ async fn shredded_patient_is_unreadable_live_and_in_earlier_backups_x4(
     );
 
     // Restoring the backup taken before does not bring the patient back.
-    let out = env.cli(&["restore", backup.to_str().unwrap_or_default()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let restored = env.restore_from(&backup);
     assert!(
-        stdout(&out).contains("1 shredded patient(s) left out"),
-        "{}",
-        stdout(&out)
+        restored.contains("1 shredded patient(s) left out"),
+        "{restored}"
     );
     let app = env.app().await?;
     let clinic = app.clinic(&org(ORG_A)).await?;

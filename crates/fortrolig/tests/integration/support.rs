@@ -142,6 +142,20 @@ impl TestEnv {
         cmd.output().expect("run fortrolig")
     }
 
+    /// `fortrolig backup --out FILE`, which must succeed; returns what it printed.
+    pub fn backup_to(&self, file: &std::path::Path) -> String {
+        let out = self.cli(&["backup", "--out", file.to_str().unwrap_or_default()]);
+        assert!(out.status.success(), "backup: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// `fortrolig restore FILE`, which must succeed; returns what it printed.
+    pub fn restore_from(&self, file: &std::path::Path) -> String {
+        let out = self.cli(&["restore", file.to_str().unwrap_or_default()]);
+        assert!(out.status.success(), "restore: {}", stderr(&out));
+        stdout(&out)
+    }
+
     /// Every byte the backend keeps: the files under the data directory (SQLite, with
     /// -wal and -journal files), or a pg_dump of each of this test's databases.
     pub fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
