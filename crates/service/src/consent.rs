@@ -17,6 +17,7 @@ use fortrolig_store::{ClinicTx, ConsentRow, StoreError};
 
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
+use crate::notices::skip_reason;
 use crate::sessions::SessionSubject;
 
 /// The clinic's text the patient decides on, and its version: a digest of exactly what
@@ -51,8 +52,8 @@ pub enum Stopped {
 
 fn why_skipped(subject: ConsentSubject) -> &'static str {
     match subject {
-        ConsentSubject::Portal => "portal-ended",
-        _ => "consent-withdrawn",
+        ConsentSubject::Portal => skip_reason::PORTAL_ENDED,
+        _ => skip_reason::CONSENT_WITHDRAWN,
     }
 }
 

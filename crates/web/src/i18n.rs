@@ -272,21 +272,22 @@ pub(crate) fn notice_outcome(
     status: NoticeStatus,
     findings: Option<&str>,
 ) -> &'static str {
+    use fortrolig_service::notices::skip_reason as why;
     let has =
         |reason: &str| findings.is_some_and(|f| f.split(',').any(|part| part.trim() == reason));
     if status != NoticeStatus::Skipped {
         return notice_status_name(lang, status);
     }
-    if has("consent-withdrawn") {
+    if has(why::CONSENT_WITHDRAWN) {
         tr(lang, "Ikke sendt: du har sagt nei til slike varsler")
-    } else if has("portal-ended") {
+    } else if has(why::PORTAL_ENDED) {
         tr(lang, "Ikke sendt: du har avsluttet bruken av portalen")
-    } else if has("krr:reservert") {
+    } else if has(why::KRR_RESERVED) {
         tr(
             lang,
             "Ikke sendt: du har reservert deg i Kontakt- og reservasjonsregisteret",
         )
-    } else if has("no-address") || has("krr:kan-ikke-varsles") {
+    } else if has(why::NO_ADDRESS) || has(why::KRR_CANNOT_NOTIFY) {
         tr(lang, "Ikke sendt: vi har ingen adresse å sende til")
     } else {
         notice_status_name(lang, status)

@@ -210,7 +210,7 @@ impl Clinic {
                 .map_err(|e| SendError::Retry(e.to_string()))?
                 .notice_allowed(kind, channel)
         {
-            *note = Some("consent-withdrawn");
+            *note = Some(super::skip_reason::CONSENT_WITHDRAWN);
             return Ok(Handed::Withheld);
         }
         let given = open("address", row.address.as_ref())?;

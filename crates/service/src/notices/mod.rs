@@ -26,6 +26,19 @@ pub use bounce::{Bounce, read_bounce};
 pub use dispatch::Outbound;
 pub use krr::KrrLookup;
 
+/// Why a notice was not sent, as kept in its findings: the patient's pages explain these.
+pub mod skip_reason {
+    pub use super::krr::{CANNOT_NOTIFY as KRR_CANNOT_NOTIFY, RESERVED as KRR_RESERVED};
+    /// The patient said no to the notice's channel or service after it was made.
+    pub const CONSENT_WITHDRAWN: &str = "consent-withdrawn";
+    /// The patient ended their use of the portal.
+    pub const PORTAL_ENDED: &str = "portal-ended";
+    /// The clinic holds no address for the channel.
+    pub const NO_ADDRESS: &str = "no-address";
+    /// Neither the clinic nor the installation has a sender name (N3).
+    pub const NO_SENDER_NAME: &str = "no-sender-name";
+}
+
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
 
@@ -338,10 +351,14 @@ impl Clinic {
                 verdict.verdict = Outcome::Block;
             }
             let (status, findings) = match (&address, verdict.verdict) {
-                _ if sender.is_empty() => {
-                    (NoticeStatus::Skipped, Some("no-sender-name".to_owned()))
-                }
-                (None, _) => (NoticeStatus::Skipped, Some("no-address".to_owned())),
+                _ if sender.is_empty() => (
+                    NoticeStatus::Skipped,
+                    Some(skip_reason::NO_SENDER_NAME.to_owned()),
+                ),
+                (None, _) => (
+                    NoticeStatus::Skipped,
+                    Some(skip_reason::NO_ADDRESS.to_owned()),
+                ),
                 (Some(_), Outcome::Block) => (NoticeStatus::Blocked, Some(rule_names(&verdict))),
                 (Some(_), Outcome::Warn) => (NoticeStatus::Queued, Some(rule_names(&verdict))),
                 (Some(_), Outcome::Allow) => (NoticeStatus::Queued, None),
