@@ -112,16 +112,27 @@ impl ClinicStore {
     /// Starts a write. The audit state is locked first, so concurrent writers (also from
     /// other processes) queue rather than fork the log.
     pub async fn begin(&self) -> Result<ClinicTx, StoreError> {
-        let mut tx = self.db.pool.begin().await?;
-        let lock = match self.db.dialect {
+        // Each statement is a hand-off to the database (a thread on SQLite, a round trip
+        // on PostgreSQL), so the lock is taken with the `BEGIN` or with the read of the
+        // log's frontier that every audited write makes next.
+        let (tx, locked_frontier) = match self.db.dialect {
             // Taking the write lock at once avoids a deferred transaction failing later.
-            Dialect::Sqlite => "UPDATE audit_state SET id = id WHERE id = 1",
-            Dialect::Postgres => "SELECT id FROM audit_state WHERE id = 1 FOR UPDATE",
+            Dialect::Sqlite => (self.db.pool.begin_with("BEGIN IMMEDIATE").await?, None),
+            Dialect::Postgres => {
+                let mut tx = self.db.pool.begin().await?;
+                let frontier: Option<Vec<u8>> = sqlx::query_scalar(
+                    "SELECT frontier FROM audit_state WHERE id = 1 FOR UPDATE",
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                (tx, Some(frontier))
+            }
         };
-        tx.execute(lock).await?;
         Ok(ClinicTx {
             tx,
             org: self.org.clone(),
+            dialect: self.db.dialect,
+            locked_frontier,
         })
     }
 
@@ -291,14 +302,21 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(LogEntry, Vec<u8>), StoreE
 pub struct ClinicTx {
     tx: Transaction<'static, Any>,
     org: OrgNumber,
+    dialect: Dialect,
+    /// The frontier as read when the lock was taken (PostgreSQL), until first asked for.
+    locked_frontier: Option<Option<Vec<u8>>>,
 }
 
 impl ClinicTx {
     pub async fn frontier(&mut self) -> Result<Frontier, StoreError> {
-        let bytes: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
-                .fetch_optional(&mut *self.tx)
-                .await?;
+        let bytes: Option<Vec<u8>> = match self.locked_frontier.take() {
+            Some(read) => read,
+            None => {
+                sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+            }
+        };
         match bytes {
             None => Ok(Frontier::default()),
             Some(b) => Frontier::from_bytes(&b)
@@ -419,17 +437,39 @@ impl ClinicTx {
         latest: &SignedTreeHead,
         checkpoints: &[&SignedTreeHead],
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
-             ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
-        )
-        .bind(frontier.to_bytes())
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query("DELETE FROM audit_tree_heads WHERE kind = 'latest'")
+        self.locked_frontier = None;
+        // One statement (one hand-off) for the three changes: SQLite runs a list of
+        // statements in order; PostgreSQL, which takes one statement with parameters,
+        // gets them as data-modifying `WITH` parts. The old head is kept there only if
+        // it is the same one, which is then replaced in place.
+        let sql = match self.dialect {
+            Dialect::Sqlite => {
+                "INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier; \
+                 DELETE FROM audit_tree_heads WHERE kind = 'latest'; \
+                 INSERT INTO audit_tree_heads (tree_size, kind, root, signed_at, key_version, signature) \
+                 VALUES ($2, 'latest', $3, $4, $5, $6)"
+            }
+            Dialect::Postgres => {
+                "WITH state AS (INSERT INTO audit_state (id, frontier) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier), \
+                 old AS (DELETE FROM audit_tree_heads WHERE kind = 'latest' AND tree_size <> $2) \
+                 INSERT INTO audit_tree_heads (tree_size, kind, root, signed_at, key_version, signature) \
+                 VALUES ($2, 'latest', $3, $4, $5, $6) \
+                 ON CONFLICT (kind, tree_size) DO UPDATE SET root = excluded.root, \
+                 signed_at = excluded.signed_at, key_version = excluded.key_version, \
+                 signature = excluded.signature"
+            }
+        };
+        sqlx::query(sql)
+            .bind(frontier.to_bytes())
+            .bind(latest.head.size as i64)
+            .bind(latest.head.root.as_slice())
+            .bind(latest.head.signed_at)
+            .bind(i64::from(latest.key_version))
+            .bind(&latest.signature)
             .execute(&mut *self.tx)
             .await?;
-        self.insert_head("latest", latest).await?;
         for head in checkpoints {
             self.insert_head("checkpoint", head).await?;
         }
@@ -476,7 +516,15 @@ impl ClinicTx {
             let values: Vec<String> = (0..chunk.len())
                 .map(|r| {
                     let n = r * 14;
-                    let cells: Vec<String> = (1..=14).map(|c| format!("${}", n + c)).collect();
+                    let cells: Vec<String> = (1..=14)
+                        .map(|c| match self.dialect {
+                            // Anonymous on SQLite: it looks each named parameter up in a
+                            // list, when parsing and when binding, which for 896 values is
+                            // most of the statement's cost.
+                            Dialect::Sqlite => "?".to_owned(),
+                            Dialect::Postgres => format!("${}", n + c),
+                        })
+                        .collect();
                     format!("({})", cells.join(", "))
                 })
                 .collect();
@@ -527,6 +575,10 @@ impl ClinicTx {
 
     pub fn org(&self) -> &OrgNumber {
         &self.org
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {

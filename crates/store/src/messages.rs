@@ -1,6 +1,7 @@
 //! Threads, messages and attachments in a clinic's store (issue 4). Content columns hold
 //! ciphertext only; the service seals and opens them.
 
+use crate::backend::Dialect;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
 
@@ -239,21 +240,38 @@ impl ClinicTx {
         attachments: &[AttachmentRow],
         status: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO messages (id, thread_id, author_kind, author_id, internal, body, \
-             journal_worthy, created_at, read_at, recalled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
-        )
-        .bind(&row.id)
-        .bind(&row.thread_id)
-        .bind(&row.author_kind)
-        .bind(&row.author_id)
-        .bind(i64::from(row.internal))
-        .bind(&row.body)
-        .bind(i64::from(row.journal_worthy))
-        .bind(row.created_at)
-        .execute(self.conn())
-        .await?;
+        // The message and its thread's new status in one statement (one hand-off to
+        // the database per message): a list of statements on SQLite, a data-modifying
+        // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
+        // clock again.
+        let sql = match self.dialect() {
+            Dialect::Sqlite => {
+                "INSERT INTO messages (id, thread_id, author_kind, author_id, internal, body, \
+                 journal_worthy, created_at, read_at, recalled_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL); \
+                 UPDATE threads SET status = $9, updated_at = $8, \
+                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2"
+            }
+            Dialect::Postgres => {
+                "WITH message AS (INSERT INTO messages (id, thread_id, author_kind, author_id, \
+                 internal, body, journal_worthy, created_at, read_at, recalled_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)) \
+                 UPDATE threads SET status = $9, updated_at = $8, \
+                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2"
+            }
+        };
+        sqlx::query(sql)
+            .bind(&row.id)
+            .bind(&row.thread_id)
+            .bind(&row.author_kind)
+            .bind(&row.author_id)
+            .bind(i64::from(row.internal))
+            .bind(&row.body)
+            .bind(i64::from(row.journal_worthy))
+            .bind(row.created_at)
+            .bind(status)
+            .execute(self.conn())
+            .await?;
         for a in attachments {
             sqlx::query(
                 "INSERT INTO attachments (id, message_id, media_type, size, content) \
@@ -267,16 +285,6 @@ impl ClinicTx {
             .execute(self.conn())
             .await?;
         }
-        sqlx::query(
-            // A message in a thread left closed starts its retention clock again.
-            "UPDATE threads SET status = $1, updated_at = $2, \
-             closed_at = CASE WHEN $1 = 'lukket' THEN $2 ELSE NULL END WHERE id = $3",
-        )
-        .bind(status)
-        .bind(row.created_at)
-        .bind(&row.thread_id)
-        .execute(self.conn())
-        .await?;
         Ok(())
     }
 
