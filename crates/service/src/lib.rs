@@ -38,7 +38,7 @@ pub use info_pages::ShownPage;
 pub use innsyn::{Innsyn, InnsynRead};
 pub use messaging::{
     AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
-    ThreadEvent, ThreadSummary, ThreadView,
+    ThreadEvent, ThreadReadAhead, ThreadSummary, ThreadView,
 };
 pub use notices::{KrrLookup, NoticeSettings, NoticeSummary, Outbound, StaffTask, TemplateRefused};
 pub use passkeys::{

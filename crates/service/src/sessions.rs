@@ -5,7 +5,7 @@
 use std::fmt;
 
 use fortrolig_domain::access::Level;
-use fortrolig_domain::{Action, Actor, Outcome, PatientId, Source, StaffId, Timestamp};
+use fortrolig_domain::{Action, Actor, Outcome, PatientId, Source, StaffId, ThreadId, Timestamp};
 use fortrolig_store::{SessionRow, StoreError};
 use ring::digest::{SHA256, digest};
 
@@ -14,6 +14,7 @@ use fortrolig_vault::{Aad, DataKey};
 use crate::clinic::{ActContext, Clinic};
 use crate::consent::Stopped;
 use crate::error::ServiceError;
+use crate::messaging::ThreadReadAhead;
 
 pub const IDLE_LIMIT_MICROS: i64 = 30 * 60 * 1_000_000;
 pub const ABSOLUTE_LIMIT_MICROS: i64 = 120 * 60 * 1_000_000;
@@ -309,7 +310,35 @@ impl Clinic {
         &self,
         token: &SessionToken,
     ) -> Result<Result<Session, SessionProblem>, ServiceError> {
-        let Some(row) = self.store.session(&token.hash()).await? else {
+        let row = self.store.session(&token.hash()).await?;
+        self.checked_session(row).await
+    }
+
+    /// The session a token names, as `session` does, and one of its patient's threads
+    /// read in the same statement, for a request about that thread (a patient's
+    /// message: one read fewer on the busiest write).
+    pub async fn session_and_thread(
+        &self,
+        token: &SessionToken,
+        thread: ThreadId,
+    ) -> Result<(Result<Session, SessionProblem>, ThreadReadAhead), ServiceError> {
+        let (session, row) = match self
+            .store
+            .session_and_thread(&token.hash(), thread.as_bytes())
+            .await?
+        {
+            Some((session, row)) => (Some(session), row),
+            None => (None, None),
+        };
+        let session = self.checked_session(session).await?;
+        Ok((session, ThreadReadAhead { thread, row }))
+    }
+
+    async fn checked_session(
+        &self,
+        row: Option<SessionRow>,
+    ) -> Result<Result<Session, SessionProblem>, ServiceError> {
+        let Some(row) = row else {
             return Ok(Err(SessionProblem::Unknown));
         };
         if row.ended_at.is_some() {

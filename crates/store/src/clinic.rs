@@ -120,11 +120,10 @@ impl ClinicStore {
             Dialect::Sqlite => (self.db.pool.begin_with("BEGIN IMMEDIATE").await?, None),
             Dialect::Postgres => {
                 let mut tx = self.db.pool.begin().await?;
-                let frontier: Option<Vec<u8>> = sqlx::query_scalar(
-                    "SELECT frontier FROM audit_state WHERE id = 1 FOR UPDATE",
-                )
-                .fetch_optional(&mut *tx)
-                .await?;
+                let frontier: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1 FOR UPDATE")
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 (tx, Some(frontier))
             }
         };

@@ -41,6 +41,37 @@ type ThreadTuple = (
 const THREAD: &str = "SELECT id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
      cannot_answer, started_by, created_at, updated_at, key_id FROM threads";
 
+/// The thread columns of `THREAD` for a query that names the table `t`.
+pub(crate) const THREAD_COLUMNS_T: &str = "t.id, t.patient_id, t.kind, t.subject, t.status, \
+     t.assigned_staff, t.assigned_team, t.cannot_answer, t.started_by, t.created_at, \
+     t.updated_at, t.key_id";
+
+/// A thread from the columns of `THREAD_COLUMNS_T` starting at `first`, if the row has
+/// one (a left join that found none has `NULL` there).
+pub(crate) fn thread_from_row(
+    row: &sqlx::any::AnyRow,
+    first: usize,
+) -> Result<Option<ThreadRow>, StoreError> {
+    use sqlx::Row;
+    let Some(id) = row.try_get::<Option<Vec<u8>>, _>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some(thread_from((
+        id,
+        row.try_get(first + 1)?,
+        row.try_get(first + 2)?,
+        row.try_get(first + 3)?,
+        row.try_get(first + 4)?,
+        row.try_get(first + 5)?,
+        row.try_get(first + 6)?,
+        row.try_get(first + 7)?,
+        row.try_get(first + 8)?,
+        row.try_get(first + 9)?,
+        row.try_get(first + 10)?,
+        row.try_get(first + 11)?,
+    ))))
+}
+
 fn thread_from(t: ThreadTuple) -> ThreadRow {
     ThreadRow {
         id: t.0,

@@ -31,14 +31,16 @@ use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Subjec
 use fortrolig_domain::attachment::MAX_ATTACHMENT_BYTES;
 use fortrolig_domain::consent::PortalService;
 use fortrolig_domain::{OrgNumber, PatientId, ThreadId};
-use fortrolig_service::{AccessError, Clinic, PatientActor, ServiceError, Session, SessionSubject};
+use fortrolig_service::{
+    AccessError, Clinic, PatientActor, ServiceError, Session, SessionSubject, ThreadReadAhead,
+};
 
 use crate::error::WebError;
 use crate::html::{escape, page};
 use crate::i18n::{Lang, kind_name, status_name, tr};
 use crate::respond::clinic_of;
 use crate::router::AppState;
-use crate::session::current;
+use crate::session::{current, current_and_thread};
 use crate::source::RequestSource;
 
 /// The largest request body the upload forms take: one attachment and the form around it.
@@ -115,19 +117,51 @@ pub(crate) async fn visit(
     source: &RequestSource,
     here: impl FnOnce(&OrgNumber) -> String,
 ) -> Result<Result<Visit, Response>, WebError> {
+    Ok(visit_reading(state, clinic, headers, source, here, None)
+        .await?
+        .map(|(v, _)| v))
+}
+
+/// `visit`, with one of the patient's threads read together with the session.
+pub(crate) async fn visit_in_thread(
+    state: &AppState,
+    clinic: &str,
+    headers: &HeaderMap,
+    source: &RequestSource,
+    here: impl FnOnce(&OrgNumber) -> String,
+    thread: ThreadId,
+) -> Result<Result<(Visit, ThreadReadAhead), Response>, WebError> {
+    match visit_reading(state, clinic, headers, source, here, Some(thread)).await? {
+        Ok((v, Some(ahead))) => Ok(Ok((v, ahead))),
+        // `visit_reading` reads a thread whenever it is given one.
+        Ok((_, None)) => Err(WebError::NotFound),
+        Err(response) => Ok(Err(response)),
+    }
+}
+
+async fn visit_reading(
+    state: &AppState,
+    clinic: &str,
+    headers: &HeaderMap,
+    source: &RequestSource,
+    here: impl FnOnce(&OrgNumber) -> String,
+    thread: Option<ThreadId>,
+) -> Result<Result<(Visit, Option<ThreadReadAhead>), Response>, WebError> {
     let org = clinic_of(clinic)?;
     let here = here(&org);
-    let v = match visit_ungated(state, clinic, headers, source, |_| here.clone()).await? {
+    let v = match visit_ungated_reading(state, clinic, headers, source, |_| here.clone(), thread)
+        .await?
+    {
         Ok(v) => v,
         Err(response) => return Ok(Err(response)),
     };
-    let consents = v.clinic.consents(v.patient()).await?;
+    let consents = v.0.clinic.consents(v.0.patient()).await?;
     // Ending the portal ends the sessions just after; a request in between is refused.
     if consents.ended() {
         return Err(WebError::Stopped(fortrolig_service::Stopped::PortalEnded));
     }
     if !consents.answered() {
-        return Ok(Err(to_consent(&v.org, &here)));
+        return Ok(Err(to_consent(&v.0.org, &here)));
     }
     Ok(Ok(v))
 }
@@ -145,9 +179,31 @@ pub(crate) async fn visit_ungated(
     source: &RequestSource,
     here: impl FnOnce(&OrgNumber) -> String,
 ) -> Result<Result<Visit, Response>, WebError> {
+    Ok(
+        visit_ungated_reading(state, clinic, headers, source, here, None)
+            .await?
+            .map(|(v, _)| v),
+    )
+}
+
+async fn visit_ungated_reading(
+    state: &AppState,
+    clinic: &str,
+    headers: &HeaderMap,
+    source: &RequestSource,
+    here: impl FnOnce(&OrgNumber) -> String,
+    thread: Option<ThreadId>,
+) -> Result<Result<(Visit, Option<ThreadReadAhead>), Response>, WebError> {
     let org = clinic_of(clinic)?;
     let clinic = state.app.clinic(&org).await?;
-    let session = match current(&clinic, headers).await? {
+    let (session, ahead) = match thread {
+        None => (current(&clinic, headers).await?, None),
+        Some(thread) => match current_and_thread(&clinic, headers, thread).await? {
+            Some((session, ahead)) => (Some(session), Some(ahead)),
+            None => (None, None),
+        },
+    };
+    let session = match session {
         Some(session) => session,
         None => return Ok(Err(to_login(&org, Level::High, &here(&org)))),
     };
@@ -159,14 +215,15 @@ pub(crate) async fn visit_ungated(
         level: session.level,
         source: source.in_session(&session),
     };
-    Ok(Ok(Visit {
+    let visit = Visit {
         org,
         clinic,
         session,
         actor,
         lang: Lang::of(headers),
         drafts: state.drafts.clone(),
-    }))
+    };
+    Ok(Ok((visit, ahead)))
 }
 
 /// Where a patient logs in at `level` and comes back to `next` (a path in this clinic).

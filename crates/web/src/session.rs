@@ -1,8 +1,8 @@
 //! The session cookie, and finding the session a request carries.
 
 use axum::http::HeaderMap;
-use fortrolig_domain::OrgNumber;
-use fortrolig_service::{Clinic, Session, SessionToken};
+use fortrolig_domain::{OrgNumber, ThreadId};
+use fortrolig_service::{Clinic, Session, SessionToken, ThreadReadAhead};
 
 use crate::error::WebError;
 
@@ -43,6 +43,21 @@ pub(crate) async fn current(
         .session(&SessionToken::from_cookie(value))
         .await?
         .ok())
+}
+
+/// `current`, with one of the session's patient's threads read in the same statement.
+pub(crate) async fn current_and_thread(
+    clinic: &Clinic,
+    headers: &HeaderMap,
+    thread: ThreadId,
+) -> Result<Option<(Session, ThreadReadAhead)>, WebError> {
+    let Some(value) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let (session, ahead) = clinic
+        .session_and_thread(&SessionToken::from_cookie(value), thread)
+        .await?;
+    Ok(session.ok().map(|session| (session, ahead)))
 }
 
 /// Ends the session a new login replaces (a step-up, a login in a browser that was

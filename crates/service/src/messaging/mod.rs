@@ -10,6 +10,8 @@
 mod patient;
 mod staff;
 
+pub use patient::ThreadReadAhead;
+
 use fortrolig_domain::access::Level;
 use fortrolig_domain::consent::PortalService;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};

@@ -14,6 +14,20 @@ use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
 use crate::sessions::SessionSubject;
 
+/// A thread read together with the session (`Clinic::session_and_thread`), for the
+/// request that follows: only the session's own patient's thread is found.
+#[derive(Debug)]
+pub struct ThreadReadAhead {
+    pub(crate) thread: ThreadId,
+    pub(crate) row: Option<ThreadRow>,
+}
+
+impl ThreadReadAhead {
+    pub fn thread(&self) -> ThreadId {
+        self.thread
+    }
+}
+
 impl Clinic {
     /// The rule for a patient and their own data of `class` (a step-up when the session's
     /// level is too low for health data).
@@ -51,6 +65,14 @@ impl Clinic {
         thread: ThreadId,
     ) -> Result<ThreadRow, AccessError> {
         let row = self.thread_row(thread).await?;
+        self.check_own_thread(who, row)
+    }
+
+    fn check_own_thread(
+        &self,
+        who: &PatientActor,
+        row: ThreadRow,
+    ) -> Result<ThreadRow, AccessError> {
         if row.patient_id != who.patient.as_bytes() {
             // Not theirs: answered as if it did not exist.
             return Err(ServiceError::Invalid("no such thread".into()).into());
@@ -161,6 +183,31 @@ impl Clinic {
         attachments: &[NewAttachment],
     ) -> Result<MessageId, AccessError> {
         let row = self.own_thread(who, thread).await?;
+        self.write_in_own_thread(who, row, text, attachments).await
+    }
+
+    /// `write_to_clinic` with the thread read together with the session.
+    pub async fn write_to_clinic_read_ahead(
+        &self,
+        who: &PatientActor,
+        thread: ThreadReadAhead,
+        text: &MessageText,
+        attachments: &[NewAttachment],
+    ) -> Result<MessageId, AccessError> {
+        let row = thread
+            .row
+            .ok_or_else(|| ServiceError::Invalid("no such thread".into()))?;
+        let row = self.check_own_thread(who, row)?;
+        self.write_in_own_thread(who, row, text, attachments).await
+    }
+
+    async fn write_in_own_thread(
+        &self,
+        who: &PatientActor,
+        row: ThreadRow,
+        text: &MessageText,
+        attachments: &[NewAttachment],
+    ) -> Result<MessageId, AccessError> {
         if row.cannot_answer || status_of(&row)? == ThreadStatus::Closed {
             return Err(ServiceError::Invalid("this thread takes no more messages".into()).into());
         }

@@ -481,10 +481,12 @@ pub(super) async fn reply(
 ) -> Result<Response, WebError> {
     let id = parse_thread(&thread)?;
     let here = |org: &fortrolig_domain::OrgNumber| thread_path(org, id);
-    let visit = match super::visit(&state, &clinic, &headers, &source, here).await? {
-        Ok(v) => v,
-        Err(to_login) => return Ok(to_login),
-    };
+    // The thread is read with the session: this is the busiest write there is.
+    let (visit, ahead) =
+        match super::visit_in_thread(&state, &clinic, &headers, &source, here, id).await? {
+            Ok(v) => v,
+            Err(to_login) => return Ok(to_login),
+        };
     let posted = read_form(multipart).await?;
     if let Some(refused) = csrf_refusal(&visit, &posted, &here(&visit.org)) {
         return Ok(refused);
@@ -494,7 +496,7 @@ pub(super) async fn reply(
     if let (Some(text), false) = (&text, problems.any()) {
         match visit
             .clinic
-            .write_to_clinic(&visit.actor, id, text, &attachments)
+            .write_to_clinic_read_ahead(&visit.actor, ahead, text, &attachments)
             .await
         {
             Ok(_) => {
