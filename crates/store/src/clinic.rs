@@ -132,6 +132,7 @@ impl ClinicStore {
             org: self.org.clone(),
             dialect: self.db.dialect,
             locked_frontier,
+            deferred: String::new(),
         })
     }
 
@@ -304,6 +305,9 @@ pub struct ClinicTx {
     dialect: Dialect,
     /// The frontier as read when the lock was taken (PostgreSQL), until first asked for.
     locked_frontier: Option<Option<Vec<u8>>>,
+    /// Savepoint statements not sent yet (SQLite, group commit): they go to the database
+    /// ahead of the next statement, in the same hand-off.
+    deferred: String,
 }
 
 impl ClinicTx {
@@ -312,7 +316,7 @@ impl ClinicTx {
             Some(read) => read,
             None => {
                 sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn().await?)
                     .await?
             }
         };
@@ -334,7 +338,7 @@ impl ClinicTx {
         .bind(row.phone.as_deref())
         .bind(row.email.as_deref())
         .bind(row.created_at)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await
         .map_err(StoreError::from_insert)?;
         Ok(())
@@ -358,7 +362,7 @@ impl ClinicTx {
         .bind(body)
         .bind(now)
         .bind(by)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -380,11 +384,14 @@ impl ClinicTx {
             // status and times in the clear, their texts unreadable once the key is gone).
             "DELETE FROM corrections WHERE patient_id = $1",
         ] {
-            sqlx::query(sql).bind(id).execute(&mut *self.tx).await?;
+            sqlx::query(sql)
+                .bind(id)
+                .execute(self.conn().await?)
+                .await?;
         }
         let n = sqlx::query("DELETE FROM patients WHERE id = $1")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         Ok(n > 0)
@@ -423,7 +430,7 @@ impl ClinicTx {
         .bind(e.source_session.as_deref())
         .bind(e.source_address.as_deref())
         .bind(root_after.as_slice())
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -467,7 +474,7 @@ impl ClinicTx {
             .bind(latest.head.signed_at)
             .bind(i64::from(latest.key_version))
             .bind(&latest.signature)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         for head in checkpoints {
             self.insert_head("checkpoint", head).await?;
@@ -475,8 +482,9 @@ impl ClinicTx {
         Ok(())
     }
 
-    /// Ends the current act's savepoint and/or starts the next act's, in one round trip
-    /// (group commit, see the service's `group_commit`): each act runs between
+    /// Ends the current act's savepoint and/or starts the next act's (group commit, see
+    /// the service's `group_commit`), in one round trip on PostgreSQL and on SQLite
+    /// together with the act's next statement: each act runs between
     /// `SAVEPOINT` and `RELEASE`, so that its failure undoes its own changes and none of
     /// its neighbours'. `ActEnd::Undo` also clears PostgreSQL's abort state after a
     /// failed statement, so the transaction can go on.
@@ -500,7 +508,19 @@ impl ClinicTx {
                  SAVEPOINT fortrolig_act"
             }
         };
-        self.tx.execute(sql).await?;
+        match self.dialect {
+            // Sent with the act's next statement (`conn`, `after_deferred`): one hand-off
+            // to the database fewer per act.
+            Dialect::Sqlite => {
+                if !self.deferred.is_empty() {
+                    self.deferred.push_str("; ");
+                }
+                self.deferred.push_str(sql);
+            }
+            Dialect::Postgres => {
+                self.tx.execute(sql).await?;
+            }
+        }
         Ok(())
     }
 
@@ -551,7 +571,7 @@ impl ClinicTx {
                     .bind(e.source_address.as_deref())
                     .bind(root_after.as_slice());
             }
-            query.execute(&mut *self.tx).await?;
+            query.execute(self.conn().await?).await?;
         }
         Ok(())
     }
@@ -567,7 +587,7 @@ impl ClinicTx {
         .bind(head.head.signed_at)
         .bind(i64::from(head.key_version))
         .bind(&head.signature)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -580,11 +600,30 @@ impl ClinicTx {
         self.dialect
     }
 
-    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    /// The connection, once any deferred savepoint statements have gone ahead.
+    pub(crate) async fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
+        if !self.deferred.is_empty() {
+            let sql = std::mem::take(&mut self.deferred);
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(&mut self.tx)
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// `sql` with any deferred savepoint statements ahead of it, to send as one list
+    /// (SQLite only: PostgreSQL never defers).
+    pub(crate) fn after_deferred(&mut self, sql: &str) -> String {
+        let deferred = std::mem::take(&mut self.deferred);
+        if deferred.is_empty() {
+            sql.to_owned()
+        } else {
+            format!("{deferred}; {sql}")
+        }
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.conn().await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -259,7 +259,7 @@ impl ClinicTx {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(row.key_id.as_deref())
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -276,22 +276,24 @@ impl ClinicTx {
         // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
         // clock again.
         let sql = match self.dialect() {
-            Dialect::Sqlite => {
+            // With the act's savepoint ahead of it (group commit).
+            Dialect::Sqlite => self.after_deferred(
                 "INSERT INTO messages (id, thread_id, author_kind, author_id, internal, body, \
                  journal_worthy, created_at, read_at, recalled_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL); \
                  UPDATE threads SET status = $9, updated_at = $8, \
-                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2"
-            }
+                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2",
+            ),
             Dialect::Postgres => {
                 "WITH message AS (INSERT INTO messages (id, thread_id, author_kind, author_id, \
                  internal, body, journal_worthy, created_at, read_at, recalled_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)) \
                  UPDATE threads SET status = $9, updated_at = $8, \
                  closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2"
+                    .to_owned()
             }
         };
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)
             .bind(&row.thread_id)
             .bind(&row.author_kind)
@@ -301,7 +303,7 @@ impl ClinicTx {
             .bind(i64::from(row.journal_worthy))
             .bind(row.created_at)
             .bind(status)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         for a in attachments {
             sqlx::query(
@@ -313,7 +315,7 @@ impl ClinicTx {
             .bind(&a.media_type)
             .bind(a.size)
             .bind(&a.content)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         }
         Ok(())
@@ -336,7 +338,7 @@ impl ClinicTx {
         .bind(thread)
         .bind(other_side)
         .bind(seen_until)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected())
     }
@@ -356,13 +358,13 @@ impl ClinicTx {
         .bind(now)
         .bind(emptied_body)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         if n == 1 {
             sqlx::query("DELETE FROM attachments WHERE message_id = $1")
                 .bind(id)
-                .execute(self.conn())
+                .execute(self.conn().await?)
                 .await?;
         }
         Ok(n == 1)
@@ -390,7 +392,7 @@ impl ClinicTx {
         .bind(i64::from(cannot_answer))
         .bind(now)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -399,7 +401,7 @@ impl ClinicTx {
         sqlx::query("UPDATE messages SET journal_worthy = $1 WHERE id = $2")
             .bind(i64::from(worthy))
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }

@@ -327,7 +327,7 @@ impl ClinicTx {
         .bind(row.ended_at)
         .bind(row.provider_ref.as_deref())
         .bind(row.last_error.as_deref())
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -346,7 +346,7 @@ impl ClinicTx {
         .bind(now)
         .bind(provider_ref)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -371,7 +371,7 @@ impl ClinicTx {
         .bind(now)
         .bind(error)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -411,7 +411,7 @@ impl ClinicTx {
         for value in channels.iter().chain(kinds) {
             query = query.bind(*value);
         }
-        Ok(query.execute(self.conn()).await?.rows_affected())
+        Ok(query.execute(self.conn().await?).await?.rows_affected())
     }
 
     /// Replaces what is noted on a notice for staff (the checker's rules, the contact
@@ -424,7 +424,7 @@ impl ClinicTx {
         sqlx::query("UPDATE notices SET findings = $1 WHERE id = $2")
             .bind(findings)
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -447,7 +447,7 @@ impl ClinicTx {
         .bind(body)
         .bind(now)
         .bind(by)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -462,7 +462,7 @@ impl ClinicTx {
         .bind(i64::from(row.granted))
         .bind(&row.text_version)
         .bind(row.at)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -480,7 +480,7 @@ impl ClinicTx {
         .bind(row.created_at)
         .bind(row.done_at)
         .bind(row.done_by.as_deref())
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -492,7 +492,7 @@ impl ClinicTx {
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)

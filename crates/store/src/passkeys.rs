@@ -178,7 +178,7 @@ impl ClinicTx {
         .bind(&row.issued_by)
         .bind(row.created_at)
         .bind(row.expires_at)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -192,7 +192,7 @@ impl ClinicTx {
         )
         .bind(now)
         .bind(&row.activation_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         if used != 1 {
@@ -209,7 +209,7 @@ impl ClinicTx {
         .bind(&row.passkey)
         .bind(&row.activation_id)
         .bind(row.created_at)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -228,7 +228,7 @@ impl ClinicTx {
         .bind(now)
         .bind(kind)
         .bind(subject)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected())
     }

@@ -310,7 +310,7 @@ impl ClinicTx {
             .bind(course)
             .bind(now)
             .bind(by)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -321,7 +321,7 @@ impl ClinicTx {
         )
         .bind(name)
         .bind(value)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -338,7 +338,7 @@ impl ClinicTx {
             .bind(now)
             .bind(reviewer)
             .bind(decision)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -357,7 +357,7 @@ impl ClinicTx {
         .bind(index)
         .bind(sealed)
         .bind(staff_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await
         .map_err(StoreError::from_insert)?
         .rows_affected();
@@ -372,7 +372,7 @@ impl ClinicTx {
             .bind(i64::from(row.active))
             .bind(row.created_at)
             .bind(row.deactivated_at)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -389,13 +389,13 @@ impl ClinicTx {
         )
         .bind(now)
         .bind(staff_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         let ended = sqlx::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE staff_id = $3 AND ended_at IS NULL")
             .bind(now)
             .bind(by)
             .bind(staff_id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         // Someone who leaves leaves their teams too, so the record shows when (S1, S2).
@@ -404,7 +404,7 @@ impl ClinicTx {
         )
         .bind(now)
         .bind(staff_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(ended)
     }
@@ -423,7 +423,7 @@ impl ClinicTx {
         .bind(row.granted_at)
         .bind(row.ended_at)
         .bind(row.ended_by.as_deref())
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -438,7 +438,7 @@ impl ClinicTx {
             sqlx::query("INSERT INTO authorisation_clinics (grant_id, org_number) VALUES ($1, $2)")
                 .bind(grant_id)
                 .bind(org)
-                .execute(self.conn())
+                .execute(self.conn().await?)
                 .await?;
         }
         Ok(())
@@ -454,7 +454,7 @@ impl ClinicTx {
             .bind(now)
             .bind(by)
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         Ok(n > 0)
@@ -470,7 +470,7 @@ impl ClinicTx {
             .bind(staff_id)
             .bind(patient_id)
             .bind(now)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -487,7 +487,7 @@ impl ClinicTx {
         .bind(now)
         .bind(staff_id)
         .bind(patient_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -504,7 +504,7 @@ impl ClinicTx {
         .bind(&row.reason)
         .bind(row.granted_at)
         .bind(row.expires_at)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -523,7 +523,7 @@ impl ClinicTx {
         .bind(now)
         .bind(note)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)

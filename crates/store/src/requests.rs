@@ -166,7 +166,7 @@ impl ClinicTx {
         .bind(&row.status)
         .bind(row.received_at)
         .bind(row.due_at)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -186,7 +186,7 @@ impl ClinicTx {
         .bind(&answer.answered_by)
         .bind(&answer.answer)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected()
             == 1)
@@ -200,7 +200,7 @@ impl ClinicTx {
         )
         .bind(now)
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected()
             == 1)
@@ -218,7 +218,7 @@ impl ClinicTx {
         .bind(&row.body)
         .bind(row.created_at)
         .bind(&row.created_by)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }

@@ -163,7 +163,7 @@ impl ClinicTx {
         )))
         .bind(id)
         .bind(closed_at)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         if unchanged == 0 {
             return Ok(None);
@@ -180,22 +180,25 @@ impl ClinicTx {
             "DELETE FROM corrections WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
         )
         .bind(id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         let messages = sqlx::query("DELETE FROM messages WHERE thread_id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         for sql in [
             "UPDATE notices SET thread_id = NULL WHERE thread_id = $1",
             "DELETE FROM staff_tasks WHERE thread_id = $1",
         ] {
-            sqlx::query(sql).bind(id).execute(self.conn()).await?;
+            sqlx::query(sql)
+                .bind(id)
+                .execute(self.conn().await?)
+                .await?;
         }
         let threads = sqlx::query("DELETE FROM threads WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         Ok(Removed {
@@ -222,7 +225,7 @@ impl ClinicTx {
         )))
         .bind(thread)
         .bind(closed_at)
-        .fetch_one(self.conn())
+        .fetch_one(self.conn().await?)
         .await?;
         if unchanged == 0 {
             return Ok(None);
@@ -235,7 +238,7 @@ impl ClinicTx {
             "DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
         )
         .bind(thread)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected())
     }
@@ -253,7 +256,7 @@ impl ClinicTx {
         )))
         .bind(patient)
         .bind(ended_before)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected())
     }
@@ -263,12 +266,12 @@ impl ClinicTx {
         let sessions =
             sqlx::query("DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) <= $1")
                 .bind(ended_before)
-                .execute(self.conn())
+                .execute(self.conn().await?)
                 .await?
                 .rows_affected();
         let failures = sqlx::query("DELETE FROM login_failures WHERE at <= $1")
             .bind(ended_before)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?
             .rows_affected();
         Ok(sessions + failures)
@@ -282,7 +285,7 @@ impl ClinicTx {
         )
         .bind(now)
         .bind(message)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n == 1)

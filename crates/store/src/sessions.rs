@@ -210,7 +210,7 @@ impl ClinicTx {
         .bind(row.last_seen)
         .bind(row.expires_at)
         .bind(row.id_token.as_deref())
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -222,7 +222,7 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        end_session(self.conn(), token_hash, reason, now).await
+        end_session(self.conn().await?, token_hash, reason, now).await
     }
 
     /// Ends every open session of a subject in the transaction that records it.
@@ -233,7 +233,7 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        end_sessions_of(self.conn(), kind, subject, reason, now).await
+        end_sessions_of(self.conn().await?, kind, subject, reason, now).await
     }
 }
 

@@ -141,7 +141,7 @@ impl ClinicTx {
             .bind(&row.id)
             .bind(&row.name)
             .bind(row.created_at)
-            .execute(self.conn())
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -158,7 +158,7 @@ impl ClinicTx {
         .bind(team_id)
         .bind(staff_id)
         .bind(now)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -175,7 +175,7 @@ impl ClinicTx {
         .bind(now)
         .bind(team_id)
         .bind(staff_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -193,7 +193,7 @@ impl ClinicTx {
         .bind(team_id)
         .bind(patient_id)
         .bind(now)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -210,7 +210,7 @@ impl ClinicTx {
         .bind(now)
         .bind(team_id)
         .bind(patient_id)
-        .execute(self.conn())
+        .execute(self.conn().await?)
         .await?
         .rows_affected();
         Ok(n > 0)
