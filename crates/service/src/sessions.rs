@@ -331,7 +331,7 @@ impl Clinic {
             None => (None, None),
         };
         let session = self.checked_session(session).await?;
-        Ok((session, ThreadReadAhead { thread, row }))
+        Ok((session, ThreadReadAhead { row }))
     }
 
     async fn checked_session(

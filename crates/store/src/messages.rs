@@ -149,6 +149,14 @@ pub struct AttachmentRow {
     pub content: Vec<u8>,
 }
 
+/// A new message (`ClinicTx::insert_message`), and its thread's status after it, with
+/// parameters numbered alike so that they can go in one statement.
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, thread_id, author_kind, author_id, \
+     internal, body, journal_worthy, created_at, read_at, recalled_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)";
+const SET_STATUS: &str = "UPDATE threads SET status = $9, updated_at = $8, \
+     closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2";
+
 impl ClinicStore {
     pub async fn thread(&self, id: &[u8]) -> Result<Option<ThreadRow>, StoreError> {
         let row: Option<ThreadTuple> =
@@ -277,21 +285,8 @@ impl ClinicTx {
         // clock again.
         let sql = match self.dialect() {
             // With the act's savepoint ahead of it (group commit).
-            Dialect::Sqlite => self.after_deferred(
-                "INSERT INTO messages (id, thread_id, author_kind, author_id, internal, body, \
-                 journal_worthy, created_at, read_at, recalled_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL); \
-                 UPDATE threads SET status = $9, updated_at = $8, \
-                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2",
-            ),
-            Dialect::Postgres => {
-                "WITH message AS (INSERT INTO messages (id, thread_id, author_kind, author_id, \
-                 internal, body, journal_worthy, created_at, read_at, recalled_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)) \
-                 UPDATE threads SET status = $9, updated_at = $8, \
-                 closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2"
-                    .to_owned()
-            }
+            Dialect::Sqlite => self.after_deferred(&format!("{INSERT_MESSAGE}; {SET_STATUS}")),
+            Dialect::Postgres => format!("WITH message AS ({INSERT_MESSAGE}) {SET_STATUS}"),
         };
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)

@@ -18,14 +18,7 @@ use crate::sessions::SessionSubject;
 /// request that follows: only the session's own patient's thread is found.
 #[derive(Debug)]
 pub struct ThreadReadAhead {
-    pub(crate) thread: ThreadId,
     pub(crate) row: Option<ThreadRow>,
-}
-
-impl ThreadReadAhead {
-    pub fn thread(&self) -> ThreadId {
-        self.thread
-    }
 }
 
 impl Clinic {
