@@ -96,10 +96,15 @@ pub enum Action {
     RequestAnswered,
     /// A granted restriction of processing was lifted.
     RestrictionLifted,
+    /// A draft incident was assessed: registered with its risk, or discarded with the
+    /// reason (C4, S7). Its creation is in the entry of the act that offered it.
+    IncidentDecided,
+    /// A registered incident's follow-up: reported to Datatilsynet, or the patient told.
+    IncidentFollowedUp,
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 55] = [
         Action::ClinicCreated,
         Action::PatientCreated,
         Action::PatientRead,
@@ -153,6 +158,8 @@ impl Action {
         Action::RequestReceived,
         Action::RequestAnswered,
         Action::RestrictionLifted,
+        Action::IncidentDecided,
+        Action::IncidentFollowedUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +217,8 @@ impl Action {
             Action::RequestReceived => "request.received",
             Action::RequestAnswered => "request.answered",
             Action::RestrictionLifted => "request.restriction_lifted",
+            Action::IncidentDecided => "incident.decided",
+            Action::IncidentFollowedUp => "incident.followed_up",
         }
     }
 

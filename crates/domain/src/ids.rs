@@ -84,6 +84,10 @@ random_id!(
     /// A patient's request under their rights (retting, sletting, begrensning, kopi; P9).
     RequestId
 );
+random_id!(
+    /// An incident in the clinic's register (avvik; C4, S7).
+    IncidentId
+);
 
 fn parse_hex16(text: &str) -> Result<[u8; 16], IdError> {
     let bytes = text.as_bytes();

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod consent;
 pub mod identifier;
 pub mod ids;
+pub mod incidents;
 pub mod info_pages;
 pub mod messaging;
 pub mod notice;
@@ -19,6 +20,7 @@ pub use audit::{Action, Actor, AuditEvent, Outcome, Source};
 pub use clock::{Clock, ManualClock, Timestamp};
 pub use identifier::{HprNumber, IdentifierError, OrgNumber, PersonNumber};
 pub use ids::{
-    EmergencyId, GrantId, IdError, MessageId, PatientId, RequestId, StaffId, TeamId, ThreadId,
+    EmergencyId, GrantId, IdError, IncidentId, MessageId, PatientId, RequestId, StaffId, TeamId,
+    ThreadId,
 };
 pub use patient::{ContactError, Email, NewPatient, PersonName, Phone};

@@ -7,6 +7,7 @@ mod consent;
 mod error;
 mod grants;
 mod group_commit;
+mod incidents;
 mod info_pages;
 mod innsyn;
 mod keys;
@@ -34,11 +35,12 @@ pub use fortrolig_store::{Backend, ClinicEntry, Stores};
 use fortrolig_vault::MasterKey;
 pub use grants::{Grantor, SharedGrant};
 pub use group_commit::WriteStats;
+pub use incidents::{Assessment, IncidentRecord};
 pub use info_pages::ShownPage;
 pub use innsyn::{Innsyn, InnsynRead};
 pub use messaging::{
-    AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, ThreadChange,
-    ThreadEvent, ThreadReadAhead, ThreadSummary, ThreadView,
+    AttachmentInfo, MessageView, NewAttachment, OpenedAttachment, PatientActor, Recall,
+    ThreadChange, ThreadEvent, ThreadReadAhead, ThreadSummary, ThreadView,
 };
 pub use notices::{KrrLookup, NoticeSettings, NoticeSummary, Outbound, StaffTask, TemplateRefused};
 pub use passkeys::{

@@ -46,6 +46,7 @@ const CLINIC: &[Migration] = &[
     migration!(15, "clinic_0015_retention"),
     migration!(16, "clinic_0016_requests"),
     migration!(17, "clinic_0017_thread_keys"),
+    migration!(18, "clinic_0018_incidents"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

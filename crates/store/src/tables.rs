@@ -371,6 +371,26 @@ pub const CLINIC_TABLES: &[TableSpec] = &[
             ("created_by", Text),
         ],
     },
+    TableSpec {
+        name: "incidents",
+        order_by: "id",
+        columns: &[
+            ("id", Bytes),
+            ("origin", Text),
+            ("status", Text),
+            ("patient_id", Bytes),
+            ("thread_id", Bytes),
+            ("message_id", Bytes),
+            ("known_at", Int),
+            ("created_by", Text),
+            ("description", Bytes),
+            ("risk", Text),
+            ("decided_at", Int),
+            ("decided_by", Text),
+            ("reported_at", Int),
+            ("patient_told_at", Int),
+        ],
+    },
 ];
 
 /// Tables a backup leaves out on purpose: open sessions and failed-login counters are

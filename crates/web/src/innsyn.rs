@@ -130,6 +130,8 @@ fn action_text(lang: Lang, action: &str) -> &'static str {
         Some(Action::RequestReceived) => tr(lang, "Tok imot en forespørsel fra deg"),
         Some(Action::RequestAnswered) => tr(lang, "Besvarte en forespørsel fra deg"),
         Some(Action::RestrictionLifted) => tr(lang, "Opphevet en begrensning av behandlingen"),
+        Some(Action::IncidentDecided) => tr(lang, "Vurderte et avvik som gjelder deg"),
+        Some(Action::IncidentFollowedUp) => tr(lang, "Fulgte opp et avvik som gjelder deg"),
         _ => tr(lang, "Annen handling"),
     }
 }

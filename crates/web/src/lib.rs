@@ -8,6 +8,7 @@ mod error;
 pub mod headers;
 mod html;
 mod i18n;
+mod incidents;
 mod info;
 mod innsyn;
 mod live;

@@ -157,6 +157,7 @@ pub fn router(state: AppState, tls: bool) -> Router {
         .merge(crate::processing::routes())
         .merge(crate::retention::routes())
         .merge(crate::requests::routes())
+        .merge(crate::incidents::routes())
         .route("/varsler/link/{token}", post(crate::delivery_reports::link))
         .fallback(error::not_found)
         .with_state(state)

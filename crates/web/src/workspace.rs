@@ -217,6 +217,7 @@ pub(crate) async fn home(
          <p><a href=\"/k/{org}/ansatt/innboks\">{inbox}</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/varsler\">{notices}</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/foresporsler\">{requests}</a></p>\n\
+         <p><a href=\"/k/{org}/ansatt/avvik\">{incidents}</a></p>\n\
          <p><a href=\"/k/{org}/ansatt/aktivering\">{activation}</a></p>\n\
          {mine}\
          <h2>{find_patient}</h2>\n<form method=\"post\" action=\"/k/{org}/ansatt/sok\">\n\
@@ -234,6 +235,7 @@ pub(crate) async fn home(
         inbox = tr(lang, "Innboks"),
         notices = tr(lang, "Varsler og oppgaver"),
         requests = tr(lang, "Forespørsler fra pasienter"),
+        incidents = tr(lang, "Avvik"),
         activation = tr(lang, "Aktiveringskode for pasient uten BankID"),
         find_patient = tr(lang, "Finn pasient"),
         fnr = tr(lang, "Fødselsnummer (11 siffer)"),

@@ -98,14 +98,14 @@ fn paragraph(text: &str) -> String {
 }
 
 /// Staff names, looked up once per page (people data, not a patient read).
-struct Names<'c> {
+pub(crate) struct Names<'c> {
     clinic: &'c Clinic,
     lang: Lang,
     known: HashMap<StaffId, String>,
 }
 
 impl<'c> Names<'c> {
-    fn new(clinic: &'c Clinic, lang: Lang) -> Self {
+    pub(crate) fn new(clinic: &'c Clinic, lang: Lang) -> Self {
         Self {
             clinic,
             lang,
@@ -113,7 +113,7 @@ impl<'c> Names<'c> {
         }
     }
 
-    async fn of(&mut self, id: StaffId) -> String {
+    pub(crate) async fn of(&mut self, id: StaffId) -> String {
         if let Some(name) = self.known.get(&id) {
             return name.clone();
         }

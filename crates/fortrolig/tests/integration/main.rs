@@ -23,6 +23,7 @@ mod fakes;
 mod grants;
 mod group_commit;
 mod i18n;
+mod incidents;
 mod info_pages;
 mod innsyn;
 mod keys;

@@ -5,7 +5,8 @@
 //! The staff messaging routes are in it too: the inbox (administrative: the clinical roles
 //! and secretaries) and a thread, by its kind (an e-konsultasjon is health data, a
 //! practical question administrative). The patients' requests (P9): the list like the
-//! inbox, one request as the patient's health data. The administrator's pages for people,
+//! inbox, one request as the patient's health data. The incident register (C4) like the
+//! inbox, one incident as its thread (health or administrative). The administrator's pages for people,
 //! authorisations and teams, and the record of processing (C3), are people data.
 //! Expected: allowed → 200, step-up → 303 to the HelseID login, denied → 403 (or, for a
 //! session from another clinic, no session at all: 303 to the login). No case may show
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 use fortrolig_domain::access::{DataClass, Decision, Level, Need, Request, Role, Subject, decide};
 use fortrolig_domain::messaging::{MessageText, Subject as ThreadSubject, ThreadKind};
 use fortrolig_domain::{PersonName, Source, Timestamp};
-use fortrolig_service::{PatientActor, SessionSubject};
+use fortrolig_service::{PatientActor, Recall, SessionSubject, StaffActor};
 use fortrolig_web::{AppState, router};
 
 use crate::support::{
@@ -81,6 +82,29 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
     let routes = router(AppState::new(app.clone()), false);
     let now = app.now();
     let until = Timestamp(now.0 + 30 * 86_400_000_000);
+    // Incidents (C4, S7): a recall in each thread offers one, reached as its thread is.
+    let recaller = a
+        .add_staff(&ctx(ORG_A), &PersonName::parse("Matrise Lege")?, None)
+        .await?;
+    a.grant_role(&ctx(ORG_A), recaller, Role::Doctor, now, until)
+        .await?;
+    a.start_care(&ctx(ORG_A), recaller, p).await?;
+    let doctor = StaffActor {
+        staff: recaller,
+        level: Level::High,
+        source: Source::default(),
+    };
+    let mut incidents = Vec::new();
+    for &thread in &threads {
+        let access = a.thread_access(&doctor, thread, "svar").await?;
+        let sent = access
+            .reply(thread, &MessageText::parse("Feil mottaker")?, false, &[])
+            .await?;
+        match access.recall(thread, sent).await? {
+            Recall::Recalled { incident } => incidents.push(incident),
+            Recall::AlreadyRead { .. } => return Err("the reply was read already".into()),
+        }
+    }
     let mut checked = 0;
     for role in Role::ALL {
         for care in [Care::Personal, Care::Team, Care::None] {
@@ -167,6 +191,18 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             format!("/k/{ORG_A}/ansatt/foresporsel/{request}"),
                             DataClass::Health,
                         ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/avvik"),
+                            DataClass::Administrative,
+                        ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/avvik/{}", incidents[0]),
+                            DataClass::Health,
+                        ),
+                        (
+                            format!("/k/{ORG_A}/ansatt/avvik/{}", incidents[1]),
+                            DataClass::Administrative,
+                        ),
                     ] {
                         let request = Request {
                             clinic: org(ORG_A),
@@ -216,7 +252,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 18);
+    assert_eq!(checked, Role::ALL.len() * 3 * 2 * 2 * 21);
     a.verify_audit().await?;
     app.close().await;
     Ok(())

@@ -8,7 +8,7 @@ use fortrolig_domain::access::{DenyReason, Level, Role};
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
 use fortrolig_domain::{PersonName, PersonNumber, Source, Timestamp};
 use fortrolig_service::{
-    AccessError, NewAttachment, PatientActor, ServiceError, StaffActor, ThreadChange,
+    AccessError, NewAttachment, PatientActor, Recall, ServiceError, StaffActor, ThreadChange,
 };
 
 use crate::support::{
@@ -134,7 +134,10 @@ async fn a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_
     assert!(again.messages[0].journal_worthy);
 
     // A read message cannot be recalled; an unread one can (S7). Both are on record.
-    assert!(!access.recall(thread, answer).await?);
+    assert!(matches!(
+        access.recall(thread, answer).await?,
+        Recall::AlreadyRead { .. }
+    ));
     let wrong = access
         .reply(
             thread,
@@ -143,7 +146,10 @@ async fn a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_
             &[],
         )
         .await?;
-    assert!(access.recall(thread, wrong).await?);
+    assert!(matches!(
+        access.recall(thread, wrong).await?,
+        Recall::Recalled { .. }
+    ));
     let after = clinic.my_thread(&me, thread).await?;
     let recalled = after
         .messages

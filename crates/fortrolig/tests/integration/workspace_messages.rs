@@ -550,7 +550,7 @@ async fn recall_works_for_an_unread_message_and_not_for_a_read_one_both_audited_
     let shown = c.call(get(&unread.location(), Some(&doc))?).await?;
     assert!(
         shown.body.contains("Trukket tilbake")
-            && shown.body.contains("avvik")
+            && shown.body.contains("/ansatt/avvik/")
             && !shown.body.contains("Til feil pasient"),
         "{}",
         shown.body

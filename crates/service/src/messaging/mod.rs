@@ -11,6 +11,7 @@ mod patient;
 mod staff;
 
 pub use patient::ThreadReadAhead;
+pub use staff::Recall;
 
 use fortrolig_domain::access::Level;
 use fortrolig_domain::consent::PortalService;
@@ -145,7 +146,7 @@ pub(crate) fn thread_id(bytes: &[u8]) -> Result<ThreadId, ServiceError> {
     ThreadId::from_slice(bytes).ok_or_else(|| malformed("thread id"))
 }
 
-fn kind_of(row: &ThreadRow) -> Result<ThreadKind, ServiceError> {
+pub(crate) fn kind_of(row: &ThreadRow) -> Result<ThreadKind, ServiceError> {
     ThreadKind::parse(&row.kind).ok_or_else(|| malformed("thread kind"))
 }
 

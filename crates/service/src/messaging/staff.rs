@@ -2,8 +2,9 @@
 //! access its kind needs (health or administrative), and lists decide quietly.
 
 use fortrolig_domain::access::DataClass;
+use fortrolig_domain::incidents::IncidentOrigin;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
-use fortrolig_domain::{Action, MessageId, StaffId, ThreadId};
+use fortrolig_domain::{Action, IncidentId, MessageId, StaffId, ThreadId};
 use fortrolig_store::{StoreError, ThreadRow};
 
 use super::{
@@ -13,7 +14,17 @@ use super::{
 use crate::access::{AccessError, HealthAccess, StaffActor};
 use crate::clinic::{ActContext, Clinic};
 use crate::error::ServiceError;
+use crate::incidents::draft_row;
 use crate::sessions::SessionSubject;
+
+/// What a recall came to (S7); either way a draft incident was offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recall {
+    /// Recalled before the patient read it.
+    Recalled { incident: IncidentId },
+    /// The patient had read it: it stays.
+    AlreadyRead { incident: IncidentId },
+}
 
 impl Clinic {
     /// The access a member of staff has to a thread's patient for the thread's kind.
@@ -201,9 +212,15 @@ impl HealthAccess<'_> {
         thread_id(&row.id)
     }
 
-    /// Recalls a message to the patient that has not been read (S7). `Ok(false)` when it
-    /// was read already: then it stays, and the attempt is still on record.
-    pub async fn recall(&self, thread: ThreadId, message: MessageId) -> Result<bool, ServiceError> {
+    /// Recalls a message to the patient that has not been read (S7). Either way a draft
+    /// incident is offered in the same act, and the audit entry names it: a recall that
+    /// came in time (granted), or one refused because the patient had read the message
+    /// (denied; nothing else changes).
+    pub async fn recall(
+        &self,
+        thread: ThreadId,
+        message: MessageId,
+    ) -> Result<Recall, ServiceError> {
         let row = self.thread_row_for(thread).await?;
         let stored = self
             .clinic
@@ -212,25 +229,36 @@ impl HealthAccess<'_> {
             .await?
             .filter(|m| m.thread_id == row.id && m.author_kind == "staff")
             .ok_or_else(|| ServiceError::Invalid("no such message".into()))?;
-        let now = self.clinic.clock.now().as_micros();
+        let now = self.clinic.clock.now();
         let id = stored.id.clone();
         let ctx = ActContext {
             reason: "tilbakekalt før lest".into(),
             ..self.actor.clone()
         };
+        let draft = |origin| {
+            draft_row(
+                origin,
+                self.patient(),
+                thread,
+                message,
+                now,
+                &self.actor.actor.id,
+            )
+        };
+        let (incident, draft_in_time) = draft(IncidentOrigin::Recall)?;
         let recalled = self
             .clinic
             .write(
                 &ctx,
                 Action::MessageRecalled,
                 Some(self.patient()),
-                &format!("thread:{thread} message:{message}"),
+                &format!("thread:{thread} message:{message} incident:{incident}"),
                 move |tx| {
                     Box::pin(async move {
                         // Not recalled (read already): roll back, so that the log does
                         // not record, as granted, a recall that did not happen.
-                        if tx.recall_message(&id, &[], now).await? {
-                            Ok(())
+                        if tx.recall_message(&id, &[], now.as_micros()).await? {
+                            tx.insert_incident(&draft_in_time).await
                         } else {
                             Err(StoreError::NotOpen)
                         }
@@ -241,21 +269,25 @@ impl HealthAccess<'_> {
         match recalled {
             Ok(()) => {
                 self.clinic.announce(thread, self.patient());
-                Ok(true)
+                Ok(Recall::Recalled { incident })
             }
             Err(ServiceError::Store(StoreError::NotOpen)) => {
-                // Already read: nothing changed, but the attempt is recorded.
+                // Already read: the message stays, the attempt is recorded, and the
+                // draft says it came too late.
+                let (incident, too_late) = draft(IncidentOrigin::RecallTooLate)?;
                 self.clinic
                     .write_outcome(
                         &ctx,
                         Action::MessageRecalled,
                         Some(self.patient()),
-                        &format!("thread:{thread} message:{message} allerede-lest"),
+                        &format!(
+                            "thread:{thread} message:{message} allerede-lest incident:{incident}"
+                        ),
                         fortrolig_domain::Outcome::Denied,
-                        |_| Box::pin(async { Ok(()) }),
+                        move |tx| Box::pin(async move { tx.insert_incident(&too_late).await }),
                     )
                     .await?;
-                Ok(false)
+                Ok(Recall::AlreadyRead { incident })
             }
             Err(e) => Err(e),
         }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use fortrolig_domain::access::DataClass;
 use fortrolig_domain::messaging::ThreadStatus;
-use fortrolig_domain::{OrgNumber, StaffId, ThreadId};
+use fortrolig_domain::{IncidentId, OrgNumber, StaffId, ThreadId};
 use fortrolig_service::{Clinic, MessageView, ThreadView};
 use serde::Deserialize;
 
@@ -27,6 +27,8 @@ pub(crate) struct ThreadQuery {
     mal: Option<String>,
     /// What the last form did, for a short notice.
     melding: Option<String>,
+    /// The draft incident a recall offered (S7), linked from the notice.
+    avvik: Option<String>,
 }
 
 /// `GET /k/{clinic}/ansatt/samtale/{thread}`.
@@ -59,15 +61,24 @@ pub(super) async fn thread_page(
         &reached,
         thread,
         &draft,
-        query.melding.as_deref(),
+        &notice(
+            lang,
+            &org,
+            query.melding.as_deref(),
+            query
+                .avvik
+                .as_deref()
+                .and_then(|a| IncidentId::parse(a).ok()),
+        ),
         StatusCode::OK,
         lang,
     )
     .await
 }
 
-/// A short notice after a form, by the `melding` query parameter.
-fn notice(lang: Lang, what: Option<&str>) -> String {
+/// A short notice after a form, by the `melding` query parameter; after a recall, with
+/// the link to the draft incident it offered (`avvik`).
+fn notice(lang: Lang, org: &OrgNumber, what: Option<&str>, incident: Option<IncidentId>) -> String {
     let (class, text) = match what {
         Some("sendt") => ("", tr(lang, "Meldingen er sendt.")),
         Some("notat") => ("", tr(lang, "Notatet er lagret. Pasienten ser det ikke.")),
@@ -84,17 +95,14 @@ fn notice(lang: Lang, what: Option<&str>) -> String {
             "advarsel",
             tr(
                 lang,
-                "Meldingen er trukket tilbake. Pasienten ser bare at en melding ble trukket tilbake. \
-                 Vurder om dette er et avvik (for eksempel feil mottaker eller feil innhold), og meld det i så fall. \
-                 Fortrolig får et eget avviksregister senere; til da melder du avvik slik klinikken gjør i dag.",
+                "Meldingen er trukket tilbake. Pasienten ser bare at en melding ble trukket tilbake.",
             ),
         ),
         Some("lest") => (
             "advarsel",
             tr(
                 lang,
-                "Meldingen er allerede lest av pasienten og kan ikke trekkes tilbake. Forsøket er logget. \
-                 Vurder om dette er et avvik, og meld det slik klinikken gjør i dag.",
+                "Meldingen er allerede lest av pasienten og kan ikke trekkes tilbake. Forsøket er logget.",
             ),
         ),
         _ => return String::new(),
@@ -104,7 +112,19 @@ fn notice(lang: Lang, what: Option<&str>) -> String {
     } else {
         format!(" class=\"{class}\"")
     };
-    format!("<p role=\"status\"{class}>{}</p>\n", escape(text))
+    // Both outcomes of a recall offered a draft incident: the link is the next step.
+    let draft = match (what, incident) {
+        (Some("trukket" | "lest"), Some(id)) => format!(
+            " <a href=\"{}\">{}</a>",
+            crate::incidents::incident_path(org, id),
+            escape(tr(
+                lang,
+                "Et utkast til avvik er laget: vurder det nå (frist 72 timer)"
+            ))
+        ),
+        _ => String::new(),
+    };
+    format!("<p role=\"status\"{class}>{}{draft}</p>\n", escape(text))
 }
 
 /// One message of a thread, with its read confirmation and the forms that act on it.
@@ -231,13 +251,13 @@ fn journal_forms(m: &MessageView, path: &str, csrf: &str, lang: Lang) -> String 
 }
 
 /// The thread page: the thread (an audited read that marks the patient's messages read),
-/// the reply form with `draft`, and the settings.
+/// the reply form with `draft`, and the settings; `notice` is HTML from `notice`.
 pub(super) async fn render_thread(
     clinic: &Clinic,
     reached: &Reached<'_>,
     thread: ThreadId,
     draft: &Draft,
-    done: Option<&str>,
+    notice: &str,
     status: StatusCode,
     lang: Lang,
 ) -> Result<Response, WebError> {
@@ -305,7 +325,6 @@ pub(super) async fn render_thread(
         to_inbox = tr(lang, "Til innboksen"),
         kind = escape(kind_name(lang, view.kind)),
         state = escape(status_name(lang, view.status)),
-        notice = notice(lang, done),
         default_notice = escape(kind_notice(lang, view.kind)),
         reply = reply_form(org, thread, &csrf, draft, lang),
         settings = settings_form(

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use fortrolig_domain::messaging::{MessageText, ThreadStatus};
 use fortrolig_domain::{MessageId, StaffId, ThreadId};
-use fortrolig_service::{NewAttachment, ThreadChange};
+use fortrolig_service::{NewAttachment, Recall, ThreadChange};
 use serde::Deserialize;
 
 use super::thread::{Draft, render_thread};
@@ -241,7 +241,7 @@ pub(super) async fn reply(
             }
         }
     };
-    render_thread(&clinic, &reached, thread, &draft, None, status, lang).await
+    render_thread(&clinic, &reached, thread, &draft, "", status, lang).await
 }
 
 /// A CSRF-checked form on a thread: the access, or the page to show instead.
@@ -402,7 +402,8 @@ pub(crate) struct CsrfForm {
 }
 
 /// `POST …/melding/{message}/tilbakekall`: recalls a message the patient has not read
-/// (S7). Both outcomes are in the audit log; the page suggests reporting an incident.
+/// (S7). Both outcomes are in the audit log, and both offer a draft incident, which the
+/// thread page links to.
 pub(super) async fn recall(
     State(state): State<AppState>,
     Path((clinic, thread, message)): Path<(String, String, String)>,
@@ -429,15 +430,18 @@ pub(super) async fn recall(
         Ok(reached) => reached,
         Err(response) => return Ok(response),
     };
-    let recalled = reached
+    let (done, incident) = match reached
         .access
         .recall(thread, message)
         .await
-        .map_err(not_found_or)?;
-    let done = if recalled { "trukket" } else { "lest" };
+        .map_err(not_found_or)?
+    {
+        Recall::Recalled { incident } => ("trukket", incident),
+        Recall::AlreadyRead { incident } => ("lest", incident),
+    };
     Ok(see_other(
         &format!(
-            "{}?melding={done}#melding-{message}",
+            "{}?melding={done}&avvik={incident}#melding-{message}",
             thread_path(&org, thread)
         ),
         None,
