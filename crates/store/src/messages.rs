@@ -151,9 +151,16 @@ pub struct AttachmentRow {
 
 /// A new message (`ClinicTx::insert_message`), and its thread's status after it, with
 /// parameters numbered alike so that they can go in one statement.
+/// A message, stored only while its thread takes it: always for staff (`$10 = 0`); for
+/// the patient (`$10 = 1`) only while the thread is neither closed nor marked «cannot be
+/// answered». Decided inside the write's transaction, so a thread closed while the
+/// patient's upload was on its way takes nothing.
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, thread_id, author_kind, author_id, \
      internal, body, journal_worthy, created_at, read_at, recalled_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)";
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL WHERE $10 = 0 OR EXISTS \
+     (SELECT 1 FROM threads WHERE id = $2 AND cannot_answer = 0 AND status <> 'lukket')";
+/// The thread's new status and time, returning its id when the message was stored; each
+/// dialect adds how it knows that.
 const SET_STATUS: &str = "UPDATE threads SET status = $9, updated_at = $8, \
      closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2";
 
@@ -273,22 +280,32 @@ impl ClinicTx {
     }
 
     /// Adds a message (and its attachments) and moves the thread's status and time on.
+    /// `false` when the message is the patient's (`from_patient`) and the thread takes no
+    /// more (closed, or «cannot be answered»): then nothing is stored.
     pub async fn insert_message(
         &mut self,
         row: &MessageRow,
         attachments: &[AttachmentRow],
         status: &str,
-    ) -> Result<(), StoreError> {
+        from_patient: bool,
+    ) -> Result<bool, StoreError> {
         // The message and its thread's new status in one statement (one hand-off to
         // the database per message): a list of statements on SQLite, a data-modifying
-        // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
+        // `WITH` on PostgreSQL (whose `UPDATE` cannot see the row the `WITH` inserts, so
+        // it asks the `WITH`). A message in a thread left closed starts its retention
         // clock again.
         let sql = match self.dialect() {
             // With the act's savepoint ahead of it (group commit).
-            Dialect::Sqlite => self.after_deferred(&format!("{INSERT_MESSAGE}; {SET_STATUS}")),
-            Dialect::Postgres => format!("WITH message AS ({INSERT_MESSAGE}) {SET_STATUS}"),
+            Dialect::Sqlite => self.after_deferred(&format!(
+                "{INSERT_MESSAGE}; {SET_STATUS} AND EXISTS \
+                 (SELECT 1 FROM messages WHERE id = $1) RETURNING id"
+            )),
+            Dialect::Postgres => format!(
+                "WITH message AS ({INSERT_MESSAGE} RETURNING id) {SET_STATUS} \
+                 AND EXISTS (SELECT 1 FROM message) RETURNING id"
+            ),
         };
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let stored = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)
             .bind(&row.thread_id)
             .bind(&row.author_kind)
@@ -298,8 +315,12 @@ impl ClinicTx {
             .bind(i64::from(row.journal_worthy))
             .bind(row.created_at)
             .bind(status)
-            .execute(self.conn().await?)
+            .bind(i64::from(from_patient))
+            .fetch_all(self.conn().await?)
             .await?;
+        if stored.is_empty() {
+            return Ok(false);
+        }
         for a in attachments {
             sqlx::query(
                 "INSERT INTO attachments (id, message_id, media_type, size, content) \
@@ -313,7 +334,7 @@ impl ClinicTx {
             .execute(self.conn().await?)
             .await?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Marks the other side's unread messages in a thread as read, up to the newest one

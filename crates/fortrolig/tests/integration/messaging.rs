@@ -365,7 +365,84 @@ async fn staff_start_a_thread_only_after_confirming_name_and_birth_date_and_atta
     Ok(())
 }
 
+/// The patient's page reads the thread with the session, then takes the upload; a thread
+/// closed or marked «cannot be answered» meanwhile takes nothing (P5).
+async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Meldingsklinikken").await?;
+    let admin = ctx(ORG_A);
+    let kari = clinic
+        .add_patient(&admin, &patient(&synthetic_fnr(902), "Kari Kappløp"))
+        .await?;
+    let now = app.now();
+    let doctor = clinic
+        .add_staff(&admin, &PersonName::parse("Lege Lund")?, None)
+        .await?;
+    clinic
+        .grant_role(&admin, doctor, Role::Doctor, now, Timestamp(now.0 + DAY))
+        .await?;
+    clinic.start_care(&admin, doctor, kari).await?;
+    let me = PatientActor {
+        patient: kari,
+        level: Level::High,
+        source: from(),
+    };
+    let (token, _) = clinic
+        .start_session(
+            fortrolig_service::SessionSubject::Patient(kari),
+            Level::High,
+            "test",
+            None,
+            None,
+            &from(),
+        )
+        .await?;
+    let access = clinic
+        .health_access(&staff(doctor, Level::High), kari, "svar")
+        .await?;
+    for (status, cannot_answer) in [
+        (ThreadStatus::Closed, false),
+        (ThreadStatus::Answered, true),
+    ] {
+        let thread = clinic
+            .open_thread(
+                &me,
+                ThreadKind::EConsultation,
+                &Subject::parse("Kappløp")?,
+                &MessageText::parse("Første melding")?,
+                &[],
+            )
+            .await?;
+        let (_, ahead) = clinic.session_and_thread(&token, thread).await?;
+        access
+            .change_thread(
+                thread,
+                ThreadChange {
+                    status,
+                    assigned_staff: None,
+                    assigned_team: None,
+                    cannot_answer,
+                },
+            )
+            .await?;
+        let late = clinic
+            .write_to_clinic_read_ahead(&me, ahead, &MessageText::parse("For sent")?, &[])
+            .await;
+        assert!(
+            matches!(late, Err(AccessError::Service(ServiceError::Invalid(_)))),
+            "{status:?} cannot_answer={cannot_answer}: {late:?}"
+        );
+        let after = access.thread(thread).await?;
+        assert_eq!(after.messages.len(), 1, "nothing was stored");
+        assert_eq!((after.status, after.cannot_answer), (status, cannot_answer));
+    }
+    clinic.verify_audit().await?;
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    a_thread_closed_while_the_patient_writes_takes_nothing_p5,
     a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_s5_x3,
     staff_start_a_thread_only_after_confirming_name_and_birth_date_and_attachments_are_sniffed_s7_p2,
 );

@@ -347,20 +347,35 @@ impl Clinic {
             object.push_str(&format!(" varsel:{}:{}", n.channel, n.status));
         }
         let queued = notices.clone();
-        self.write(ctx, action, Some(patient), &object, move |tx| {
+        let from_patient = matches!(author, SessionSubject::Patient(_));
+        let written = self.write(ctx, action, Some(patient), &object, move |tx| {
             Box::pin(async move {
                 if let Some(new) = &new_thread {
                     tx.insert_thread(new).await?;
                 }
-                tx.insert_message(&message, &sealed, status.as_str())
-                    .await?;
+                // The patient's message is refused in the transaction if the thread
+                // was closed since it was read (the upload may have taken a while).
+                if !tx
+                    .insert_message(&message, &sealed, status.as_str(), from_patient)
+                    .await?
+                {
+                    return Err(StoreError::NotOpen);
+                }
                 for notice in &notices {
                     tx.insert_notice(notice).await?;
                 }
                 Ok(())
             })
-        })
-        .await?;
+        });
+        match written.await {
+            Ok(()) => {}
+            Err(ServiceError::Store(StoreError::NotOpen)) => {
+                return Err(ServiceError::Invalid(
+                    "this thread takes no more messages".into(),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
         self.announce(thread, patient);
         self.notices_queued(&queued);
         Ok(id)
