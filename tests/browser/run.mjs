@@ -44,7 +44,7 @@ const PG_SERVER = process.env.BROWSER_DATABASE_URL || process.env.PGTEST_URL || 
 const PG_FILES = ['messaging-e2e.test.mjs', 'requests.test.mjs'];
 // A guard against a hang, not a speed check: the SQLite round takes about 2 minutes on a quiet
 // machine and 2.5 on a loaded one, the PostgreSQL round about 45 s more.
-const WHOLE_RUN_LIMIT_MS = PG_SERVER ? 330_000 : 240_000;
+const WHOLE_RUN_LIMIT_MS = PG_SERVER ? 420_000 : 300_000;
 const START_LIMIT_MS = 20_000; // provider or server not ready in this time: fail
 
 const log = (...a) => console.error('[browser]', ...a);
