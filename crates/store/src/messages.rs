@@ -154,13 +154,14 @@ pub struct AttachmentRow {
 /// A message, stored only while its thread takes it: always for staff (`$10 = 0`); for
 /// the patient (`$10 = 1`) only while the thread is neither closed nor marked «cannot be
 /// answered». Decided inside the write's transaction, so a thread closed while the
-/// patient's upload was on its way takes nothing.
+/// patient's upload was on its way takes nothing. A thread that takes nothing leaves
+/// `thread_id` NULL, which its NOT NULL constraint refuses: the refusal comes in the same
+/// statement, at no cost to the messages that are stored (`insert_message` reads it).
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, thread_id, author_kind, author_id, \
      internal, body, journal_worthy, created_at, read_at, recalled_at) \
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL WHERE $10 = 0 OR EXISTS \
-     (SELECT 1 FROM threads WHERE id = $2 AND cannot_answer = 0 AND status <> 'lukket')";
-/// The thread's new status and time, returning its id when the message was stored; each
-/// dialect adds how it knows that.
+     VALUES ($1, CASE WHEN $10 = 0 OR EXISTS (SELECT 1 FROM threads WHERE id = $2 \
+     AND cannot_answer = 0 AND status <> 'lukket') THEN $2 END, \
+     $3, $4, $5, $6, $7, $8, NULL, NULL)";
 const SET_STATUS: &str = "UPDATE threads SET status = $9, updated_at = $8, \
      closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2";
 
@@ -291,19 +292,12 @@ impl ClinicTx {
     ) -> Result<bool, StoreError> {
         // The message and its thread's new status in one statement (one hand-off to
         // the database per message): a list of statements on SQLite, a data-modifying
-        // `WITH` on PostgreSQL (whose `UPDATE` cannot see the row the `WITH` inserts, so
-        // it asks the `WITH`). A message in a thread left closed starts its retention
+        // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
         // clock again.
         let sql = match self.dialect() {
             // With the act's savepoint ahead of it (group commit).
-            Dialect::Sqlite => self.after_deferred(&format!(
-                "{INSERT_MESSAGE}; {SET_STATUS} AND EXISTS \
-                 (SELECT 1 FROM messages WHERE id = $1) RETURNING id"
-            )),
-            Dialect::Postgres => format!(
-                "WITH message AS ({INSERT_MESSAGE} RETURNING id) {SET_STATUS} \
-                 AND EXISTS (SELECT 1 FROM message) RETURNING id"
-            ),
+            Dialect::Sqlite => self.after_deferred(&format!("{INSERT_MESSAGE}; {SET_STATUS}")),
+            Dialect::Postgres => format!("WITH message AS ({INSERT_MESSAGE}) {SET_STATUS}"),
         };
         let stored = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&row.id)
@@ -316,10 +310,18 @@ impl ClinicTx {
             .bind(row.created_at)
             .bind(status)
             .bind(i64::from(from_patient))
-            .fetch_all(self.conn().await?)
-            .await?;
-        if stored.is_empty() {
-            return Ok(false);
+            .execute(self.conn().await?)
+            .await;
+        match stored {
+            Ok(_) => {}
+            // Only `thread_id` can be NULL here (see `INSERT_MESSAGE`); the statement
+            // stopped there, so nothing of it is stored.
+            Err(sqlx::Error::Database(e))
+                if e.kind() == sqlx::error::ErrorKind::NotNullViolation =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
         }
         for a in attachments {
             sqlx::query(
