@@ -33,6 +33,8 @@ pub struct IncidentRecord {
     pub origin: IncidentOrigin,
     pub status: IncidentStatus,
     pub patient: Option<PatientId>,
+    /// The thread and message it is about; `None` in an opened incident once the thread
+    /// is deleted.
     pub thread: Option<ThreadId>,
     pub message: Option<MessageId>,
     /// When the clinic knew: the 72-hour clock starts here.
@@ -254,7 +256,15 @@ impl HealthAccess<'_> {
     pub async fn incident(&self, id: IncidentId) -> Result<IncidentRecord, ServiceError> {
         let row = self.incident_row(id).await?;
         let key = self.clinic.people_key().await?;
-        let record = self.clinic.incident_of(&row, Some(&key))?;
+        let mut record = self.clinic.incident_of(&row, Some(&key))?;
+        // Retention or a granted deletion may have removed the thread since: then there
+        // is nothing to link to (the ids stay in the row and in the audit log).
+        if let Some(thread) = record.thread
+            && self.clinic.store.thread(thread.as_bytes()).await?.is_none()
+        {
+            record.thread = None;
+            record.message = None;
+        }
         self.clinic
             .record(
                 &self.actor,

@@ -363,6 +363,16 @@ async fn a_recall_offers_a_draft_incident_which_is_assessed_followed_up_and_audi
         .ok_or("the incident row")?;
     let sealed = row.description.ok_or("a description")?;
     assert!(!sealed.windows(10).any(|w| typed.as_bytes().starts_with(w)));
+
+    // The conversation deleted (retention, or a granted deletion): the incident stays,
+    // with nothing left to link to.
+    let mut tx = clinic.store().begin().await?;
+    tx.delete_thread(thread.as_bytes()).await?;
+    tx.commit().await?;
+    let kept = doctor.get(&page).await?;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert!(kept.body.contains("Samtalen er slettet"), "{}", kept.body);
+    assert!(!kept.body.contains(&format!("/samtale/{thread}")));
     app.close().await;
     Ok(())
 }
