@@ -200,6 +200,28 @@ async fn each_kind_is_filed_with_its_deadline_and_staff_see_them_by_deadline_p9(
     .await?;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.body.contains("Et avslag må ha en begrunnelse"));
+    assert!(
+        no_reason.body.contains("value=\"avslag\" checked"),
+        "the choice is kept"
+    );
+    let no_choice = call(
+        &routes,
+        post(
+            &answer_path,
+            &doc,
+            &fields(&[("csrf", &doc_csrf), ("svar", "Kopien ligger under Innsyn.")]),
+        )?,
+    )
+    .await?;
+    assert_eq!(no_choice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_choice.body.contains("Velg innvilg eller avslå"));
+    assert!(
+        no_choice
+            .body
+            .contains(">Kopien ligger under Innsyn.</textarea>"),
+        "what was typed is shown again: {}",
+        no_choice.body
+    );
     let still = clinic.my_requests(&kari(&s)).await?;
     assert!(still.iter().all(|r| r.status == RequestStatus::Open));
 

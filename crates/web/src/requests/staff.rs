@@ -169,8 +169,30 @@ fn not_found_or(e: ServiceError) -> WebError {
     }
 }
 
-/// The answer form for an open request.
-fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> String {
+/// What the answer form held when it was refused, to show it again (nothing is lost).
+#[derive(Debug, Default)]
+struct Typed<'a> {
+    decision: Option<&'a str>,
+    text: Option<&'a str>,
+    message: Option<&'a str>,
+}
+
+fn checked(value: Option<&str>, wanted: &str) -> &'static str {
+    if value == Some(wanted) {
+        " checked"
+    } else {
+        ""
+    }
+}
+
+/// The answer form for an open request, with what was typed before.
+fn answer_form(
+    lang: Lang,
+    org: &OrgNumber,
+    csrf: &str,
+    d: &RequestDetail,
+    typed: &Typed<'_>,
+) -> String {
     let r = &d.record;
     let action = format!("{}/svar", request_path(org, r.id));
     if d.barred {
@@ -187,7 +209,7 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
                 "Forespørselen gjelder journalverdige opplysninger (dokumentasjonsplikt) og kan ikke innvilges. Avslå med begrunnelse."
             ),
             l_reason = tr(lang, "Begrunnelse for avslaget"),
-            reason = escape(DOCUMENTATION_DUTY_REASON),
+            reason = escape(typed.text.unwrap_or(DOCUMENTATION_DUTY_REASON)),
             refuse = tr(lang, "Avslå forespørselen"),
         );
     }
@@ -198,8 +220,13 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
             .filter(|(_, _, _, worthy)| !worthy)
             .map(|(id, at, text, _)| {
                 let excerpt: String = text.chars().take(60).collect();
+                let selected = if typed.message == Some(id.to_string().as_str()) {
+                    " selected"
+                } else {
+                    ""
+                };
                 format!(
-                    "<option value=\"{id}\">{}</option>\n",
+                    "<option value=\"{id}\"{selected}>{}</option>\n",
                     escape(&format!("{}: {excerpt}", at.oslo_minutes()))
                 )
             })
@@ -225,15 +252,18 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
         "<h2>{title}</h2>\n<form method=\"post\" action=\"{action}\">\n\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
          <fieldset>\n<legend>{l_decision}</legend>\n\
-         <p><input type=\"radio\" id=\"innvilg\" name=\"beslutning\" value=\"innvilg\" required>\n<label for=\"innvilg\">{grant}</label></p>\n\
-         <p><input type=\"radio\" id=\"avslag\" name=\"beslutning\" value=\"avslag\">\n<label for=\"avslag\">{refuse}</label></p>\n\
+         <p><input type=\"radio\" id=\"innvilg\" name=\"beslutning\" value=\"innvilg\" required{c_grant}>\n<label for=\"innvilg\">{grant}</label></p>\n\
+         <p><input type=\"radio\" id=\"avslag\" name=\"beslutning\" value=\"avslag\"{c_refuse}>\n<label for=\"avslag\">{refuse}</label></p>\n\
          </fieldset>\n{target}\
-         <p><label for=\"svar\">{l_text}</label>\n<textarea id=\"svar\" name=\"svar\" rows=\"5\"></textarea></p>\n\
+         <p><label for=\"svar\">{l_text}</label>\n<textarea id=\"svar\" name=\"svar\" rows=\"5\">{text}</textarea></p>\n\
          <button type=\"submit\">{send}</button>\n</form>\n",
         title = tr(lang, "Svar"),
         l_decision = tr(lang, "Beslutning"),
         grant = tr(lang, "Innvilg"),
+        c_grant = checked(typed.decision, "innvilg"),
         refuse = tr(lang, "Avslå"),
+        c_refuse = checked(typed.decision, "avslag"),
+        text = escape(typed.text.unwrap_or("")),
         l_text = tr(
             lang,
             "Rettelsen (ved retting), en merknad, eller begrunnelsen for et avslag (påkrevd)"
@@ -242,15 +272,23 @@ fn answer_form(lang: Lang, org: &OrgNumber, csrf: &str, d: &RequestDetail) -> St
     )
 }
 
+/// How the request page is shown: the session's token, a short notice, and what a refused
+/// answer form held.
+struct Shown<'a> {
+    csrf: &'a str,
+    notice: Option<&'static str>,
+    typed: Typed<'a>,
+}
+
 async fn render(
     lang: Lang,
     org: &OrgNumber,
     access: &HealthAccess<'_>,
-    csrf: &str,
     id: RequestId,
     now: Timestamp,
-    notice: Option<&'static str>,
+    shown: &Shown<'_>,
 ) -> Result<String, WebError> {
+    let csrf = shown.csrf;
     let d = access.request(id).await.map_err(not_found_or)?;
     let r = &d.record;
     // A shredded patient has no record left; the request stays answerable on record.
@@ -262,7 +300,8 @@ async fn render(
         lang,
         "Teksten kan ikke leses: pasientens opplysninger er slettet.",
     );
-    let notice = notice
+    let notice = shown
+        .notice
         .map(|n| format!("<p role=\"status\"><strong>{}</strong></p>\n", tr(lang, n)))
         .unwrap_or_default();
     let thread = r.thread.map_or_else(
@@ -308,7 +347,7 @@ async fn render(
         )
     };
     let answer = if r.status.is_open() {
-        answer_form(lang, org, &escape(csrf), &d)
+        answer_form(lang, org, &escape(csrf), &d, &shown.typed)
     } else {
         format!(
             "<h2>{}</h2>\n<p>{}</p>\n",
@@ -364,7 +403,12 @@ pub(super) async fn show(
     };
     let csrf = session.csrf_token();
     let notice = query.besvart.is_some().then_some(n_("Svaret er lagret."));
-    let body = render(lang, &org, &access, csrf, id, state.app.now(), notice).await?;
+    let shown = Shown {
+        csrf,
+        notice,
+        typed: Typed::default(),
+    };
+    let body = render(lang, &org, &access, id, state.app.now(), &shown).await?;
     Ok(Html(page(lang, tr(lang, "Forespørsel"), &body)).into_response())
 }
 
@@ -413,7 +457,17 @@ pub(super) async fn answer(
     let answer = match decided {
         Ok(a) => a,
         Err(why) => {
-            let body = render(lang, &org, &access, csrf, id, state.app.now(), Some(why)).await?;
+            // Shown again with what was typed: nothing is lost.
+            let shown = Shown {
+                csrf,
+                notice: Some(why),
+                typed: Typed {
+                    decision: form.beslutning.as_deref(),
+                    text: form.svar.as_deref(),
+                    message: form.melding.as_deref(),
+                },
+            };
+            let body = render(lang, &org, &access, id, state.app.now(), &shown).await?;
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Html(page(lang, tr(lang, "Forespørsel"), &body)),
@@ -427,18 +481,14 @@ pub(super) async fn answer(
             None,
         )),
         Err(ServiceError::Invalid(_)) => {
-            let body = render(
-                lang,
-                &org,
-                &access,
+            let shown = Shown {
                 csrf,
-                id,
-                state.app.now(),
-                Some(n_(
+                notice: Some(n_(
                     "Forespørselen er allerede besvart. Ingenting er endret.",
                 )),
-            )
-            .await?;
+                typed: Typed::default(),
+            };
+            let body = render(lang, &org, &access, id, state.app.now(), &shown).await?;
             Ok((
                 StatusCode::CONFLICT,
                 Html(page(lang, tr(lang, "Forespørsel"), &body)),
