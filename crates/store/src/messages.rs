@@ -1,6 +1,8 @@
 //! Threads, messages and attachments in a clinic's store (issue 4). Content columns hold
 //! ciphertext only; the service seals and opens them.
 
+use std::collections::HashMap;
+
 use crate::backend::Dialect;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
@@ -165,6 +167,16 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, thread_id, author_kind, 
 const SET_STATUS: &str = "UPDATE threads SET status = $9, updated_at = $8, \
      closed_at = CASE WHEN $9 = 'lukket' THEN $8 ELSE NULL END WHERE id = $2";
 
+/// Unread messages per thread of `threads` (a query giving thread ids): the thread index
+/// finds each one's messages, and no body leaves the database.
+fn unread_sql(threads: &str) -> String {
+    format!(
+        "SELECT m.thread_id, COUNT(*) FROM ({threads}) t JOIN messages m ON m.thread_id = t.id \
+         WHERE m.author_kind = $1 AND m.read_at IS NULL AND m.recalled_at IS NULL \
+         AND m.internal = 0 GROUP BY m.thread_id"
+    )
+}
+
 impl ClinicStore {
     pub async fn thread(&self, id: &[u8]) -> Result<Option<ThreadRow>, StoreError> {
         let row: Option<ThreadTuple> =
@@ -204,6 +216,39 @@ impl ClinicStore {
         .fetch_all(&self.db().pool)
         .await?;
         Ok(rows.into_iter().map(thread_from).collect())
+    }
+
+    /// Unread messages by `author_kind` (the other side's) per thread, for the threads a
+    /// list shows: the `limit` most recently active (the staff inbox), in one query.
+    pub async fn unread_in_recent(
+        &self,
+        author_kind: &str,
+        limit: i64,
+    ) -> Result<HashMap<Vec<u8>, i64>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(unread_sql(
+            "SELECT id FROM threads ORDER BY updated_at DESC LIMIT $2",
+        )))
+        .bind(author_kind)
+        .bind(limit)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The same for one patient's threads (the patient's inbox).
+    pub async fn unread_of_patient(
+        &self,
+        author_kind: &str,
+        patient: &[u8],
+    ) -> Result<HashMap<Vec<u8>, i64>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(unread_sql(
+            "SELECT id FROM threads WHERE patient_id = $2",
+        )))
+        .bind(author_kind)
+        .bind(patient)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     pub async fn messages_of(&self, thread: &[u8]) -> Result<Vec<MessageRow>, StoreError> {

@@ -441,7 +441,92 @@ async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv
     Ok(())
 }
 
+/// Both inboxes count each thread's unread messages from the other side, in one query
+/// per list: never the side's own, an internal note or a recalled message (P5, S7).
+async fn each_inbox_counts_the_other_sides_unread_messages_per_thread_p5(
+    env: &TestEnv,
+) -> TestResult {
+    let app = env.app().await?;
+    let clinic = app.create_clinic(&org(ORG_A), "Meldingsklinikken").await?;
+    let admin = ctx(ORG_A);
+    let kari = clinic
+        .add_patient(&admin, &patient(&synthetic_fnr(903), "Kari Teller"))
+        .await?;
+    let now = app.now();
+    let doctor = clinic
+        .add_staff(&admin, &PersonName::parse("Lege Lund")?, None)
+        .await?;
+    clinic
+        .grant_role(&admin, doctor, Role::Doctor, now, Timestamp(now.0 + DAY))
+        .await?;
+    clinic.start_care(&admin, doctor, kari).await?;
+    let me = PatientActor {
+        patient: kari,
+        level: Level::High,
+        source: from(),
+    };
+    let doc = staff(doctor, Level::High);
+    let mut threads = Vec::new();
+    for subject in ["Første", "Andre"] {
+        threads.push(
+            clinic
+                .open_thread(
+                    &me,
+                    ThreadKind::EConsultation,
+                    &Subject::parse(subject)?,
+                    &MessageText::parse("Hei")?,
+                    &[],
+                )
+                .await?,
+        );
+    }
+    for text in ["Én til", "Og én til"] {
+        clinic
+            .write_to_clinic(&me, threads[0], &MessageText::parse(text)?, &[])
+            .await?;
+    }
+    let counts = |list: Vec<fortrolig_service::ThreadSummary>| {
+        let mut out: Vec<_> = list.into_iter().map(|t| (t.id, t.unread)).collect();
+        out.sort_by_key(|(id, _)| threads.iter().position(|t| t == id));
+        out
+    };
+    assert_eq!(
+        counts(clinic.staff_inbox(&doc).await?),
+        [(threads[0], 3), (threads[1], 1)]
+    );
+    assert_eq!(
+        counts(clinic.my_threads(&me).await?),
+        [(threads[0], 0), (threads[1], 0)]
+    );
+
+    // The doctor reads the first and writes in the second: an answer, a note and a
+    // recalled answer.
+    let access = clinic.thread_access(&doc, threads[0], "svar").await?;
+    access.thread(threads[0]).await?;
+    let mut sent = Vec::new();
+    for (text, internal) in [("Svar", false), ("Notat", true), ("Feil", false)] {
+        sent.push(
+            access
+                .reply(threads[1], &MessageText::parse(text)?, internal, &[])
+                .await?,
+        );
+    }
+    let wrong = sent[2];
+    access.recall(threads[1], wrong).await?;
+    assert_eq!(
+        counts(clinic.staff_inbox(&doc).await?),
+        [(threads[0], 0), (threads[1], 1)]
+    );
+    assert_eq!(
+        counts(clinic.my_threads(&me).await?),
+        [(threads[0], 0), (threads[1], 1)]
+    );
+    app.close().await;
+    Ok(())
+}
+
 both_backends!(
+    each_inbox_counts_the_other_sides_unread_messages_per_thread_p5,
     a_thread_closed_while_the_patient_writes_takes_nothing_p5,
     a_thread_from_patient_to_clinician_and_back_with_read_confirmations_p5_s5_x3,
     staff_start_a_thread_only_after_confirming_name_and_birth_date_and_attachments_are_sniffed_s7_p2,

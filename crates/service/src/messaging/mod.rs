@@ -13,6 +13,8 @@ mod staff;
 pub use patient::ThreadReadAhead;
 pub use staff::Recall;
 
+use std::collections::HashMap;
+
 use fortrolig_domain::access::Level;
 use fortrolig_domain::consent::PortalService;
 use fortrolig_domain::messaging::{MessageText, Subject, ThreadKind, ThreadStatus};
@@ -176,6 +178,23 @@ fn seal_attachments(
             })
         })
         .collect()
+}
+
+/// A thread as a list shows it; `unread` counts the other side's unread messages per
+/// thread (`ClinicStore::unread_in_recent`, `unread_of_patient`).
+fn summary(row: &ThreadRow, unread: &HashMap<Vec<u8>, i64>) -> Result<ThreadSummary, ServiceError> {
+    Ok(ThreadSummary {
+        id: thread_id(&row.id)?,
+        patient: crate::clinic::patient_id(&row.patient_id)?,
+        kind: kind_of(row)?,
+        status: status_of(row)?,
+        updated_at: Timestamp(row.updated_at),
+        unread: unread
+            .get(&row.id)
+            .map_or(0, |n| usize::try_from(*n).unwrap_or(0)),
+        assigned_staff: row.assigned_staff.as_deref().and_then(StaffId::from_slice),
+        assigned_team: row.assigned_team.as_deref().and_then(TeamId::from_slice),
+    })
 }
 
 impl Clinic {
@@ -379,36 +398,6 @@ impl Clinic {
         self.announce(thread, patient);
         self.notices_queued(&queued);
         Ok(id)
-    }
-
-    async fn summary(
-        &self,
-        row: &ThreadRow,
-        for_patient: bool,
-    ) -> Result<ThreadSummary, ServiceError> {
-        let other = if for_patient { "staff" } else { "patient" };
-        let unread = self
-            .store
-            .messages_of(&row.id)
-            .await?
-            .iter()
-            .filter(|m| {
-                m.author_kind == other
-                    && m.read_at.is_none()
-                    && m.recalled_at.is_none()
-                    && !m.internal
-            })
-            .count();
-        Ok(ThreadSummary {
-            id: thread_id(&row.id)?,
-            patient: crate::clinic::patient_id(&row.patient_id)?,
-            kind: kind_of(row)?,
-            status: status_of(row)?,
-            updated_at: Timestamp(row.updated_at),
-            unread,
-            assigned_staff: row.assigned_staff.as_deref().and_then(StaffId::from_slice),
-            assigned_team: row.assigned_team.as_deref().and_then(TeamId::from_slice),
-        })
     }
 
     async fn new_thread_row(

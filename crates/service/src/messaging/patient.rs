@@ -7,7 +7,7 @@ use fortrolig_store::ThreadRow;
 
 use super::{
     NewAttachment, OpenedAttachment, PatientActor, ThreadSummary, ThreadView, kind_of, status_of,
-    thread_id,
+    summary, thread_id,
 };
 use crate::access::AccessError;
 use crate::clinic::{ActContext, Clinic};
@@ -77,13 +77,11 @@ impl Clinic {
     /// The patient's threads, newest activity first (no content: a list is not a read).
     pub async fn my_threads(&self, who: &PatientActor) -> Result<Vec<ThreadSummary>, AccessError> {
         self.patient_may(who, DataClass::Administrative)?;
+        let patient = who.patient.as_bytes();
+        let unread = self.store.unread_of_patient("staff", patient).await?;
         let mut out = Vec::new();
-        for row in self
-            .store
-            .threads_of_patient(who.patient.as_bytes())
-            .await?
-        {
-            out.push(self.summary(&row, true).await?);
+        for row in self.store.threads_of_patient(patient).await? {
+            out.push(summary(&row, &unread)?);
         }
         Ok(out)
     }

@@ -9,7 +9,7 @@ use fortrolig_store::{StoreError, ThreadRow};
 
 use super::{
     INBOX_LIMIT, NewAttachment, OpenedAttachment, ThreadChange, ThreadSummary, ThreadView, kind_of,
-    malformed, status_of, thread_id,
+    malformed, status_of, summary, thread_id,
 };
 use crate::access::{AccessError, HealthAccess, StaffActor};
 use crate::clinic::{ActContext, Clinic};
@@ -61,11 +61,12 @@ impl Clinic {
     /// (a list is not an attempt to read); the listing itself is one audit entry.
     pub async fn staff_inbox(&self, who: &StaffActor) -> Result<Vec<ThreadSummary>, ServiceError> {
         let mut out = Vec::new();
+        let unread = self.store.unread_in_recent("patient", INBOX_LIMIT).await?;
         for row in self.store.recent_threads(INBOX_LIMIT).await? {
             let patient = crate::clinic::patient_id(&row.patient_id)?;
             let class = kind_of(&row)?.data_class();
             if self.may_reach(who, patient, class).await? {
-                out.push(self.summary(&row, false).await?);
+                out.push(summary(&row, &unread)?);
             }
         }
         let ctx = ActContext {
