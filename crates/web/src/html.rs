@@ -19,6 +19,12 @@ pub fn escape(text: &str) -> String {
 
 /// A whole page in `lang` (its `lang` attribute, and a footer with a link to the other
 /// language). `title` is plain text, already in `lang`; `body` is trusted HTML.
+/// ` checked` for the radio button or box whose value a refused form held, so that the
+/// page shown again keeps the choice.
+pub(crate) fn checked(held: Option<&str>, value: &str) -> &'static str {
+    if held == Some(value) { " checked" } else { "" }
+}
+
 pub(crate) fn page(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -25,7 +25,7 @@ use fortrolig_service::{
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::html::{escape, page};
+use crate::html::{checked, escape, page};
 use crate::i18n::{Lang, n_, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -232,14 +232,6 @@ struct AssessForm {
     beslutning: Option<String>,
     risiko: Option<String>,
     beskrivelse: Option<String>,
-}
-
-fn checked(value: Option<&str>, wanted: &str) -> &'static str {
-    if value == Some(wanted) {
-        " checked"
-    } else {
-        ""
-    }
 }
 
 /// The assessment form of a draft, filled with what was typed before.

@@ -365,14 +365,25 @@ async fn staff_start_a_thread_only_after_confirming_name_and_birth_date_and_atta
     Ok(())
 }
 
-/// The patient's page reads the thread with the session, then takes the upload; a thread
-/// closed or marked «cannot be answered» meanwhile takes nothing (P5).
-async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv) -> TestResult {
+/// A clinic with one patient and her doctor (a care relationship), for the tests that
+/// need no more.
+struct KariAndDoctor {
+    app: fortrolig_service::Fortrolig,
+    clinic: std::sync::Arc<fortrolig_service::Clinic>,
+    me: PatientActor,
+    doctor: StaffActor,
+}
+
+async fn kari_and_doctor(
+    env: &TestEnv,
+    seed: u32,
+    name: &str,
+) -> Result<KariAndDoctor, Box<dyn std::error::Error + Send + Sync>> {
     let app = env.app().await?;
     let clinic = app.create_clinic(&org(ORG_A), "Meldingsklinikken").await?;
     let admin = ctx(ORG_A);
     let kari = clinic
-        .add_patient(&admin, &patient(&synthetic_fnr(902), "Kari Kappløp"))
+        .add_patient(&admin, &patient(&synthetic_fnr(seed), name))
         .await?;
     let now = app.now();
     let doctor = clinic
@@ -382,11 +393,28 @@ async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv
         .grant_role(&admin, doctor, Role::Doctor, now, Timestamp(now.0 + DAY))
         .await?;
     clinic.start_care(&admin, doctor, kari).await?;
-    let me = PatientActor {
-        patient: kari,
-        level: Level::High,
-        source: from(),
-    };
+    Ok(KariAndDoctor {
+        app,
+        clinic,
+        me: PatientActor {
+            patient: kari,
+            level: Level::High,
+            source: from(),
+        },
+        doctor: staff(doctor, Level::High),
+    })
+}
+
+/// The patient's page reads the thread with the session, then takes the upload; a thread
+/// closed or marked «cannot be answered» meanwhile takes nothing (P5).
+async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv) -> TestResult {
+    let KariAndDoctor {
+        app,
+        clinic,
+        me,
+        doctor,
+    } = kari_and_doctor(env, 902, "Kari Kappløp").await?;
+    let kari = me.patient;
     let (token, _) = clinic
         .start_session(
             fortrolig_service::SessionSubject::Patient(kari),
@@ -397,9 +425,7 @@ async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv
             &from(),
         )
         .await?;
-    let access = clinic
-        .health_access(&staff(doctor, Level::High), kari, "svar")
-        .await?;
+    let access = clinic.health_access(&doctor, kari, "svar").await?;
     for (status, cannot_answer) in [
         (ThreadStatus::Closed, false),
         (ThreadStatus::Answered, true),
@@ -446,26 +472,12 @@ async fn a_thread_closed_while_the_patient_writes_takes_nothing_p5(env: &TestEnv
 async fn each_inbox_counts_the_other_sides_unread_messages_per_thread_p5(
     env: &TestEnv,
 ) -> TestResult {
-    let app = env.app().await?;
-    let clinic = app.create_clinic(&org(ORG_A), "Meldingsklinikken").await?;
-    let admin = ctx(ORG_A);
-    let kari = clinic
-        .add_patient(&admin, &patient(&synthetic_fnr(903), "Kari Teller"))
-        .await?;
-    let now = app.now();
-    let doctor = clinic
-        .add_staff(&admin, &PersonName::parse("Lege Lund")?, None)
-        .await?;
-    clinic
-        .grant_role(&admin, doctor, Role::Doctor, now, Timestamp(now.0 + DAY))
-        .await?;
-    clinic.start_care(&admin, doctor, kari).await?;
-    let me = PatientActor {
-        patient: kari,
-        level: Level::High,
-        source: from(),
-    };
-    let doc = staff(doctor, Level::High);
+    let KariAndDoctor {
+        app,
+        clinic,
+        me,
+        doctor: doc,
+    } = kari_and_doctor(env, 903, "Kari Teller").await?;
     let mut threads = Vec::new();
     for subject in ["Første", "Andre"] {
         threads.push(

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{deadline_html, kind_name, status_name};
 use crate::error::WebError;
-use crate::html::{escape, page};
+use crate::html::{checked, escape, page};
 use crate::i18n::{Lang, n_, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
@@ -175,14 +175,6 @@ struct Typed<'a> {
     decision: Option<&'a str>,
     text: Option<&'a str>,
     message: Option<&'a str>,
-}
-
-fn checked(value: Option<&str>, wanted: &str) -> &'static str {
-    if value == Some(wanted) {
-        " checked"
-    } else {
-        ""
-    }
 }
 
 /// The answer form for an open request, with what was typed before.
