@@ -181,6 +181,28 @@ impl ClinicStore {
         Ok(n > 0)
     }
 
+    /// The patients this person has a need for at `now`, each with whether it is a care
+    /// relationship (their own, or a team's they are a current member of; `true`) or only
+    /// emergency access in force (`false`): what `in_care_relationship`, `care_team_of`
+    /// and `emergency_in_force` say one patient at a time, for a whole list at once.
+    pub async fn needs_of_staff(
+        &self,
+        staff_id: &[u8],
+        now: i64,
+    ) -> Result<Vec<(Vec<u8>, bool)>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT patient_id, CAST(1 AS BIGINT) FROM care_relationships WHERE staff_id = $1 AND ended_at IS NULL \
+             UNION ALL SELECT c.patient_id, CAST(1 AS BIGINT) FROM team_care c JOIN team_members m ON m.team_id = c.team_id \
+             WHERE m.staff_id = $1 AND m.ended_at IS NULL AND c.ended_at IS NULL \
+             UNION ALL SELECT patient_id, CAST(0 AS BIGINT) FROM emergency_access WHERE staff_id = $1 AND expires_at > $2",
+        )
+        .bind(staff_id)
+        .bind(now)
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p, care)| (p, care == 1)).collect())
+    }
+
     /// Emergency access of this person to this patient still in force at `now`.
     pub async fn emergency_in_force(
         &self,

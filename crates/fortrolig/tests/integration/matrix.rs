@@ -76,6 +76,7 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
             &MessageText::parse("Matrisetekst")?,
         )
         .await?;
+    let request_link = format!("foresporsel/{request}");
     let people_page = a
         .add_staff(&ctx(ORG_A), &PersonName::parse("Matrise Ansatt")?, None)
         .await?;
@@ -231,6 +232,39 @@ async fn every_route_role_need_clinic_and_level_matches_the_rule_s1_s3_x2(
                             Decision::Deny(_) => {
                                 assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}")
                             }
+                        }
+                        // A list shows exactly the rows the rule lets this person open.
+                        let rows: Vec<(String, DataClass)> = if path.ends_with("/innboks") {
+                            vec![
+                                (format!("samtale/{}", threads[0]), DataClass::Health),
+                                (format!("samtale/{}", threads[1]), DataClass::Administrative),
+                            ]
+                        } else if path.ends_with("/avvik") {
+                            vec![
+                                (format!("avvik/{}", incidents[0]), DataClass::Health),
+                                (format!("avvik/{}", incidents[1]), DataClass::Administrative),
+                            ]
+                        } else if path.ends_with("/foresporsler") {
+                            vec![(request_link.clone(), DataClass::Health)]
+                        } else {
+                            Vec::new()
+                        };
+                        for (row, row_class) in rows.iter().filter(|_| expected == Decision::Allow)
+                        {
+                            let row_rule = decide(
+                                &subject,
+                                &Request {
+                                    clinic: org(ORG_A),
+                                    class: *row_class,
+                                    patient: Some(p),
+                                    need,
+                                },
+                            );
+                            assert_eq!(
+                                page.body.contains(row.as_str()),
+                                row_rule == Decision::Allow,
+                                "the list shows {row} exactly when the rule allows it: {what}"
+                            );
                         }
                         if expected == Decision::Allow && path.contains("/pasient/") {
                             assert_eq!(

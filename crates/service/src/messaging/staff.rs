@@ -62,10 +62,10 @@ impl Clinic {
     pub async fn staff_inbox(&self, who: &StaffActor) -> Result<Vec<ThreadSummary>, ServiceError> {
         let mut out = Vec::new();
         let unread = self.store.unread_in_recent("patient", INBOX_LIMIT).await?;
+        let reach = self.list_reach(who).await?;
         for row in self.store.recent_threads(INBOX_LIMIT).await? {
             let patient = crate::clinic::patient_id(&row.patient_id)?;
-            let class = kind_of(&row)?.data_class();
-            if self.may_reach(who, patient, class).await? {
+            if reach.may(patient, kind_of(&row)?.data_class()) {
                 out.push(summary(&row, &unread)?);
             }
         }
