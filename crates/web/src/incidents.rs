@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fortrolig_domain::incidents::{self, FollowUp, IncidentOrigin, IncidentStatus, Risk};
+use fortrolig_domain::messaging::MessageText;
 use fortrolig_domain::{IncidentId, OrgNumber, Timestamp};
 use fortrolig_service::{
     AccessError, Assessment, Clinic, HealthAccess, IncidentRecord, ServiceError,
@@ -26,7 +27,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{checked, escape, page};
-use crate::i18n::{Lang, n_, tr};
+use crate::i18n::{Lang, n_, text_error, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -339,7 +340,7 @@ async fn render(
     clinic: &Clinic,
     access: &HealthAccess<'_>,
     id: IncidentId,
-    notice: Option<&'static str>,
+    notice: Option<&str>,
     typed: &AssessForm,
 ) -> Result<String, WebError> {
     let org = clinic.org();
@@ -352,7 +353,7 @@ async fn render(
         None => tr(lang, "Ukjent ansatt").to_owned(),
     };
     let notice = notice
-        .map(|n| format!("<p role=\"status\"><strong>{}</strong></p>\n", tr(lang, n)))
+        .map(|n| format!("<p role=\"status\"><strong>{}</strong></p>\n", escape(n)))
         .unwrap_or_default();
     let about = match (r.thread, r.message) {
         (Some(t), Some(m)) => format!(
@@ -456,7 +457,10 @@ async fn show(
         Ok(pair) => pair,
         Err(response) => return Ok(response),
     };
-    let notice = query.lagret.is_some().then_some(n_("Avviket er lagret."));
+    let notice = query
+        .lagret
+        .is_some()
+        .then(|| tr(lang, "Avviket er lagret."));
     let body = render(
         &state,
         lang,
@@ -503,7 +507,16 @@ async fn assess(
         (Some("forkast"), _) => Ok(Assessment::Discard { reason: text }),
         _ => Err(n_("Velg om dette er et avvik. Ingenting er lagret.")),
     };
+    // The service checks the text as a message's; its reason is shown here, so that a
+    // refusal from the service below can only mean the draft was assessed meanwhile.
+    let text_problem = match &decided {
+        Ok(Assessment::Register { description: t, .. } | Assessment::Discard { reason: t }) => {
+            MessageText::parse(t).err().map(|e| text_error(lang, &e))
+        }
+        Err(_) => None,
+    };
     let refused = match decided {
+        Ok(_) if text_problem.is_some() => (StatusCode::UNPROCESSABLE_ENTITY, None),
         Ok(assessment) => match access.assess_incident(id, assessment).await {
             Ok(_) => {
                 return Ok(see_other(
@@ -511,16 +524,18 @@ async fn assess(
                     None,
                 ));
             }
-            // Assessed by someone else meanwhile, or a text over the limit.
             Err(ServiceError::Invalid(_)) => (
                 StatusCode::CONFLICT,
-                n_(
-                    "Avviket kunne ikke lagres: det er allerede vurdert, eller teksten er for lang. Ingenting er endret.",
-                ),
+                Some(n_("Avviket er allerede vurdert. Ingenting er endret.")),
             ),
             Err(e) => return Err(e.into()),
         },
-        Err(why) => (StatusCode::UNPROCESSABLE_ENTITY, why),
+        Err(why) => (StatusCode::UNPROCESSABLE_ENTITY, Some(why)),
+    };
+    let notice = match (refused.1, text_problem) {
+        (Some(why), _) => tr(lang, why).to_owned(),
+        (None, Some(problem)) => problem,
+        (None, None) => String::new(),
     };
     let body = render(
         &state,
@@ -528,7 +543,7 @@ async fn assess(
         &clinic,
         &access,
         id,
-        Some(refused.1),
+        Some(&notice),
         &AssessForm { csrf, ..form },
     )
     .await?;
@@ -568,7 +583,8 @@ async fn follow_up(
             None,
         )),
         Err(ServiceError::Invalid(_)) => {
-            let why = n_(
+            let why = tr(
+                lang,
                 "Denne oppfølgingen er allerede registrert, eller avviket trenger den ikke. Ingenting er endret.",
             );
             let body = render(

@@ -219,6 +219,20 @@ async fn a_recall_offers_a_draft_incident_which_is_assessed_followed_up_and_audi
         )
         .await?;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let long = "x".repeat(20_001);
+    let refused = doctor
+        .post(
+            &format!("{page}/vurdering"),
+            &[("beslutning", "forkast"), ("beskrivelse", &long)],
+        )
+        .await?;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Teksten er for lang (høyst 20000 tegn).")
+    );
+    assert!(refused.body.contains(&long), "the text is kept");
     let forged = doctor
         .call(post(
             &format!("{page}/vurdering"),
@@ -272,6 +286,7 @@ async fn a_recall_offers_a_draft_incident_which_is_assessed_followed_up_and_audi
         )
         .await?;
     assert_eq!(again.status, StatusCode::CONFLICT, "an assessment stands");
+    assert!(again.body.contains("Avviket er allerede vurdert."));
     let not_due = doctor
         .post(
             &format!("{page}/oppfolging"),
