@@ -13,7 +13,7 @@
 
 use fortrolig_domain::access::DataClass;
 use fortrolig_domain::incidents::{self, FollowUp, IncidentOrigin, IncidentStatus, Risk};
-use fortrolig_domain::messaging::MessageText;
+use fortrolig_domain::messaging::{MessageText, ThreadKind};
 use fortrolig_domain::{Action, IncidentId, MessageId, PatientId, StaffId, ThreadId, Timestamp};
 use fortrolig_store::{IncidentDecision, IncidentRow, StoreError};
 use fortrolig_vault::{Aad, DataKey};
@@ -94,6 +94,17 @@ fn staff_of(actor_id: &str) -> Option<StaffId> {
     actor_id
         .strip_prefix("staff:")
         .and_then(|id| StaffId::parse(id).ok())
+}
+
+/// The class of data an incident needs, from its thread's stored kind (`None` once the
+/// thread is gone: then health data).
+fn class_for(thread_kind: Option<&str>) -> Result<DataClass, ServiceError> {
+    match thread_kind {
+        Some(kind) => Ok(ThreadKind::parse(kind)
+            .ok_or_else(|| malformed("thread kind"))?
+            .data_class()),
+        None => Ok(DataClass::Health),
+    }
 }
 
 /// A draft offered by a recall (S7), for the recall's own transaction.
@@ -181,10 +192,7 @@ impl Clinic {
             Some(id) => self.store.thread(id).await?,
             None => None,
         };
-        match thread {
-            Some(thread) => Ok(crate::messaging::kind_of(&thread)?.data_class()),
-            None => Ok(DataClass::Health),
-        }
+        class_for(thread.as_ref().map(|t| t.kind.as_str()))
     }
 
     /// The access a member of staff has to an incident's patient: what the incident's
@@ -220,12 +228,14 @@ impl Clinic {
     ) -> Result<Vec<IncidentRecord>, ServiceError> {
         let mut out = Vec::new();
         let reach = self.list_reach(who).await?;
+        let kinds = self.store.incident_thread_kinds().await?;
         for row in self.store.incidents(DECIDED_SHOWN).await? {
             let Some(patient) = row.patient_id.as_deref() else {
                 continue;
             };
             let patient = crate::clinic::patient_id(patient)?;
-            let class = self.incident_class(&row).await?;
+            let kind = row.thread_id.as_ref().and_then(|t| kinds.get(t));
+            let class = class_for(kind.map(String::as_str))?;
             if reach.may(patient, class) {
                 out.push(self.incident_of(&row, None)?);
             }

@@ -1,6 +1,8 @@
 //! The clinic's incident register (avvik; C4, S7). The description is ciphertext here;
 //! origin, status, risk and times are plain, so the register outlives a shredded patient.
 
+use std::collections::HashMap;
+
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
 
@@ -98,6 +100,19 @@ impl ClinicStore {
         .await?;
         rows.extend(done);
         Ok(rows.into_iter().map(incident_from).collect())
+    }
+}
+
+impl ClinicStore {
+    /// The stored kind of every thread an incident names and that still exists, in one
+    /// query (the register decides access per row by it).
+    pub async fn incident_thread_kinds(&self) -> Result<HashMap<Vec<u8>, String>, StoreError> {
+        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT id, kind FROM threads WHERE id IN (SELECT thread_id FROM incidents)",
+        )
+        .fetch_all(&self.db().pool)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 }
 
