@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fortrolig_domain::incidents::{self, FollowUp, IncidentOrigin, IncidentStatus, Risk};
-use fortrolig_domain::messaging::MessageText;
+use fortrolig_domain::messaging::{MessageText, TextError};
 use fortrolig_domain::{IncidentId, OrgNumber, Timestamp};
 use fortrolig_service::{
     AccessError, Assessment, Clinic, HealthAccess, IncidentRecord, ServiceError,
@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::html::{checked, escape, page};
-use crate::i18n::{Lang, n_, text_error, tr};
+use crate::i18n::{Lang, text_error, tr};
 use crate::respond::{clinic_of, see_other};
 use crate::router::AppState;
 use crate::source::RequestSource;
@@ -495,28 +495,30 @@ async fn assess(
     };
     let text = form.beskrivelse.as_deref().unwrap_or("").trim().to_owned();
     let risk = form.risiko.as_deref().and_then(Risk::parse);
-    let decided = match (form.beslutning.as_deref(), risk) {
-        (Some(_), _) if text.is_empty() => Err(n_(
+    let choice = form
+        .beslutning
+        .as_deref()
+        .filter(|c| matches!(*c, "registrer" | "forkast"));
+    // The text is checked as the service will check it (a message's limits), so that a
+    // refusal from the service below can only mean the draft was assessed meanwhile.
+    let decided = match (choice, risk, MessageText::parse(&text)) {
+        (None, _, _) => Err(tr(lang, "Velg om dette er et avvik. Ingenting er lagret.").to_owned()),
+        (Some(_), _, Err(TextError::Empty)) => Err(tr(
+            lang,
             "Skriv hva som skjedde, eller hvorfor det ikke er et avvik. Ingenting er lagret.",
-        )),
-        (Some("registrer"), Some(risk)) => Ok(Assessment::Register {
+        )
+        .to_owned()),
+        (Some(_), _, Err(e)) => Err(text_error(lang, &e)),
+        (Some("registrer"), None, Ok(_)) => {
+            Err(tr(lang, "Velg risikoen for pasienten. Ingenting er lagret.").to_owned())
+        }
+        (Some("registrer"), Some(risk), Ok(_)) => Ok(Assessment::Register {
             description: text,
             risk,
         }),
-        (Some("registrer"), None) => Err(n_("Velg risikoen for pasienten. Ingenting er lagret.")),
-        (Some("forkast"), _) => Ok(Assessment::Discard { reason: text }),
-        _ => Err(n_("Velg om dette er et avvik. Ingenting er lagret.")),
+        (Some(_), _, Ok(_)) => Ok(Assessment::Discard { reason: text }),
     };
-    // The service checks the text as a message's; its reason is shown here, so that a
-    // refusal from the service below can only mean the draft was assessed meanwhile.
-    let text_problem = match &decided {
-        Ok(Assessment::Register { description: t, .. } | Assessment::Discard { reason: t }) => {
-            MessageText::parse(t).err().map(|e| text_error(lang, &e))
-        }
-        Err(_) => None,
-    };
-    let refused = match decided {
-        Ok(_) if text_problem.is_some() => (StatusCode::UNPROCESSABLE_ENTITY, None),
+    let (status, notice) = match decided {
         Ok(assessment) => match access.assess_incident(id, assessment).await {
             Ok(_) => {
                 return Ok(see_other(
@@ -526,16 +528,11 @@ async fn assess(
             }
             Err(ServiceError::Invalid(_)) => (
                 StatusCode::CONFLICT,
-                Some(n_("Avviket er allerede vurdert. Ingenting er endret.")),
+                tr(lang, "Avviket er allerede vurdert. Ingenting er endret.").to_owned(),
             ),
             Err(e) => return Err(e.into()),
         },
-        Err(why) => (StatusCode::UNPROCESSABLE_ENTITY, Some(why)),
-    };
-    let notice = match (refused.1, text_problem) {
-        (Some(why), _) => tr(lang, why).to_owned(),
-        (None, Some(problem)) => problem,
-        (None, None) => String::new(),
+        Err(why) => (StatusCode::UNPROCESSABLE_ENTITY, why),
     };
     let body = render(
         &state,
@@ -547,7 +544,7 @@ async fn assess(
         &AssessForm { csrf, ..form },
     )
     .await?;
-    Ok(incident_page(lang, refused.0, &body))
+    Ok(incident_page(lang, status, &body))
 }
 
 #[derive(Debug, Deserialize)]
