@@ -108,8 +108,8 @@ pub struct EmergencyReview {
     pub expires_at: Timestamp,
 }
 
-/// A list's access decisions for one member of staff (`Clinic::list_reach`): the same
-/// rule as `may_reach`, without a query per row.
+/// A list's access decisions for one member of staff (`Clinic::list_reach`), without a
+/// query per row; `may_reach` asks it for a single row.
 #[derive(Debug)]
 pub(crate) struct ListReach {
     clinic: OrgNumber,
@@ -262,7 +262,7 @@ impl Clinic {
         Ok((Need::None, None))
     }
 
-    /// What a list needs to decide its rows as `may_reach` would, read once: the person's
+    /// What a list needs to decide its rows, read once: the person's
     /// roles and training, and the patients they have a need for now. A list of 500
     /// threads is then three queries, not a few per row.
     pub(crate) async fn list_reach(&self, who: &StaffActor) -> Result<ListReach, ServiceError> {
@@ -291,24 +291,14 @@ impl Clinic {
 
     /// Whether `who` would be let in to this patient's data of `class` now, decided
     /// without recording anything (for lists; opening still goes through the doors).
+    /// The same rule as a list's, so that one answer never differs from the other.
     pub(crate) async fn may_reach(
         &self,
         who: &StaffActor,
         patient: PatientId,
         class: DataClass,
     ) -> Result<bool, ServiceError> {
-        let (subject, _) = self.subject(who).await?;
-        let (need, _) = self.need_of(who, patient).await?;
-        let request = Request {
-            clinic: self.org().clone(),
-            class,
-            patient: Some(patient),
-            need,
-        };
-        Ok(matches!(
-            fortrolig_domain::access::decide(&subject, &request),
-            Decision::Allow
-        ) && self.trained_enough(who.staff).await?)
+        Ok(self.list_reach(who).await?.may(patient, class))
     }
 
     async fn patient_access(
