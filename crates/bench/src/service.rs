@@ -15,7 +15,7 @@ use crate::report::{self, Report};
 use crate::synth;
 
 /// Goal for figure 4: CPU seconds per audited, encrypted, durable write.
-const GOAL_CPU_PER_WRITE: f64 = 0.2e-3;
+pub(crate) const GOAL_CPU_PER_WRITE: f64 = 0.2e-3;
 /// Goal for figure 2, as for figure 1: 1,000,000 entries verified in under 2 s.
 const GOAL_VERIFY_SECONDS: f64 = 2.0;
 /// Writes made before measuring, so that connection set-up and first-use costs are
@@ -34,7 +34,9 @@ pub struct KnownCosts {
     pub seal_small: f64,
 }
 
-async fn open_clinic(dir: &Path) -> Result<(Fortrolig, Arc<Clinic>, OrgNumber), Box<dyn Error>> {
+pub(crate) async fn open_clinic(
+    dir: &Path,
+) -> Result<(Fortrolig, Arc<Clinic>, OrgNumber), Box<dyn Error>> {
     let backend = Backend::Sqlite {
         data_dir: dir.join("data"),
         vault_dir: dir.join("vault"),
@@ -133,7 +135,7 @@ pub async fn verify_through_store(
 }
 
 /// A member of staff registering patients from a web session.
-fn staff_context(org: &OrgNumber) -> Result<ActContext, Box<dyn Error>> {
+pub(crate) fn staff_context(org: &OrgNumber) -> Result<ActContext, Box<dyn Error>> {
     Ok(ActContext {
         actor: Actor {
             id: synth::hex32(17),

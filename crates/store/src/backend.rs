@@ -1,7 +1,7 @@
 //! Which database engine, and where each store lives.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use fortrolig_domain::OrgNumber;
@@ -10,6 +10,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 use crate::error::StoreError;
 use crate::migrate::Schema;
+use crate::sql::{Durability, NativeWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -45,6 +46,8 @@ pub struct Db {
     pub dialect: Dialect,
     /// The database file, on SQLite (for the native audit scan).
     pub sqlite_file: Option<PathBuf>,
+    /// On SQLite, the connection write transactions run on (`ClinicStore::begin`).
+    pub(crate) native: Option<Arc<NativeWriter>>,
 }
 
 impl Db {
@@ -55,6 +58,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(native) = &self.native {
+            native.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -244,10 +250,14 @@ async fn connect(url: &str, dialect: Dialect) -> Result<Db, StoreError> {
     let sqlite_file = url
         .strip_prefix("sqlite://")
         .map(|rest| PathBuf::from(rest.split_once('?').map_or(rest, |(path, _)| path)));
+    let native = sqlite_file
+        .clone()
+        .map(|file| Arc::new(NativeWriter::new(file, Durability::Full)));
     Ok(Db {
         pool,
         dialect,
         sqlite_file,
+        native,
     })
 }
 
@@ -294,7 +304,7 @@ impl Stores {
         Ok(Self {
             backend,
             directory,
-            keyring: crate::keyring::KeyRing { db: keyring },
+            keyring: crate::keyring::KeyRing::new(keyring),
         })
     }
 
@@ -354,7 +364,7 @@ impl Stores {
 
     pub async fn close(&self) {
         self.directory.close().await;
-        self.keyring.db.close().await;
+        self.keyring.close().await;
     }
 }
 

@@ -2,10 +2,11 @@
 
 use fortrolig_audit::{Frontier, Hash, LogEntry, SignedTreeHead, TreeHead, leaf_hash};
 use fortrolig_domain::OrgNumber;
-use sqlx::{Any, AssertSqlSafe, Executor, Transaction};
+use sqlx::AssertSqlSafe;
 
 use crate::backend::{Db, Dialect};
 use crate::error::StoreError;
+use crate::sql::{self, Conn};
 
 /// A handle on exactly one clinic's database. There is no way to reach another clinic's
 /// data through it (X5).
@@ -112,19 +113,19 @@ impl ClinicStore {
     /// Starts a write. The audit state is locked first, so concurrent writers (also from
     /// other processes) queue rather than fork the log.
     pub async fn begin(&self) -> Result<ClinicTx, StoreError> {
-        // Each statement is a hand-off to the database (a thread on SQLite, a round trip
-        // on PostgreSQL), so the lock is taken with the `BEGIN` or with the read of the
-        // log's frontier that every audited write makes next.
-        let (tx, locked_frontier) = match self.db.dialect {
-            // Taking the write lock at once avoids a deferred transaction failing later.
-            Dialect::Sqlite => (self.db.pool.begin_with("BEGIN IMMEDIATE").await?, None),
-            Dialect::Postgres => {
+        let (tx, locked_frontier) = match &self.db.native {
+            // Natively, on this process's writer connection. Taking the write lock at
+            // once avoids a deferred transaction failing later.
+            Some(writer) => (Conn::Native(writer.begin().await?), None),
+            // Each statement is a round trip to PostgreSQL, so the lock is taken with
+            // the read of the log's frontier that every audited write makes next.
+            None => {
                 let mut tx = self.db.pool.begin().await?;
                 let frontier: Option<Vec<u8>> =
                     sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1 FOR UPDATE")
                         .fetch_optional(&mut *tx)
                         .await?;
-                (tx, Some(frontier))
+                (Conn::Sqlx(tx), Some(frontier))
             }
         };
         Ok(ClinicTx {
@@ -132,7 +133,6 @@ impl ClinicStore {
             org: self.org.clone(),
             dialect: self.db.dialect,
             locked_frontier,
-            deferred: String::new(),
         })
     }
 
@@ -300,14 +300,11 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(LogEntry, Vec<u8>), StoreE
 /// A write to one clinic's store; nothing is visible or durable before `commit`.
 #[derive(Debug)]
 pub struct ClinicTx {
-    tx: Transaction<'static, Any>,
+    tx: Conn,
     org: OrgNumber,
     dialect: Dialect,
     /// The frontier as read when the lock was taken (PostgreSQL), until first asked for.
     locked_frontier: Option<Option<Vec<u8>>>,
-    /// Savepoint statements not sent yet (SQLite, group commit): they go to the database
-    /// ahead of the next statement, in the same hand-off.
-    deferred: String,
 }
 
 impl ClinicTx {
@@ -315,8 +312,8 @@ impl ClinicTx {
         let bytes: Option<Vec<u8>> = match self.locked_frontier.take() {
             Some(read) => read,
             None => {
-                sqlx::query_scalar("SELECT frontier FROM audit_state WHERE id = 1")
-                    .fetch_optional(self.conn().await?)
+                sql::query("SELECT frontier FROM audit_state WHERE id = 1")
+                    .fetch_scalar(self.conn())
                     .await?
             }
         };
@@ -328,9 +325,9 @@ impl ClinicTx {
     }
 
     pub async fn insert_patient(&mut self, row: &PatientRow) -> Result<(), StoreError> {
-        sqlx::query(AssertSqlSafe(format!(
+        sql::query(format!(
             "INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )))
+        ))
         .bind(&row.id)
         .bind(&row.person_number_index)
         .bind(&row.person_number)
@@ -338,7 +335,7 @@ impl ClinicTx {
         .bind(row.phone.as_deref())
         .bind(row.email.as_deref())
         .bind(row.created_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await
         .map_err(StoreError::from_insert)?;
         Ok(())
@@ -352,7 +349,7 @@ impl ClinicTx {
         now: i64,
         by: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO info_pages (slug, title, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (slug) DO UPDATE SET title = excluded.title, body = excluded.body, \
              updated_at = excluded.updated_at, updated_by = excluded.updated_by",
@@ -362,7 +359,7 @@ impl ClinicTx {
         .bind(body)
         .bind(now)
         .bind(by)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -384,14 +381,11 @@ impl ClinicTx {
             // status and times in the clear, their texts unreadable once the key is gone).
             "DELETE FROM corrections WHERE patient_id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(self.conn().await?)
-                .await?;
+            sql::query(sql).bind(id).execute(self.conn()).await?;
         }
-        let n = sqlx::query("DELETE FROM patients WHERE id = $1")
+        let n = sql::query("DELETE FROM patients WHERE id = $1")
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         Ok(n > 0)
@@ -413,9 +407,9 @@ impl ClinicTx {
         e: &LogEntry,
         root_after: &[u8; 32],
     ) -> Result<(), StoreError> {
-        sqlx::query(AssertSqlSafe(format!(
+        sql::query(format!(
             "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        )))
+        ))
         .bind(e.seq as i64)
         .bind(e.at)
         .bind(&e.actor_id)
@@ -430,7 +424,7 @@ impl ClinicTx {
         .bind(e.source_session.as_deref())
         .bind(e.source_address.as_deref())
         .bind(root_after.as_slice())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -467,14 +461,14 @@ impl ClinicTx {
                  signature = excluded.signature"
             }
         };
-        sqlx::query(sql)
+        sql::query(sql)
             .bind(frontier.to_bytes())
             .bind(latest.head.size as i64)
             .bind(latest.head.root.as_slice())
             .bind(latest.head.signed_at)
             .bind(i64::from(latest.key_version))
             .bind(&latest.signature)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         for head in checkpoints {
             self.insert_head("checkpoint", head).await?;
@@ -483,8 +477,7 @@ impl ClinicTx {
     }
 
     /// Ends the current act's savepoint and/or starts the next act's (group commit, see
-    /// the service's `group_commit`), in one round trip on PostgreSQL and on SQLite
-    /// together with the act's next statement: each act runs between
+    /// the service's `group_commit`), in one round trip on PostgreSQL: each act runs between
     /// `SAVEPOINT` and `RELEASE`, so that its failure undoes its own changes and none of
     /// its neighbours'. `ActEnd::Undo` also clears PostgreSQL's abort state after a
     /// failed statement, so the transaction can go on.
@@ -508,19 +501,7 @@ impl ClinicTx {
                  SAVEPOINT fortrolig_act"
             }
         };
-        match self.dialect {
-            // Sent with the act's next statement (`conn`, `after_deferred`): one hand-off
-            // to the database fewer per act.
-            Dialect::Sqlite => {
-                if !self.deferred.is_empty() {
-                    self.deferred.push_str("; ");
-                }
-                self.deferred.push_str(sql);
-            }
-            Dialect::Postgres => {
-                self.tx.execute(sql).await?;
-            }
-        }
+        sql::query(sql).execute(self.conn()).await?;
         Ok(())
     }
 
@@ -549,10 +530,10 @@ impl ClinicTx {
                 .collect();
             // Not kept prepared: up to 64 shapes of this statement per connection would
             // sit in the statement cache for a parse that costs little once a batch.
-            let mut query = sqlx::query(AssertSqlSafe(format!(
+            let mut query = sql::query(format!(
                 "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
                 values.join(", ")
-            )))
+            ))
             .persistent(false);
             for (e, root_after) in chunk {
                 query = query
@@ -571,13 +552,13 @@ impl ClinicTx {
                     .bind(e.source_address.as_deref())
                     .bind(root_after.as_slice());
             }
-            query.execute(self.conn().await?).await?;
+            query.execute(self.conn()).await?;
         }
         Ok(())
     }
 
     async fn insert_head(&mut self, kind: &str, head: &SignedTreeHead) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO audit_tree_heads (tree_size, kind, root, signed_at, key_version, signature) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -587,7 +568,7 @@ impl ClinicTx {
         .bind(head.head.signed_at)
         .bind(i64::from(head.key_version))
         .bind(&head.signature)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -601,30 +582,16 @@ impl ClinicTx {
     }
 
     /// The connection, once any deferred savepoint statements have gone ahead.
-    pub(crate) async fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
-        if !self.deferred.is_empty() {
-            let sql = std::mem::take(&mut self.deferred);
-            sqlx::query(AssertSqlSafe(sql))
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(&mut self.tx)
+    /// The connection the transaction's statements run on.
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        &mut self.tx
     }
 
-    /// `sql` with any deferred savepoint statements ahead of it, to send as one list
-    /// (SQLite only: PostgreSQL never defers).
-    pub(crate) fn after_deferred(&mut self, sql: &str) -> String {
-        let deferred = std::mem::take(&mut self.deferred);
-        if deferred.is_empty() {
-            sql.to_owned()
-        } else {
-            format!("{deferred}; {sql}")
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.tx {
+            Conn::Sqlx(tx) => tx.commit().await?,
+            Conn::Native(tx) => tx.commit()?,
         }
-    }
-
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        self.conn().await?;
-        self.tx.commit().await?;
         Ok(())
     }
 }

@@ -38,10 +38,44 @@ impl StoreError {
         )
     }
 
-    pub(crate) fn from_insert(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::PatientExists,
-            _ => StoreError::Database(e),
+    /// A unique key was taken: the patient is registered already.
+    pub(crate) fn from_insert(e: StoreError) -> Self {
+        if e.constraint() == Some(Constraint::Unique) {
+            StoreError::PatientExists
+        } else {
+            e
         }
     }
+
+    /// The statement was stopped by a `NOT NULL` column.
+    pub(crate) fn is_not_null_violation(&self) -> bool {
+        self.constraint() == Some(Constraint::NotNull)
+    }
+
+    fn constraint(&self) -> Option<Constraint> {
+        use rusqlite::ffi;
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => match e.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => Some(Constraint::Unique),
+                sqlx::error::ErrorKind::NotNullViolation => Some(Constraint::NotNull),
+                _ => None,
+            },
+            StoreError::NativeSqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                match e.extended_code {
+                    ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        Some(Constraint::Unique)
+                    }
+                    ffi::SQLITE_CONSTRAINT_NOTNULL => Some(Constraint::NotNull),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Constraint {
+    Unique,
+    NotNull,
 }

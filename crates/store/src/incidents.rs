@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentRow {
@@ -118,7 +119,7 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_incident(&mut self, row: &IncidentRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO incidents (id, origin, status, patient_id, thread_id, message_id, \
              known_at, created_by, description, risk, decided_at, decided_by, reported_at, \
              patient_told_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -137,7 +138,7 @@ impl ClinicTx {
         .bind(row.decided_by.as_deref())
         .bind(row.reported_at)
         .bind(row.patient_told_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -148,7 +149,7 @@ impl ClinicTx {
         id: &[u8],
         decision: &IncidentDecision,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "UPDATE incidents SET status = $1, description = $2, risk = $3, decided_at = $4, \
              decided_by = $5 WHERE id = $6 AND status = 'utkast'",
         )
@@ -158,7 +159,7 @@ impl ClinicTx {
         .bind(decision.decided_at)
         .bind(&decision.decided_by)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected()
             == 1)
@@ -180,10 +181,10 @@ impl ClinicTx {
             "UPDATE incidents SET reported_at = $1 WHERE id = $2 \
              AND status = 'registrert' AND reported_at IS NULL"
         };
-        Ok(sqlx::query(sql)
+        Ok(sql::query(sql)
             .bind(at)
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected()
             == 1)

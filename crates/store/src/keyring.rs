@@ -1,5 +1,7 @@
 //! The key ring: wrapped keys and audit anchors, in a database of its own.
 
+use std::sync::Arc;
+
 use fortrolig_audit::SignedTreeHead;
 use sqlx::Executor;
 
@@ -7,10 +9,13 @@ use crate::clinic::{HeadRow, head_from_row};
 
 use crate::backend::{Db, Dialect};
 use crate::error::StoreError;
+use crate::sql::{self, Durability, NativeWriter};
 
 #[derive(Debug, Clone)]
 pub struct KeyRing {
     pub db: Db,
+    /// On SQLite, the connection the audit anchors move forward on (`set_anchor`).
+    anchors: Option<Arc<NativeWriter>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +44,21 @@ pub struct PatientKeyRow {
 type PatientKeyTuple = (Vec<u8>, Vec<u8>, i64, Vec<u8>);
 
 impl KeyRing {
+    pub(crate) fn new(db: Db) -> Self {
+        let anchors = db
+            .sqlite_file
+            .clone()
+            .map(|file| Arc::new(NativeWriter::new(file, Durability::Deferred)));
+        Self { db, anchors }
+    }
+
+    pub async fn close(&self) {
+        if let Some(anchors) = &self.anchors {
+            anchors.close().await;
+        }
+        self.db.close().await;
+    }
+
     /// Stores everything a new clinic needs in one transaction.
     pub async fn create_clinic(
         &self,
@@ -326,16 +346,20 @@ impl KeyRing {
         row.map(|r| head_from_row(org, r)).transpose()
     }
 
-    /// Moves the anchor forward (never back, unless `allow_back` for a restore). One
-    /// statement, so one round trip and one durable commit: it runs once per group
-    /// commit, on the clinic's write path.
+    /// Moves the anchor forward (never back, unless `allow_back` for a restore).
+    ///
+    /// It runs once per group commit, on the clinic's write path, so on SQLite it goes
+    /// natively and without an fsync of its own (`Durability::Deferred`): the clinic's
+    /// entries are durable already, and an anchor that a power cut takes back to an
+    /// earlier head is the same as a crash between the commit and this update, which
+    /// verification allows (the anchor is a floor). A restore's anchor is durable.
     pub async fn set_anchor(
         &self,
         org: &str,
         anchor: &SignedTreeHead,
         allow_back: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sql::query(
             "INSERT INTO audit_anchors (org_number, tree_size, root, signed_at, key_version, signature) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (org_number) DO UPDATE SET tree_size = excluded.tree_size, \
@@ -349,9 +373,15 @@ impl KeyRing {
         .bind(anchor.head.signed_at)
         .bind(i64::from(anchor.key_version))
         .bind(&anchor.signature)
-        .bind(allow_back)
-        .execute(&self.db.pool)
-        .await?;
+        .bind(allow_back);
+        match &self.anchors {
+            Some(native) if !allow_back => {
+                native.execute(query).await?;
+            }
+            _ => {
+                query.execute_on(&self.db.pool).await?;
+            }
+        }
         Ok(())
     }
 }

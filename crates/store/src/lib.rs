@@ -15,6 +15,7 @@ mod people;
 mod requests;
 mod retention;
 mod sessions;
+mod sql;
 pub mod tables;
 mod teams;
 mod thread_keys;

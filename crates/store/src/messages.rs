@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::backend::Dialect;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRow {
@@ -303,7 +304,7 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_thread(&mut self, row: &ThreadRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO threads (id, patient_id, kind, subject, status, assigned_staff, assigned_team, \
              cannot_answer, started_by, created_at, updated_at, key_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -320,7 +321,7 @@ impl ClinicTx {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(row.key_id.as_deref())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -340,11 +341,10 @@ impl ClinicTx {
         // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
         // clock again.
         let sql = match self.dialect() {
-            // With the act's savepoint ahead of it (group commit).
-            Dialect::Sqlite => self.after_deferred(&format!("{INSERT_MESSAGE}; {SET_STATUS}")),
+            Dialect::Sqlite => format!("{INSERT_MESSAGE}; {SET_STATUS}"),
             Dialect::Postgres => format!("WITH message AS ({INSERT_MESSAGE}) {SET_STATUS}"),
         };
-        let stored = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let stored = sql::query(sql)
             .bind(&row.id)
             .bind(&row.thread_id)
             .bind(&row.author_kind)
@@ -355,21 +355,17 @@ impl ClinicTx {
             .bind(row.created_at)
             .bind(status)
             .bind(i64::from(from_patient))
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await;
         match stored {
             Ok(_) => {}
             // Only `thread_id` can be NULL here (see `INSERT_MESSAGE`); the statement
             // stopped there, so nothing of it is stored.
-            Err(sqlx::Error::Database(e))
-                if e.kind() == sqlx::error::ErrorKind::NotNullViolation =>
-            {
-                return Ok(false);
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) if e.is_not_null_violation() => return Ok(false),
+            Err(e) => return Err(e),
         }
         for a in attachments {
-            sqlx::query(
+            sql::query(
                 "INSERT INTO attachments (id, message_id, media_type, size, content) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
@@ -378,7 +374,7 @@ impl ClinicTx {
             .bind(&a.media_type)
             .bind(a.size)
             .bind(&a.content)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         }
         Ok(true)
@@ -393,7 +389,7 @@ impl ClinicTx {
         seen_until: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "UPDATE messages SET read_at = $1 WHERE thread_id = $2 AND author_kind = $3 \
              AND read_at IS NULL AND internal = 0 AND recalled_at IS NULL AND created_at <= $4",
         )
@@ -401,7 +397,7 @@ impl ClinicTx {
         .bind(thread)
         .bind(other_side)
         .bind(seen_until)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected())
     }
@@ -414,20 +410,20 @@ impl ClinicTx {
         emptied_body: &[u8],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE messages SET recalled_at = $1, body = $2 WHERE id = $3 \
              AND read_at IS NULL AND recalled_at IS NULL",
         )
         .bind(now)
         .bind(emptied_body)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         if n == 1 {
-            sqlx::query("DELETE FROM attachments WHERE message_id = $1")
+            sql::query("DELETE FROM attachments WHERE message_id = $1")
                 .bind(id)
-                .execute(self.conn().await?)
+                .execute(self.conn())
                 .await?;
         }
         Ok(n == 1)
@@ -443,7 +439,7 @@ impl ClinicTx {
         now: i64,
     ) -> Result<(), StoreError> {
         // A thread's retention counts from when it first closed; reopening clears it.
-        sqlx::query(
+        sql::query(
             "UPDATE threads SET status = $1, assigned_staff = $2, assigned_team = $3, \
              cannot_answer = $4, updated_at = $5, \
              closed_at = CASE WHEN $1 = 'lukket' THEN COALESCE(closed_at, $5) ELSE NULL END \
@@ -455,16 +451,16 @@ impl ClinicTx {
         .bind(i64::from(cannot_answer))
         .bind(now)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
     pub async fn set_journal_worthy(&mut self, id: &[u8], worthy: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE messages SET journal_worthy = $1 WHERE id = $2")
+        sql::query("UPDATE messages SET journal_worthy = $1 WHERE id = $2")
             .bind(i64::from(worthy))
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRow {
@@ -304,7 +305,7 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_notice(&mut self, row: &NoticeRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO notices (id, patient_id, thread_id, kind, channel, address, body, body_hash, status, \
              findings, attempts, next_attempt_at, created_at, sent_at, delivered_at, ended_at, provider_ref, last_error) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
@@ -327,7 +328,7 @@ impl ClinicTx {
         .bind(row.ended_at)
         .bind(row.provider_ref.as_deref())
         .bind(row.last_error.as_deref())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -339,14 +340,14 @@ impl ClinicTx {
         now: i64,
         provider_ref: &str,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE notices SET status = 'sent', sent_at = $1, provider_ref = $2, last_error = NULL \
              WHERE id = $3 AND status = 'sending'",
         )
         .bind(now)
         .bind(provider_ref)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -361,7 +362,7 @@ impl ClinicTx {
         error: Option<&str>,
     ) -> Result<bool, StoreError> {
         let delivered = (status == "delivered").then_some(now);
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE notices SET status = $1, delivered_at = COALESCE($2, delivered_at), ended_at = $3, \
              last_error = COALESCE($4, last_error) \
              WHERE id = $5 AND status IN ('queued', 'sending', 'sent')",
@@ -371,7 +372,7 @@ impl ClinicTx {
         .bind(now)
         .bind(error)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -404,14 +405,11 @@ impl ClinicTx {
             list(4, channels.len()),
             list(4 + channels.len(), kinds.len()),
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(why)
-            .bind(now)
-            .bind(patient);
+        let mut query = sql::query(sql).bind(why).bind(now).bind(patient);
         for value in channels.iter().chain(kinds) {
             query = query.bind(*value);
         }
-        Ok(query.execute(self.conn().await?).await?.rows_affected())
+        Ok(query.execute(self.conn()).await?.rows_affected())
     }
 
     /// Replaces what is noted on a notice for staff (the checker's rules, the contact
@@ -421,10 +419,10 @@ impl ClinicTx {
         id: &[u8],
         findings: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE notices SET findings = $1 WHERE id = $2")
+        sql::query("UPDATE notices SET findings = $1 WHERE id = $2")
             .bind(findings)
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -437,7 +435,7 @@ impl ClinicTx {
         now: i64,
         by: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO notice_templates (kind, channel, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind, channel) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, \
              updated_by = excluded.updated_by",
@@ -447,13 +445,13 @@ impl ClinicTx {
         .bind(body)
         .bind(now)
         .bind(by)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
     pub async fn insert_consent(&mut self, row: &ConsentRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO consents (id, patient_id, subject, granted, text_version, at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&row.id)
@@ -462,13 +460,13 @@ impl ClinicTx {
         .bind(i64::from(row.granted))
         .bind(&row.text_version)
         .bind(row.at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
     pub async fn insert_task(&mut self, row: &TaskRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO staff_tasks (id, kind, patient_id, notice_id, thread_id, created_at, done_at, done_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -480,19 +478,19 @@ impl ClinicTx {
         .bind(row.created_at)
         .bind(row.done_at)
         .bind(row.done_by.as_deref())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
     pub async fn finish_task(&mut self, id: &[u8], by: &str, now: i64) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE staff_tasks SET done_at = $1, done_by = $2 WHERE id = $3 AND done_at IS NULL",
         )
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)

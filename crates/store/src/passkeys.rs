@@ -2,6 +2,7 @@
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationRow {
@@ -166,7 +167,7 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_activation(&mut self, row: &ActivationRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO activation_codes (id, code_hash, subject_kind, subject_id, identity_proof, \
              issued_by, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
         )
@@ -178,7 +179,7 @@ impl ClinicTx {
         .bind(&row.issued_by)
         .bind(row.created_at)
         .bind(row.expires_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -187,18 +188,18 @@ impl ClinicTx {
     /// that records the enrolment. A code that is already used or expired leaves nothing
     /// written (`NotOpen`), so one code can never enrol two passkeys, even at once.
     pub async fn enrol_passkey(&mut self, row: &PasskeyRow, now: i64) -> Result<(), StoreError> {
-        let used = sqlx::query(
+        let used = sql::query(
             "UPDATE activation_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
         )
         .bind(now)
         .bind(&row.activation_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         if used != 1 {
             return Err(StoreError::NotOpen);
         }
-        sqlx::query(
+        sql::query(
             "INSERT INTO passkeys (credential_id, subject_kind, subject_id, user_handle, passkey, \
              activation_id, created_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)",
         )
@@ -209,7 +210,7 @@ impl ClinicTx {
         .bind(&row.passkey)
         .bind(&row.activation_id)
         .bind(row.created_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -222,13 +223,13 @@ impl ClinicTx {
         subject: &[u8],
         now: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "UPDATE passkeys SET revoked_at = $1 WHERE subject_kind = $2 AND subject_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(kind)
         .bind(subject)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected())
     }

@@ -3,6 +3,7 @@
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
@@ -327,23 +328,23 @@ impl ClinicTx {
         by: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO training (staff_id, course, completed_at, recorded_by) VALUES ($1, $2, $3, $4)")
+        sql::query("INSERT INTO training (staff_id, course, completed_at, recorded_by) VALUES ($1, $2, $3, $4)")
             .bind(staff_id)
             .bind(course)
             .bind(now)
             .bind(by)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
 
     pub async fn set_setting(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO clinic_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
         .bind(value)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -355,12 +356,12 @@ impl ClinicTx {
         decision: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO access_reviews (grant_id, reviewed_at, reviewer, decision) VALUES ($1, $2, $3, $4)")
+        sql::query("INSERT INTO access_reviews (grant_id, reviewed_at, reviewer, decision) VALUES ($1, $2, $3, $4)")
             .bind(grant_id)
             .bind(now)
             .bind(reviewer)
             .bind(decision)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -373,13 +374,13 @@ impl ClinicTx {
         index: &[u8],
         sealed: &[u8],
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE staff SET person_number_index = $1, person_number = $2 WHERE id = $3",
         )
         .bind(index)
         .bind(sealed)
         .bind(staff_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await
         .map_err(StoreError::from_insert)?
         .rows_affected();
@@ -387,14 +388,14 @@ impl ClinicTx {
     }
 
     pub async fn insert_staff(&mut self, row: &StaffRow) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO staff (id, name, hpr, active, created_at, deactivated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sql::query("INSERT INTO staff (id, name, hpr, active, created_at, deactivated_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&row.id)
             .bind(&row.name)
             .bind(row.hpr.as_deref())
             .bind(i64::from(row.active))
             .bind(row.created_at)
             .bind(row.deactivated_at)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -406,33 +407,31 @@ impl ClinicTx {
         by: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        sqlx::query(
-            "UPDATE staff SET active = 0, deactivated_at = $1 WHERE id = $2 AND active = 1",
-        )
-        .bind(now)
-        .bind(staff_id)
-        .execute(self.conn().await?)
-        .await?;
-        let ended = sqlx::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE staff_id = $3 AND ended_at IS NULL")
+        sql::query("UPDATE staff SET active = 0, deactivated_at = $1 WHERE id = $2 AND active = 1")
+            .bind(now)
+            .bind(staff_id)
+            .execute(self.conn())
+            .await?;
+        let ended = sql::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE staff_id = $3 AND ended_at IS NULL")
             .bind(now)
             .bind(by)
             .bind(staff_id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         // Someone who leaves leaves their teams too, so the record shows when (S1, S2).
-        sqlx::query(
+        sql::query(
             "UPDATE team_members SET ended_at = $1 WHERE staff_id = $2 AND ended_at IS NULL",
         )
         .bind(now)
         .bind(staff_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(ended)
     }
 
     pub async fn insert_authorisation(&mut self, row: &AuthorisationRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO authorisations (id, staff_id, role, valid_from, valid_until, granted_by, granted_at, ended_at, ended_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -445,7 +444,7 @@ impl ClinicTx {
         .bind(row.granted_at)
         .bind(row.ended_at)
         .bind(row.ended_by.as_deref())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -457,10 +456,10 @@ impl ClinicTx {
         clinics: &[String],
     ) -> Result<(), StoreError> {
         for org in clinics {
-            sqlx::query("INSERT INTO authorisation_clinics (grant_id, org_number) VALUES ($1, $2)")
+            sql::query("INSERT INTO authorisation_clinics (grant_id, org_number) VALUES ($1, $2)")
                 .bind(grant_id)
                 .bind(org)
-                .execute(self.conn().await?)
+                .execute(self.conn())
                 .await?;
         }
         Ok(())
@@ -472,11 +471,11 @@ impl ClinicTx {
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE id = $3 AND ended_at IS NULL")
+        let n = sql::query("UPDATE authorisations SET ended_at = $1, ended_by = $2 WHERE id = $3 AND ended_at IS NULL")
             .bind(now)
             .bind(by)
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         Ok(n > 0)
@@ -488,11 +487,11 @@ impl ClinicTx {
         patient_id: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO care_relationships (staff_id, patient_id, since, ended_at) VALUES ($1, $2, $3, NULL)")
+        sql::query("INSERT INTO care_relationships (staff_id, patient_id, since, ended_at) VALUES ($1, $2, $3, NULL)")
             .bind(staff_id)
             .bind(patient_id)
             .bind(now)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -503,20 +502,20 @@ impl ClinicTx {
         patient_id: &[u8],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE care_relationships SET ended_at = $1 WHERE staff_id = $2 AND patient_id = $3 AND ended_at IS NULL",
         )
         .bind(now)
         .bind(staff_id)
         .bind(patient_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)
     }
 
     pub async fn insert_emergency(&mut self, row: &EmergencyRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO emergency_access (id, staff_id, patient_id, reason, granted_at, expires_at, reviewed_by, reviewed_at, review_note) \
              VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, NULL)",
         )
@@ -526,7 +525,7 @@ impl ClinicTx {
         .bind(&row.reason)
         .bind(row.granted_at)
         .bind(row.expires_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -538,14 +537,14 @@ impl ClinicTx {
         note: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE emergency_access SET reviewed_by = $1, reviewed_at = $2, review_note = $3 WHERE id = $4 AND reviewed_at IS NULL",
         )
         .bind(by)
         .bind(now)
         .bind(note)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)

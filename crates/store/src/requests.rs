@@ -4,6 +4,7 @@
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
@@ -153,7 +154,7 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_request(&mut self, row: &RequestRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO patient_requests (id, patient_id, kind, thread_id, body, status, \
              received_at, due_at, answered_at, answered_by, answer, lifted_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL)",
@@ -166,7 +167,7 @@ impl ClinicTx {
         .bind(&row.status)
         .bind(row.received_at)
         .bind(row.due_at)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -177,7 +178,7 @@ impl ClinicTx {
         id: &[u8],
         answer: &RequestAnswer,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "UPDATE patient_requests SET status = $1, answered_at = $2, answered_by = $3, \
              answer = $4 WHERE id = $5 AND status = 'mottatt'",
         )
@@ -186,7 +187,7 @@ impl ClinicTx {
         .bind(&answer.answered_by)
         .bind(&answer.answer)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected()
             == 1)
@@ -194,20 +195,20 @@ impl ClinicTx {
 
     /// Lifts a granted restriction; `false` if it was not in force.
     pub async fn lift_restriction(&mut self, id: &[u8], now: i64) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "UPDATE patient_requests SET lifted_at = $1 WHERE id = $2 AND kind = 'begrensning' \
              AND status = 'innvilget' AND lifted_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected()
             == 1)
     }
 
     pub async fn insert_correction(&mut self, row: &CorrectionRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO corrections (id, patient_id, request_id, message_id, body, created_at, \
              created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -218,7 +219,7 @@ impl ClinicTx {
         .bind(&row.body)
         .bind(row.created_at)
         .bind(&row.created_by)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }

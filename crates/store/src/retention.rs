@@ -6,6 +6,7 @@ use sqlx::Executor;
 use crate::backend::Dialect;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 /// A closed thread, for deciding whether its time is up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,16 +156,17 @@ impl ClinicTx {
         id: &[u8],
         closed_at: i64,
     ) -> Result<Option<Removed>, StoreError> {
-        let unchanged: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let unchanged: i64 = sql::query(format!(
             "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 AND {} \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id \
              AND m.journal_worthy = 1 AND m.transferred_at IS NULL)",
             unrestricted("t.patient_id")
-        )))
+        ))
         .bind(id)
         .bind(closed_at)
-        .fetch_one(self.conn().await?)
-        .await?;
+        .fetch_scalar(self.conn())
+        .await?
+        .unwrap_or(0);
         if unchanged == 0 {
             return Ok(None);
         }
@@ -176,29 +178,26 @@ impl ClinicTx {
     /// their own retention and lose the link. `threads` is 0 if it was not there.
     pub async fn delete_thread(&mut self, id: &[u8]) -> Result<Removed, StoreError> {
         let attachments = self.delete_attachments_of_thread(id).await?;
-        sqlx::query(
+        sql::query(
             "DELETE FROM corrections WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
         )
         .bind(id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
-        let messages = sqlx::query("DELETE FROM messages WHERE thread_id = $1")
+        let messages = sql::query("DELETE FROM messages WHERE thread_id = $1")
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         for sql in [
             "UPDATE notices SET thread_id = NULL WHERE thread_id = $1",
             "DELETE FROM staff_tasks WHERE thread_id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(self.conn().await?)
-                .await?;
+            sql::query(sql).bind(id).execute(self.conn()).await?;
         }
-        let threads = sqlx::query("DELETE FROM threads WHERE id = $1")
+        let threads = sql::query("DELETE FROM threads WHERE id = $1")
             .bind(id)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         Ok(Removed {
@@ -216,17 +215,18 @@ impl ClinicTx {
         thread: &[u8],
         closed_at: i64,
     ) -> Result<Option<u64>, StoreError> {
-        let unchanged: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let unchanged: i64 = sql::query(format!(
             "SELECT COUNT(*) FROM threads t WHERE t.id = $1 AND t.closed_at = $2 AND {} \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id \
              AND m.journal_worthy = 1 AND m.transferred_at IS NULL \
              AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id))",
             unrestricted("t.patient_id")
-        )))
+        ))
         .bind(thread)
         .bind(closed_at)
-        .fetch_one(self.conn().await?)
-        .await?;
+        .fetch_scalar(self.conn())
+        .await?
+        .unwrap_or(0);
         if unchanged == 0 {
             return Ok(None);
         }
@@ -234,11 +234,11 @@ impl ClinicTx {
     }
 
     async fn delete_attachments_of_thread(&mut self, thread: &[u8]) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
+        Ok(sql::query(
             "DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
         )
         .bind(thread)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected())
     }
@@ -249,14 +249,14 @@ impl ClinicTx {
         patient: &[u8],
         ended_before: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        Ok(sql::query(format!(
             "DELETE FROM notices WHERE patient_id = $1 AND {NOTICE_OVER} \
              AND COALESCE(ended_at, sent_at, created_at) <= $2 AND {}",
             unrestricted("notices.patient_id")
-        )))
+        ))
         .bind(patient)
         .bind(ended_before)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected())
     }
@@ -264,14 +264,14 @@ impl ClinicTx {
     /// Deletes sessions and failed-login counters that ended at or before `ended_before`.
     pub async fn delete_old_sessions(&mut self, ended_before: i64) -> Result<u64, StoreError> {
         let sessions =
-            sqlx::query("DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) <= $1")
+            sql::query("DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) <= $1")
                 .bind(ended_before)
-                .execute(self.conn().await?)
+                .execute(self.conn())
                 .await?
                 .rows_affected();
-        let failures = sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+        let failures = sql::query("DELETE FROM login_failures WHERE at <= $1")
             .bind(ended_before)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?
             .rows_affected();
         Ok(sessions + failures)
@@ -279,13 +279,13 @@ impl ClinicTx {
 
     /// Marks a journal-worthy message as transferred to the EPJ (S5), once.
     pub async fn mark_transferred(&mut self, message: &[u8], now: i64) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE messages SET transferred_at = $1 \
              WHERE id = $2 AND journal_worthy = 1 AND transferred_at IS NULL",
         )
         .bind(now)
         .bind(message)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n == 1)

@@ -5,6 +5,7 @@ use sqlx::Row;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
 use crate::messages::{THREAD_COLUMNS_T, ThreadRow, thread_from_row};
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -194,7 +195,7 @@ impl ClinicStore {
 impl ClinicTx {
     /// In the transaction that records the login, so that no session exists unlogged.
     pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO sessions (token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
              created_at, last_seen, expires_at, ended_at, end_reason, id_token) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11)",
@@ -210,7 +211,7 @@ impl ClinicTx {
         .bind(row.last_seen)
         .bind(row.expires_at)
         .bind(row.id_token.as_deref())
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -222,7 +223,14 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        end_session(self.conn().await?, token_hash, reason, now).await
+        let n = sql::query(END_SESSION)
+            .bind(now)
+            .bind(reason)
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        Ok(n > 0)
     }
 
     /// Ends every open session of a subject in the transaction that records it.
@@ -233,11 +241,23 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        end_sessions_of(self.conn().await?, kind, subject, reason, now).await
+        Ok(sql::query(END_SESSIONS_OF)
+            .bind(now)
+            .bind(reason)
+            .bind(kind)
+            .bind(subject)
+            .execute(self.conn())
+            .await?
+            .rows_affected())
     }
 }
 
 // An ended session keeps no id_token: it was only kept for logging out at the provider.
+const END_SESSIONS_OF: &str = "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+     WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL";
+const END_SESSION: &str = "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+     WHERE token_hash = $3 AND ended_at IS NULL";
+
 async fn end_sessions_of<'e>(
     on: impl sqlx::Executor<'e, Database = sqlx::Any>,
     kind: &str,
@@ -245,17 +265,14 @@ async fn end_sessions_of<'e>(
     reason: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
-         WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(kind)
-    .bind(subject)
-    .execute(on)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(END_SESSIONS_OF)
+        .bind(now)
+        .bind(reason)
+        .bind(kind)
+        .bind(subject)
+        .execute(on)
+        .await?
+        .rows_affected())
 }
 
 async fn end_session<'e>(
@@ -264,15 +281,12 @@ async fn end_session<'e>(
     reason: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let n = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
-         WHERE token_hash = $3 AND ended_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(token_hash)
-    .execute(on)
-    .await?
-    .rows_affected();
+    let n = sqlx::query(END_SESSION)
+        .bind(now)
+        .bind(reason)
+        .bind(token_hash)
+        .execute(on)
+        .await?
+        .rows_affected();
     Ok(n > 0)
 }

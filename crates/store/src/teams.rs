@@ -3,6 +3,7 @@
 
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
+use crate::sql;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamRow {
@@ -137,11 +138,11 @@ impl ClinicStore {
 
 impl ClinicTx {
     pub async fn insert_team(&mut self, row: &TeamRow) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+        sql::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&row.id)
             .bind(&row.name)
             .bind(row.created_at)
-            .execute(self.conn().await?)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -152,13 +153,13 @@ impl ClinicTx {
         staff_id: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO team_members (team_id, staff_id, since, ended_at) VALUES ($1, $2, $3, NULL)",
         )
         .bind(team_id)
         .bind(staff_id)
         .bind(now)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -169,13 +170,13 @@ impl ClinicTx {
         staff_id: &[u8],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE team_members SET ended_at = $1 WHERE team_id = $2 AND staff_id = $3 AND ended_at IS NULL",
         )
         .bind(now)
         .bind(team_id)
         .bind(staff_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)
@@ -187,13 +188,13 @@ impl ClinicTx {
         patient_id: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sql::query(
             "INSERT INTO team_care (team_id, patient_id, since, ended_at) VALUES ($1, $2, $3, NULL)",
         )
         .bind(team_id)
         .bind(patient_id)
         .bind(now)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
@@ -204,13 +205,13 @@ impl ClinicTx {
         patient_id: &[u8],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let n = sql::query(
             "UPDATE team_care SET ended_at = $1 WHERE team_id = $2 AND patient_id = $3 AND ended_at IS NULL",
         )
         .bind(now)
         .bind(team_id)
         .bind(patient_id)
-        .execute(self.conn().await?)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(n > 0)

@@ -1,0 +1,401 @@
+//! Statements of a clinic's write transaction (`ClinicTx`), written once and run on
+//! either engine: through sqlx on PostgreSQL, and natively (rusqlite, on the calling
+//! thread) on SQLite.
+//!
+//! Through sqlx every SQLite statement is a hand-off to the driver's connection thread
+//! and back, which on this 2-core machine cost 50–70 µs of CPU in thread wake-ups, ten
+//! times what SQLite itself needs for a small insert (docs/BENCHMARKS.md). A write
+//! transaction is a handful of such statements, so on SQLite they now run directly on a
+//! connection of its own (`NativeWriter`); reads outside a write still go through sqlx.
+//!
+//! A statement reads like sqlx's: `query(sql).bind(a).bind(b).execute(tx)`. Parameters
+//! are written `$1 … $n` (or `?` in order); on SQLite the text may hold several
+//! statements separated by `;`, which then share the parameters and run in order.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Batch, Connection, OpenFlags};
+use sqlx::{Any, AssertSqlSafe, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::StoreError;
+
+/// One bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg<'a> {
+    Int(Option<i64>),
+    Int32(Option<i32>),
+    Bool(Option<bool>),
+    Text(Option<Cow<'a, str>>),
+    Blob(Option<Cow<'a, [u8]>>),
+}
+
+/// What may be bound: the types the store's statements use.
+pub(crate) trait IntoArg<'a> {
+    fn into_arg(self) -> Arg<'a>;
+}
+
+impl<'a> IntoArg<'a> for i64 {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Int(Some(self))
+    }
+}
+impl<'a> IntoArg<'a> for Option<i64> {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Int(self)
+    }
+}
+impl<'a> IntoArg<'a> for i32 {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Int32(Some(self))
+    }
+}
+impl<'a> IntoArg<'a> for bool {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Bool(Some(self))
+    }
+}
+impl<'a> IntoArg<'a> for &'a str {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Text(Some(Cow::Borrowed(self)))
+    }
+}
+impl<'a> IntoArg<'a> for &'a String {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Text(Some(Cow::Borrowed(self.as_str())))
+    }
+}
+impl<'a> IntoArg<'a> for Option<&'a str> {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Text(self.map(Cow::Borrowed))
+    }
+}
+impl<'a> IntoArg<'a> for &'a [u8] {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Blob(Some(Cow::Borrowed(self)))
+    }
+}
+impl<'a> IntoArg<'a> for &'a Vec<u8> {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Blob(Some(Cow::Borrowed(self.as_slice())))
+    }
+}
+impl<'a> IntoArg<'a> for Vec<u8> {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Blob(Some(Cow::Owned(self)))
+    }
+}
+impl<'a> IntoArg<'a> for Option<&'a [u8]> {
+    fn into_arg(self) -> Arg<'a> {
+        Arg::Blob(self.map(Cow::Borrowed))
+    }
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Arg::Int(Some(v)) => ValueRef::Integer(*v),
+            Arg::Int32(Some(v)) => ValueRef::Integer(i64::from(*v)),
+            Arg::Bool(Some(v)) => ValueRef::Integer(i64::from(*v)),
+            Arg::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Arg::Blob(Some(v)) => ValueRef::Blob(v),
+            Arg::Int(None)
+            | Arg::Int32(None)
+            | Arg::Bool(None)
+            | Arg::Text(None)
+            | Arg::Blob(None) => ValueRef::Null,
+        }))
+    }
+}
+
+/// A statement with its values, run by `execute` or one of the `fetch` calls.
+#[derive(Debug)]
+pub(crate) struct Query<'a> {
+    sql: Cow<'a, str>,
+    args: Vec<Arg<'a>>,
+    /// Kept prepared for the next use (the default).
+    persistent: bool,
+}
+
+/// Starts a statement.
+pub(crate) fn query<'a>(sql: impl Into<Cow<'a, str>>) -> Query<'a> {
+    Query {
+        sql: sql.into(),
+        args: Vec::new(),
+        persistent: true,
+    }
+}
+
+/// What a statement changed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    rows: u64,
+}
+
+impl Done {
+    pub(crate) fn rows_affected(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl<'a> Query<'a> {
+    pub(crate) fn bind(mut self, value: impl IntoArg<'a>) -> Self {
+        self.args.push(value.into_arg());
+        self
+    }
+
+    /// Not kept prepared: for a statement whose shape varies.
+    pub(crate) fn persistent(mut self, keep: bool) -> Self {
+        self.persistent = keep;
+        self
+    }
+
+    fn sqlx(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.sql.as_ref())).persistent(self.persistent);
+        for arg in &self.args {
+            q = match arg {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Int32(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_deref()),
+                Arg::Blob(v) => q.bind(v.as_deref()),
+            };
+        }
+        q
+    }
+
+    /// Runs the statement on a pool connection, as a transaction of its own.
+    pub(crate) async fn execute_on(self, pool: &sqlx::AnyPool) -> Result<Done, StoreError> {
+        Ok(Done {
+            rows: self.sqlx().execute(pool).await?.rows_affected(),
+        })
+    }
+
+    pub(crate) async fn execute(self, tx: &mut Conn) -> Result<Done, StoreError> {
+        match tx {
+            // Without values it goes as a simple query, which PostgreSQL lets hold
+            // several statements (`RELEASE …; SAVEPOINT …`).
+            Conn::Sqlx(tx) if self.args.is_empty() => Ok(Done {
+                rows: tx
+                    .execute(AssertSqlSafe(self.sql.as_ref()))
+                    .await?
+                    .rows_affected(),
+            }),
+            Conn::Sqlx(tx) => Ok(Done {
+                rows: self.sqlx().execute(&mut **tx).await?.rows_affected(),
+            }),
+            Conn::Native(native) => Ok(Done {
+                rows: native.conn()?.run(&self.sql, &self.args, self.persistent)?,
+            }),
+        }
+    }
+
+    /// The first column of the first row, if there is a row.
+    pub(crate) async fn fetch_scalar<T>(self, tx: &mut Conn) -> Result<Option<T>, StoreError>
+    where
+        T: rusqlite::types::FromSql
+            + for<'r> sqlx::Decode<'r, Any>
+            + sqlx::Type<Any>
+            + Send
+            + Unpin,
+    {
+        match tx {
+            Conn::Sqlx(tx) => {
+                use sqlx::Row;
+                let row = self.sqlx().fetch_optional(&mut **tx).await?;
+                Ok(match row {
+                    Some(row) => Some(row.try_get(0)?),
+                    None => None,
+                })
+            }
+            Conn::Native(native) => {
+                let conn = native.conn()?;
+                let mut stmt = conn.0.prepare_cached(&self.sql)?;
+                bind_native(&mut stmt, &self.args)?;
+                let mut rows = stmt.raw_query();
+                Ok(match rows.next()? {
+                    Some(row) => Some(row.get(0)?),
+                    None => None,
+                })
+            }
+        }
+    }
+}
+
+fn bind_native(stmt: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+    // As sqlx binds: `$n` names the n-th value, a bare `?` takes the next one.
+    let mut next = 0;
+    for i in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(i) {
+            Some(name) => name
+                .strip_prefix(['$', '?'])
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))?,
+            None => {
+                next += 1;
+                next
+            }
+        };
+        // Like sqlx (and SQLite itself): a value not given is NULL.
+        if let Some(arg) = n.checked_sub(1).and_then(|k| args.get(k)) {
+            stmt.raw_bind_parameter(i, arg)?;
+        }
+    }
+    Ok(())
+}
+
+/// The connection a `ClinicTx` writes through.
+#[derive(Debug)]
+pub(crate) enum Conn {
+    Sqlx(Transaction<'static, Any>),
+    Native(NativeTx),
+}
+
+/// A clinic's SQLite connection for writes, opened on first use. One per clinic and
+/// process: writes to a clinic are one at a time anyway (`BEGIN IMMEDIATE`).
+#[derive(Debug)]
+pub(crate) struct NativeWriter {
+    file: PathBuf,
+    durability: Durability,
+    conn: Arc<Mutex<Option<NativeConn>>>,
+}
+
+/// When a commit reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Before the commit returns (`synchronous = FULL`): it survives a power cut.
+    Full,
+    /// With the next full commit or checkpoint (`synchronous = NORMAL` in WAL mode): it
+    /// survives a crash of the process, and a power cut may take the last ones back.
+    Deferred,
+}
+
+/// The connection itself (rusqlite's, which is `Send` but not `Sync`).
+#[derive(Debug)]
+pub(crate) struct NativeConn(Connection);
+
+impl NativeWriter {
+    pub(crate) fn new(file: PathBuf, durability: Durability) -> Self {
+        Self {
+            file,
+            durability,
+            conn: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    async fn connection(&self) -> Result<OwnedMutexGuard<Option<NativeConn>>, StoreError> {
+        let mut guard = Arc::clone(&self.conn).lock_owned().await;
+        if guard.is_none() {
+            *guard = Some(NativeConn(open(&self.file, self.durability)?));
+        }
+        Ok(guard)
+    }
+
+    /// Waits for the connection and begins a write transaction on it.
+    pub(crate) async fn begin(&self) -> Result<NativeTx, StoreError> {
+        let mut tx = NativeTx {
+            guard: self.connection().await?,
+            open: false,
+        };
+        tx.conn()?.0.execute_batch("BEGIN IMMEDIATE")?;
+        tx.open = true;
+        Ok(tx)
+    }
+
+    /// Runs one statement as a transaction of its own; the rows it changed.
+    pub(crate) async fn execute(&self, query: Query<'_>) -> Result<u64, StoreError> {
+        let mut tx = NativeTx {
+            guard: self.connection().await?,
+            open: false,
+        };
+        tx.conn()?.run(&query.sql, &query.args, query.persistent)
+    }
+
+    /// Closes the connection (the store is being closed, or its file removed).
+    pub(crate) async fn close(&self) {
+        self.conn.lock().await.take();
+    }
+}
+
+fn open(file: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The same settings as the pool's connections (`backend::connect`).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON",
+    )?;
+    conn.execute_batch(match durability {
+        Durability::Full => "PRAGMA synchronous = FULL",
+        Durability::Deferred => "PRAGMA synchronous = NORMAL",
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// An open transaction on the native connection; rolled back if dropped uncommitted.
+#[derive(Debug)]
+pub(crate) struct NativeTx {
+    guard: OwnedMutexGuard<Option<NativeConn>>,
+    open: bool,
+}
+
+impl NativeTx {
+    fn conn(&mut self) -> Result<&mut NativeConn, StoreError> {
+        self.guard
+            .as_mut()
+            .ok_or_else(|| StoreError::Malformed("the SQLite writer was closed".into()))
+    }
+
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+        self.conn()?.0.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for NativeTx {
+    fn drop(&mut self) {
+        if self.open
+            && let Some(conn) = self.guard.as_mut()
+            && conn.0.execute_batch("ROLLBACK").is_err()
+        {
+            // The connection's state is unknown: the next write opens a new one.
+            self.guard.take();
+        }
+    }
+}
+
+fn execute_one(stmt: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+    bind_native(stmt, args)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+impl NativeConn {
+    /// Runs `sql` (one statement, or several separated by `;`) with `args`; the rows
+    /// changed, summed over the statements.
+    fn run(&self, sql: &str, args: &[Arg<'_>], keep: bool) -> Result<u64, StoreError> {
+        if !sql.contains(';') {
+            return if keep {
+                execute_one(&mut *self.0.prepare_cached(sql)?, args)
+            } else {
+                execute_one(&mut self.0.prepare(sql)?, args)
+            };
+        }
+        // Counted over the whole list: a statement such as `SAVEPOINT` reports the
+        // count of the change before it as its own.
+        let before = self.0.total_changes();
+        let mut batch = Batch::new(&self.0, sql);
+        while let Some(mut stmt) = batch.next()? {
+            bind_native(&mut stmt, args)?;
+            stmt.raw_execute()?;
+        }
+        Ok(self.0.total_changes().saturating_sub(before))
+    }
+}
