@@ -105,7 +105,8 @@ pub async fn patient_messages(
 ) -> Result<(), Box<dyn Error>> {
     let ticks = ticks_per_second();
     let (app, clinic, org) = open_clinic(dir).await?;
-    let writers = Arc::new(writers(&clinic, &staff_context(&org)?).await?);
+    let staff = staff_context(&org)?;
+    let writers = Arc::new(writers(&clinic, &staff).await?);
     let text = MessageText::parse(TEXT)?;
 
     for writer in writers.iter() {

@@ -10,7 +10,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 use crate::error::StoreError;
 use crate::migrate::Schema;
-use crate::sql::{Durability, NativeWriter};
+use crate::sql::{Durability, NativeReader, NativeWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -48,6 +48,8 @@ pub struct Db {
     pub sqlite_file: Option<PathBuf>,
     /// On SQLite, the connection write transactions run on (`ClinicStore::begin`).
     pub(crate) native: Option<Arc<NativeWriter>>,
+    /// On SQLite, the connection reads outside a write run on natively.
+    pub(crate) reader: Option<Arc<NativeReader>>,
 }
 
 impl Db {
@@ -60,6 +62,9 @@ impl Db {
     pub async fn close(&self) {
         if let Some(native) = &self.native {
             native.close().await;
+        }
+        if let Some(reader) = &self.reader {
+            reader.close();
         }
         self.pool.close().await;
     }
@@ -253,11 +258,15 @@ async fn connect(url: &str, dialect: Dialect) -> Result<Db, StoreError> {
     let native = sqlite_file
         .clone()
         .map(|file| Arc::new(NativeWriter::new(file, Durability::Full)));
+    let reader = sqlite_file
+        .clone()
+        .map(|file| Arc::new(NativeReader::new(file)));
     Ok(Db {
         pool,
         dialect,
         sqlite_file,
         native,
+        reader,
     })
 }
 

@@ -147,13 +147,22 @@ impl ClinicStore {
     }
 
     pub async fn patient_by_index(&self, index: &[u8]) -> Result<Option<PatientRow>, StoreError> {
-        let row: Option<PatientTuple> = sqlx::query_as(AssertSqlSafe(format!(
+        sql::query(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE person_number_index = $1"
-        )))
+        ))
         .bind(index)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        Ok(row.map(patient_from))
+        .fetch_optional_in(&self.db, |row| {
+            Ok(patient_from((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            )))
+        })
+        .await
     }
 
     pub async fn patient_count(&self) -> Result<i64, StoreError> {

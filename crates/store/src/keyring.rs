@@ -143,7 +143,7 @@ impl KeyRing {
         org: &str,
         row: &PatientKeyRow,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sql::query(
             "INSERT INTO patient_keys (org_number, patient_id, key_id, clinic_key_version, wrapped) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -151,9 +151,12 @@ impl KeyRing {
         .bind(&row.patient_id)
         .bind(&row.key_id)
         .bind(row.clinic_key_version)
-        .bind(&row.wrapped)
-        .execute(&self.db.pool)
-        .await?;
+        .bind(&row.wrapped);
+        // Natively on SQLite (one statement, durable before the patient is written).
+        match &self.db.native {
+            Some(native) => native.execute(query).await?,
+            None => query.execute_on(&self.db.pool).await?.rows_affected(),
+        };
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::backend::Dialect;
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
-use crate::sql;
+use crate::sql::{self, RowRef};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRow {
@@ -52,27 +52,31 @@ pub(crate) const THREAD_COLUMNS_T: &str = "t.id, t.patient_id, t.kind, t.subject
 /// A thread from the columns of `THREAD_COLUMNS_T` starting at `first`, if the row has
 /// one (a left join that found none has `NULL` there).
 pub(crate) fn thread_from_row(
-    row: &sqlx::any::AnyRow,
+    row: &RowRef<'_, '_>,
     first: usize,
 ) -> Result<Option<ThreadRow>, StoreError> {
-    use sqlx::Row;
-    let Some(id) = row.try_get::<Option<Vec<u8>>, _>(first)? else {
+    let Some(id) = row.get::<Option<Vec<u8>>>(first)? else {
         return Ok(None);
     };
     Ok(Some(thread_from((
         id,
-        row.try_get(first + 1)?,
-        row.try_get(first + 2)?,
-        row.try_get(first + 3)?,
-        row.try_get(first + 4)?,
-        row.try_get(first + 5)?,
-        row.try_get(first + 6)?,
-        row.try_get(first + 7)?,
-        row.try_get(first + 8)?,
-        row.try_get(first + 9)?,
-        row.try_get(first + 10)?,
-        row.try_get(first + 11)?,
+        row.get(first + 1)?,
+        row.get(first + 2)?,
+        row.get(first + 3)?,
+        row.get(first + 4)?,
+        row.get(first + 5)?,
+        row.get(first + 6)?,
+        row.get(first + 7)?,
+        row.get(first + 8)?,
+        row.get(first + 9)?,
+        row.get(first + 10)?,
+        row.get(first + 11)?,
     ))))
+}
+
+/// A whole thread row, as `THREAD` selects it.
+fn thread_of(row: &RowRef<'_, '_>) -> Result<ThreadRow, StoreError> {
+    thread_from_row(row, 0)?.ok_or_else(|| StoreError::Malformed("thread without an id".into()))
 }
 
 fn thread_from(t: ThreadTuple) -> ThreadRow {
@@ -180,23 +184,20 @@ fn unread_sql(threads: &str) -> String {
 
 impl ClinicStore {
     pub async fn thread(&self, id: &[u8]) -> Result<Option<ThreadRow>, StoreError> {
-        let row: Option<ThreadTuple> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{THREAD} WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(&self.db().pool)
-                .await?;
-        Ok(row.map(thread_from))
+        sql::query(format!("{THREAD} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional_in(self.db(), thread_of)
+            .await
     }
 
     /// A patient's threads, most recently active first.
     pub async fn threads_of_patient(&self, patient: &[u8]) -> Result<Vec<ThreadRow>, StoreError> {
-        let rows: Vec<ThreadTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sql::query(format!(
             "{THREAD} WHERE patient_id = $1 ORDER BY updated_at DESC"
-        )))
+        ))
         .bind(patient)
-        .fetch_all(&self.db().pool)
-        .await?;
-        Ok(rows.into_iter().map(thread_from).collect())
+        .fetch_all_in(self.db(), thread_of)
+        .await
     }
 
     /// The ids of the threads sealed with a key of their own, in id order.

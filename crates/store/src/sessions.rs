@@ -1,11 +1,9 @@
 //! Sessions and failed-login counts in a clinic's store.
 
-use sqlx::Row;
-
 use crate::clinic::{ClinicStore, ClinicTx};
 use crate::error::StoreError;
 use crate::messages::{THREAD_COLUMNS_T, ThreadRow, thread_from_row};
-use crate::sql;
+use crate::sql::{self, RowRef};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -59,18 +57,34 @@ fn session_from(t: SessionTuple) -> SessionRow {
     }
 }
 
+/// A session from the first columns of a row, as `SESSION` selects them.
+fn session_of(row: &RowRef<'_, '_>) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        token_hash: row.get(0)?,
+        subject_kind: row.get(1)?,
+        subject_id: row.get(2)?,
+        level: row.get(3)?,
+        provider: row.get(4)?,
+        provider_sid: row.get(5)?,
+        csrf_token: row.get(6)?,
+        created_at: row.get(7)?,
+        last_seen: row.get(8)?,
+        expires_at: row.get(9)?,
+        ended_at: row.get(10)?,
+        end_reason: row.get(11)?,
+        id_token: row.get(12)?,
+    })
+}
+
 const SESSION: &str = "SELECT token_hash, subject_kind, subject_id, level, provider, provider_sid, csrf_token, \
      created_at, last_seen, expires_at, ended_at, end_reason, id_token FROM sessions";
 
 impl ClinicStore {
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
-        let row: Option<SessionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SESSION} WHERE token_hash = $1"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.db().pool)
-        .await?;
-        Ok(row.map(session_from))
+        sql::query(format!("{SESSION} WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional_in(self.db(), session_of)
+            .await
     }
 
     /// A session and, in the same read, one of its patient's threads (`None` if there is
@@ -81,36 +95,19 @@ impl ClinicStore {
         token_hash: &[u8],
         thread_id: &[u8],
     ) -> Result<Option<(SessionRow, Option<ThreadRow>)>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        sql::query(format!(
             "SELECT s.token_hash, s.subject_kind, s.subject_id, s.level, s.provider, \
              s.provider_sid, s.csrf_token, s.created_at, s.last_seen, s.expires_at, \
              s.ended_at, s.end_reason, s.id_token, {THREAD_COLUMNS_T} FROM sessions s \
              LEFT JOIN threads t ON t.id = $2 AND t.patient_id = s.subject_id \
              AND s.subject_kind = 'patient' WHERE s.token_hash = $1"
-        )))
+        ))
         .bind(token_hash)
         .bind(thread_id)
-        .fetch_optional(&self.db().pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let session = SessionRow {
-            token_hash: row.try_get(0)?,
-            subject_kind: row.try_get(1)?,
-            subject_id: row.try_get(2)?,
-            level: row.try_get(3)?,
-            provider: row.try_get(4)?,
-            provider_sid: row.try_get(5)?,
-            csrf_token: row.try_get(6)?,
-            created_at: row.try_get(7)?,
-            last_seen: row.try_get(8)?,
-            expires_at: row.try_get(9)?,
-            ended_at: row.try_get(10)?,
-            end_reason: row.try_get(11)?,
-            id_token: row.try_get(12)?,
-        };
-        Ok(Some((session, thread_from_row(&row, 13)?)))
+        .fetch_optional_in(self.db(), |row| {
+            Ok((session_of(row)?, thread_from_row(row, 13)?))
+        })
+        .await
     }
 
     pub async fn sessions_of(

@@ -399,3 +399,120 @@ impl NativeConn {
         Ok(self.0.total_changes().saturating_sub(before))
     }
 }
+
+/// A row being decoded, from either engine.
+pub(crate) enum RowRef<'r, 's> {
+    Any(&'r sqlx::any::AnyRow),
+    Native(&'r rusqlite::Row<'s>),
+}
+
+impl RowRef<'_, '_> {
+    /// Column `i` (from 0).
+    pub(crate) fn get<T>(&self, i: usize) -> Result<T, StoreError>
+    where
+        T: rusqlite::types::FromSql + for<'x> sqlx::Decode<'x, Any> + sqlx::Type<Any>,
+    {
+        match self {
+            RowRef::Any(row) => {
+                use sqlx::Row;
+                Ok(row.try_get(i)?)
+            }
+            RowRef::Native(row) => Ok(row.get(i)?),
+        }
+    }
+}
+
+/// A clinic's SQLite connection for reads outside a write, opened on first use: a
+/// read takes microseconds natively, so it runs on the calling thread, one at a time.
+#[derive(Debug)]
+pub(crate) struct NativeReader {
+    file: PathBuf,
+    conn: std::sync::Mutex<Option<Connection>>,
+}
+
+impl NativeReader {
+    pub(crate) fn new(file: PathBuf) -> Self {
+        Self {
+            file,
+            conn: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = match &mut *guard {
+            Some(conn) => conn,
+            none => {
+                let conn = open(&self.file, Durability::Full)?;
+                conn.execute_batch("PRAGMA query_only = ON")?;
+                none.insert(conn)
+            }
+        };
+        f(conn)
+    }
+
+    pub(crate) fn close(&self) {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+}
+
+impl Query<'_> {
+    /// The first row, decoded, if there is one; natively on SQLite.
+    pub(crate) async fn fetch_optional_in<T>(
+        self,
+        db: &crate::backend::Db,
+        decode: impl Fn(&RowRef<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        match &db.reader {
+            Some(reader) => reader.read(|conn| {
+                let mut stmt = conn.prepare_cached(&self.sql)?;
+                bind_native(&mut stmt, &self.args)?;
+                let mut rows = stmt.raw_query();
+                match rows.next()? {
+                    Some(row) => Ok(Some(decode(&RowRef::Native(row))?)),
+                    None => Ok(None),
+                }
+            }),
+            None => match self.sqlx().fetch_optional(&db.pool).await? {
+                Some(row) => Ok(Some(decode(&RowRef::Any(&row))?)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Every row, decoded; natively on SQLite.
+    pub(crate) async fn fetch_all_in<T>(
+        self,
+        db: &crate::backend::Db,
+        decode: impl Fn(&RowRef<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        match &db.reader {
+            Some(reader) => reader.read(|conn| {
+                let mut stmt = conn.prepare_cached(&self.sql)?;
+                bind_native(&mut stmt, &self.args)?;
+                let mut rows = stmt.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(decode(&RowRef::Native(row))?);
+                }
+                Ok(out)
+            }),
+            None => self
+                .sqlx()
+                .fetch_all(&db.pool)
+                .await?
+                .iter()
+                .map(|row| decode(&RowRef::Any(row)))
+                .collect(),
+        }
+    }
+}
