@@ -16,9 +16,8 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Batch, Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
 use sqlx::{Any, AssertSqlSafe, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -227,8 +226,18 @@ impl<'a> Query<'a> {
 }
 
 fn bind_native(stmt: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+    bind_native_from(stmt, args, 0).map(|_| ())
+}
+
+/// Binds `stmt`, whose bare `?` take the values after the first `taken`; returns the
+/// number taken after it (a list of statements shares one count, as in sqlx).
+fn bind_native_from(
+    stmt: &mut rusqlite::Statement<'_>,
+    args: &[Arg<'_>],
+    taken: usize,
+) -> rusqlite::Result<usize> {
     // As sqlx binds: `$n` names the n-th value, a bare `?` takes the next one.
-    let mut next = 0;
+    let mut next = taken;
     for i in 1..=stmt.parameter_count() {
         let n = match stmt.parameter_name(i) {
             Some(name) => name
@@ -245,7 +254,7 @@ fn bind_native(stmt: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite
             stmt.raw_bind_parameter(i, arg)?;
         }
     }
-    Ok(())
+    Ok(next)
 }
 
 /// The connection a `ClinicTx` writes through.
@@ -388,12 +397,15 @@ impl NativeConn {
                 execute_one(&mut self.0.prepare(sql)?, args)
             };
         }
-        // Counted over the whole list: a statement such as `SAVEPOINT` reports the
-        // count of the change before it as its own.
+        // A list, which the store writes only for SQLite (`…; …`, no `;` inside a
+        // literal): each statement kept prepared on its own, and counted over the whole
+        // list, since a statement such as `SAVEPOINT` reports the count of the change
+        // before it as its own.
         let before = self.0.total_changes();
-        let mut batch = Batch::new(&self.0, sql);
-        while let Some(mut stmt) = batch.next()? {
-            bind_native(&mut stmt, args)?;
+        let mut taken = 0;
+        for one in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let mut stmt = self.0.prepare_cached(one)?;
+            taken = bind_native_from(&mut stmt, args, taken)?;
             stmt.raw_execute()?;
         }
         Ok(self.0.total_changes().saturating_sub(before))
