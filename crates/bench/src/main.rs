@@ -3,9 +3,9 @@
 //! 1. Audit verification in memory (goal: 1,000,000 entries in under 2 s), and append.
 //! 2. Audit verification through the real SQLite store (`Clinic::verify_audit`).
 //! 3. AES-256-GCM seal and open throughput of a patient data key.
-//! 4. The CPU and wall time of one audited, encrypted, durable write (`add_patient`);
-//!    goal: under 0.2 ms of CPU per write. 4b. The same for a patient's message
-//!    (`write_to_clinic`), one at a time and from 64 patients at once.
+//! 4. The CPU and wall time of one audited, encrypted, durable write (`add_patient`),
+//!    one at a time. 4b. The same for a patient's message (`write_to_clinic`), one at a
+//!    time and from 64 patients at once; goal: under 0.2 ms of CPU per write then.
 //! 5. The notice checker: texts per second on one core, p50/p99 latency; goal: 100,000
 //!    texts/s per core.
 //!

@@ -484,21 +484,7 @@ impl Query<'_> {
         db: &crate::backend::Db,
         decode: impl Fn(&RowRef<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
-        match &db.reader {
-            Some(reader) => reader.read(|conn| {
-                let mut stmt = conn.prepare_cached(&self.sql)?;
-                bind_native(&mut stmt, &self.args)?;
-                let mut rows = stmt.raw_query();
-                match rows.next()? {
-                    Some(row) => Ok(Some(decode(&RowRef::Native(row))?)),
-                    None => Ok(None),
-                }
-            }),
-            None => match self.sqlx().fetch_optional(&db.pool).await? {
-                Some(row) => Ok(Some(decode(&RowRef::Any(&row))?)),
-                None => Ok(None),
-            },
-        }
+        Ok(self.rows_in(db, Some(1), decode).await?.pop())
     }
 
     /// Every row, decoded; natively on SQLite.
@@ -507,22 +493,40 @@ impl Query<'_> {
         db: &crate::backend::Db,
         decode: impl Fn(&RowRef<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
+        self.rows_in(db, None, decode).await
+    }
+
+    /// The rows (the first `limit` of them), decoded.
+    async fn rows_in<T>(
+        self,
+        db: &crate::backend::Db,
+        limit: Option<usize>,
+        decode: impl Fn(&RowRef<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let limit = limit.unwrap_or(usize::MAX);
         match &db.reader {
             Some(reader) => reader.read(|conn| {
                 let mut stmt = conn.prepare_cached(&self.sql)?;
                 bind_native(&mut stmt, &self.args)?;
                 let mut rows = stmt.raw_query();
                 let mut out = Vec::new();
-                while let Some(row) = rows.next()? {
+                while out.len() < limit
+                    && let Some(row) = rows.next()?
+                {
                     out.push(decode(&RowRef::Native(row))?);
                 }
                 Ok(out)
             }),
+            None if limit == 1 => match self.sqlx().fetch_optional(&db.pool).await? {
+                Some(row) => Ok(vec![decode(&RowRef::Any(&row))?]),
+                None => Ok(Vec::new()),
+            },
             None => self
                 .sqlx()
                 .fetch_all(&db.pool)
                 .await?
                 .iter()
+                .take(limit)
                 .map(|row| decode(&RowRef::Any(row)))
                 .collect(),
         }
