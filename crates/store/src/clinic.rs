@@ -447,9 +447,9 @@ impl ClinicTx {
         checkpoints: &[&SignedTreeHead],
     ) -> Result<(), StoreError> {
         self.locked_frontier = None;
-        // One statement (one hand-off) for the three changes: SQLite runs a list of
-        // statements in order; PostgreSQL, which takes one statement with parameters,
-        // gets them as data-modifying `WITH` parts. The old head is kept there only if
+        // The three changes in one statement, so one round trip on PostgreSQL, which
+        // takes one statement with parameters as data-modifying `WITH` parts; SQLite
+        // runs them natively as a list, in order. The old head is kept there only if
         // it is the same one, which is then replaced in place.
         let sql = match self.dialect {
             Dialect::Sqlite => {
@@ -590,7 +590,6 @@ impl ClinicTx {
         self.dialect
     }
 
-    /// The connection, once any deferred savepoint statements have gone ahead.
     /// The connection the transaction's statements run on.
     pub(crate) fn conn(&mut self) -> &mut Conn {
         &mut self.tx

@@ -337,9 +337,8 @@ impl ClinicTx {
         status: &str,
         from_patient: bool,
     ) -> Result<bool, StoreError> {
-        // The message and its thread's new status in one statement (one hand-off to
-        // the database per message): a list of statements on SQLite, a data-modifying
-        // `WITH` on PostgreSQL. A message in a thread left closed starts its retention
+        // The message and its thread's new status in one statement (one round trip per
+        // message on PostgreSQL, as a data-modifying `WITH`; a list natively on SQLite). A message in a thread left closed starts its retention
         // clock again.
         let sql = match self.dialect() {
             Dialect::Sqlite => format!("{INSERT_MESSAGE}; {SET_STATUS}"),

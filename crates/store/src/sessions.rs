@@ -89,7 +89,7 @@ impl ClinicStore {
 
     /// A session and, in the same read, one of its patient's threads (`None` if there is
     /// no such thread or it is not theirs): a patient's write needs both, and one
-    /// statement is one hand-off to the database fewer.
+    /// statement is one round trip to PostgreSQL fewer.
     pub async fn session_and_thread(
         &self,
         token_hash: &[u8],
