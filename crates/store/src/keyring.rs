@@ -153,10 +153,9 @@ impl KeyRing {
         .bind(row.clinic_key_version)
         .bind(&row.wrapped);
         // Natively on SQLite (one statement, durable before the patient is written).
-        match &self.db.native {
-            Some(native) => native.execute(query).await?,
-            None => query.execute_on(&self.db.pool).await?.rows_affected(),
-        };
+        query
+            .execute_alone(self.db.native.as_deref(), &self.db.pool)
+            .await?;
         Ok(())
     }
 
@@ -377,14 +376,8 @@ impl KeyRing {
         .bind(i64::from(anchor.key_version))
         .bind(&anchor.signature)
         .bind(allow_back);
-        match &self.anchors {
-            Some(native) if !allow_back => {
-                native.execute(query).await?;
-            }
-            _ => {
-                query.execute_on(&self.db.pool).await?;
-            }
-        }
+        let native = self.anchors.as_deref().filter(|_| !allow_back);
+        query.execute_alone(native, &self.db.pool).await?;
         Ok(())
     }
 }

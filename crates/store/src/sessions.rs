@@ -143,7 +143,11 @@ impl ClinicStore {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        end_session(&self.db().pool, token_hash, reason, now).await
+        let n = end_session(token_hash, reason, now)
+            .execute_on(&self.db().pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
     }
 
     /// Ends every open session of a subject (a person who leaves, "log out everywhere").
@@ -154,7 +158,10 @@ impl ClinicStore {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        end_sessions_of(&self.db().pool, kind, subject, reason, now).await
+        Ok(end_sessions_of(kind, subject, reason, now)
+            .execute_on(&self.db().pool)
+            .await?
+            .rows_affected())
     }
 
     pub async fn record_login_failure(&self, key_hash: &[u8], now: i64) -> Result<(), StoreError> {
@@ -220,10 +227,7 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = sql::query(END_SESSION)
-            .bind(now)
-            .bind(reason)
-            .bind(token_hash)
+        let n = end_session(token_hash, reason, now)
             .execute(self.conn())
             .await?
             .rows_affected();
@@ -238,11 +242,7 @@ impl ClinicTx {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sql::query(END_SESSIONS_OF)
-            .bind(now)
-            .bind(reason)
-            .bind(kind)
-            .bind(subject)
+        Ok(end_sessions_of(kind, subject, reason, now)
             .execute(self.conn())
             .await?
             .rows_affected())
@@ -250,40 +250,28 @@ impl ClinicTx {
 }
 
 // An ended session keeps no id_token: it was only kept for logging out at the provider.
-const END_SESSIONS_OF: &str = "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
-     WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL";
-const END_SESSION: &str = "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
-     WHERE token_hash = $3 AND ended_at IS NULL";
-
-async fn end_sessions_of<'e>(
-    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    kind: &str,
-    subject: &[u8],
-    reason: &str,
+fn end_sessions_of<'a>(
+    kind: &'a str,
+    subject: &'a [u8],
+    reason: &'a str,
     now: i64,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(END_SESSIONS_OF)
-        .bind(now)
-        .bind(reason)
-        .bind(kind)
-        .bind(subject)
-        .execute(on)
-        .await?
-        .rows_affected())
+) -> sql::Query<'a> {
+    sql::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+         WHERE subject_kind = $3 AND subject_id = $4 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(kind)
+    .bind(subject)
 }
 
-async fn end_session<'e>(
-    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    token_hash: &[u8],
-    reason: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let n = sqlx::query(END_SESSION)
-        .bind(now)
-        .bind(reason)
-        .bind(token_hash)
-        .execute(on)
-        .await?
-        .rows_affected();
-    Ok(n > 0)
+fn end_session<'a>(token_hash: &'a [u8], reason: &'a str, now: i64) -> sql::Query<'a> {
+    sql::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2, id_token = NULL \
+         WHERE token_hash = $3 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(token_hash)
 }

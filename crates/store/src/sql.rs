@@ -1,12 +1,12 @@
-//! Statements of a clinic's write transaction (`ClinicTx`), written once and run on
-//! either engine: through sqlx on PostgreSQL, and natively (rusqlite, on the calling
-//! thread) on SQLite.
+//! Statements written once and run on either engine: through sqlx on PostgreSQL, and
+//! natively (rusqlite, on the calling thread) on SQLite. They are a clinic's write
+//! transaction (`ClinicTx`), the key ring's anchors and patient keys, and the hot reads.
 //!
 //! Through sqlx every SQLite statement is a hand-off to the driver's connection thread
-//! and back, which on this 2-core machine cost 50–70 µs of CPU in thread wake-ups, ten
-//! times what SQLite itself needs for a small insert (docs/BENCHMARKS.md). A write
-//! transaction is a handful of such statements, so on SQLite they now run directly on a
-//! connection of its own (`NativeWriter`); reads outside a write still go through sqlx.
+//! and back, which on this 2-core machine cost 40–75 µs of CPU in thread wake-ups, ten
+//! times what SQLite itself needs for a small insert (docs/BENCHMARKS.md). So on SQLite
+//! writes run on a connection of their own (`NativeWriter`) and those reads on another
+//! (`NativeReader`); other reads still go through sqlx's pool.
 //!
 //! A statement reads like sqlx's: `query(sql).bind(a).bind(b).execute(tx)`. Parameters
 //! are written `$1 … $n` (or `?` in order); on SQLite the text may hold several
@@ -172,6 +172,19 @@ impl<'a> Query<'a> {
         Ok(Done {
             rows: self.sqlx().execute(pool).await?.rows_affected(),
         })
+    }
+
+    /// Runs the statement as a transaction of its own: natively on `native` (SQLite),
+    /// else on a pool connection. The rows it changed.
+    pub(crate) async fn execute_alone(
+        self,
+        native: Option<&NativeWriter>,
+        pool: &sqlx::AnyPool,
+    ) -> Result<u64, StoreError> {
+        match native {
+            Some(native) => native.execute(self).await,
+            None => Ok(self.execute_on(pool).await?.rows_affected()),
+        }
     }
 
     pub(crate) async fn execute(self, tx: &mut Conn) -> Result<Done, StoreError> {
@@ -601,7 +614,7 @@ mod tests {
     /// `$n` names the n-th value wherever it stands, a bare `?` takes the next one across
     /// a list, a value not given is NULL, and a list counts the rows it changed once.
     #[tokio::test]
-    async fn values_bind_by_number_and_in_order_across_a_list_as_in_sqlx() -> TestResult {
+    async fn values_bind_by_number_and_in_order_across_a_list_as_in_sqlx_x7() -> TestResult {
         let (_dir, db) = scratch().await?;
         let mut tx = Conn::Native(writer(&db)?.begin().await?);
         let changed = query(
@@ -655,7 +668,7 @@ mod tests {
     /// A unique key taken and a NOT NULL column are told apart from other errors on the
     /// native path, as on sqlx's (`PatientExists`, a closed thread in `insert_message`).
     #[tokio::test]
-    async fn constraint_violations_are_recognised_natively() -> TestResult {
+    async fn constraint_violations_are_recognised_natively_p5() -> TestResult {
         let (_dir, db) = scratch().await?;
         let mut tx = Conn::Native(writer(&db)?.begin().await?);
         query("INSERT INTO t (id, a) VALUES (1, x'00')")
